@@ -1,0 +1,1 @@
+//! changer (work in progress)

@@ -1,0 +1,7 @@
+//! A file-backed tape library emulator that answers real CDBs.
+//!
+//! See `docs/emulator.md`.
+
+pub mod drive_state;
+pub mod fault;
+pub mod state;

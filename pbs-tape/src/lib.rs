@@ -1,0 +1,13 @@
+//! `pbs-tape`: everything that speaks SCSI or on-tape bytes.
+//!
+//! - [`scsi`]: the transport trait, Linux SG_IO backend, sense decoding.
+//! - [`drive`]: LTO tape drive control (SSC).
+//! - [`changer`]: media changer control (SMC).
+//! - [`format`]: the on-tape format and the checked finish barrier.
+//! - [`emulator`]: a file-backed tape library that answers real CDBs.
+
+pub mod changer;
+pub mod drive;
+pub mod emulator;
+pub mod format;
+pub mod scsi;

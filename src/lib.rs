@@ -1,0 +1,1 @@
+//! `ptape`: pools, media catalog, backup and restore on top of `pbs-tape`.
