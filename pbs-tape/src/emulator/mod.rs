@@ -2,6 +2,7 @@
 //!
 //! See `docs/emulator.md`.
 
+pub mod cdb;
 pub mod drive_state;
 pub mod fault;
 pub mod state;
