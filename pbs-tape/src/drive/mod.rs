@@ -1,1 +1,5 @@
-//! drive (work in progress)
+//! LTO tape drive control (SSC-4) over any [`crate::scsi::ScsiTransport`].
+
+pub mod error;
+
+pub use error::DriveError;
