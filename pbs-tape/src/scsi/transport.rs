@@ -4,6 +4,8 @@
 //! emulator ([`crate::emulator`]) implement [`ScsiTransport`], so drive and
 //! changer code never know which one they talk to.
 
+#![forbid(unsafe_code)]
+
 use std::time::Duration;
 
 use super::sense::SenseData;
@@ -32,6 +34,16 @@ impl DataDirection<'_> {
     /// True when there is no data phase or the buffer is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// A shorter-lived copy of this direction over the same buffer, so a
+    /// command can be issued again (used by the unit attention retry).
+    pub fn reborrow(&mut self) -> DataDirection<'_> {
+        match self {
+            DataDirection::None => DataDirection::None,
+            DataDirection::FromDevice(b) => DataDirection::FromDevice(b),
+            DataDirection::ToDevice(b) => DataDirection::ToDevice(b),
+        }
     }
 }
 
@@ -76,7 +88,10 @@ pub enum ScsiError {
     Status(u8),
     /// The host adapter or driver reported a failure (transport level).
     #[error("transport failure: host status {host_status:#06x} ({}), driver status {driver_status:#06x}", host_status_name(*.host_status))]
-    Transport { host_status: u16, driver_status: u16 },
+    Transport {
+        host_status: u16,
+        driver_status: u16,
+    },
     /// The command did not complete within its timeout.
     #[error("command timed out after {} s", .0.as_secs())]
     Timeout(Duration),
@@ -86,6 +101,13 @@ pub enum ScsiError {
     /// The CDB has a length the transport cannot send.
     #[error("invalid CDB length {0}")]
     InvalidCdb(usize),
+    /// The device answered with data that does not follow the standard
+    /// (too short, inconsistent lengths).
+    #[error("malformed {command} response: {message}")]
+    InvalidResponse {
+        command: &'static str,
+        message: String,
+    },
     /// Opening or addressing the device failed.
     #[error(transparent)]
     Device(#[from] DeviceError),
@@ -178,6 +200,15 @@ pub trait ScsiTransport: Send {
 
     /// The device path as the user gave it, for messages.
     fn path(&self) -> &str;
+}
+
+impl std::fmt::Debug for dyn ScsiTransport + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScsiTransport")
+            .field("path", &self.path())
+            .field("max_transfer", &self.max_transfer())
+            .finish()
+    }
 }
 
 impl<T: ScsiTransport + ?Sized> ScsiTransport for Box<T> {

@@ -1,0 +1,197 @@
+//! Retry a command once after a UNIT ATTENTION that only reports a state
+//! change: 6/28/xx (not ready to ready change, medium may have changed;
+//! import/export element accessed) and 6/29/xx (power on, reset).
+//!
+//! The device reports such a condition once, on the first command after
+//! the event, without executing that command (SAM-5 5.14), so issuing it
+//! again is safe. A second UNIT ATTENTION in a row is returned to the caller.
+//! The last swallowed condition is kept so callers can re-read device state.
+
+#![forbid(unsafe_code)]
+
+use std::time::Duration;
+
+use super::sense::{SenseData, SenseKey};
+use super::transport::{Completion, DataDirection, ScsiError, ScsiTransport};
+
+/// ASC of "not ready to ready change, medium may have changed" (28/00) and
+/// "import or export element accessed" (28/01).
+const ASC_MEDIUM_MAY_HAVE_CHANGED: u8 = 0x28;
+/// ASC of "power on, reset, or bus device reset occurred" (29/00..29/07).
+const ASC_POWER_ON_RESET: u8 = 0x29;
+
+/// True for the unit attentions [`UnitAttentionRetry`] retries.
+pub fn is_retryable_unit_attention(sense: &SenseData) -> bool {
+    sense.key == SenseKey::UnitAttention
+        && matches!(sense.asc, ASC_MEDIUM_MAY_HAVE_CHANGED | ASC_POWER_ON_RESET)
+}
+
+/// A transport wrapper that retries once on a retryable UNIT ATTENTION.
+#[derive(Debug)]
+pub struct UnitAttentionRetry<T: ScsiTransport> {
+    inner: T,
+    last_unit_attention: Option<SenseData>,
+}
+
+impl<T: ScsiTransport> UnitAttentionRetry<T> {
+    pub fn new(inner: T) -> Self {
+        UnitAttentionRetry {
+            inner,
+            last_unit_attention: None,
+        }
+    }
+
+    /// The unit attention swallowed by the last retry, if any (cleared by this call).
+    pub fn take_unit_attention(&mut self) -> Option<SenseData> {
+        self.last_unit_attention.take()
+    }
+
+    /// The wrapped transport.
+    pub fn inner(&self) -> &T {
+        &self.inner
+    }
+
+    /// The wrapped transport, mutable.
+    pub fn inner_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+
+    /// Unwrap.
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+}
+
+impl<T: ScsiTransport> ScsiTransport for UnitAttentionRetry<T> {
+    fn execute(
+        &mut self,
+        cdb: &[u8],
+        mut data: DataDirection<'_>,
+        timeout: Duration,
+    ) -> Result<Completion, ScsiError> {
+        match self.inner.execute(cdb, data.reborrow(), timeout) {
+            Err(ScsiError::CheckCondition { sense, .. }) if is_retryable_unit_attention(&sense) => {
+                tracing::debug!(path = self.inner.path(), %sense, "unit attention, retrying once");
+                self.last_unit_attention = Some(sense);
+                self.inner.execute(cdb, data, timeout)
+            }
+            other => other,
+        }
+    }
+
+    fn max_transfer(&self) -> usize {
+        self.inner.max_transfer()
+    }
+
+    fn path(&self) -> &str {
+        self.inner.path()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// Answers from a script; records the CDBs and fills data-in buffers with 0xAB.
+    struct Scripted {
+        answers: VecDeque<Result<Completion, ScsiError>>,
+        calls: usize,
+    }
+
+    impl ScsiTransport for Scripted {
+        fn execute(
+            &mut self,
+            _cdb: &[u8],
+            data: DataDirection<'_>,
+            _timeout: Duration,
+        ) -> Result<Completion, ScsiError> {
+            self.calls += 1;
+            if let DataDirection::FromDevice(b) = data {
+                b.fill(0xab);
+            }
+            self.answers.pop_front().unwrap_or(Ok(Completion {
+                transferred: 0,
+                residual: 0,
+            }))
+        }
+        fn max_transfer(&self) -> usize {
+            1 << 20
+        }
+        fn path(&self) -> &str {
+            "scripted"
+        }
+    }
+
+    fn ua(asc: u8, ascq: u8) -> Result<Completion, ScsiError> {
+        Err(ScsiError::CheckCondition {
+            sense: SenseData::new(SenseKey::UnitAttention, asc, ascq),
+            transferred: 0,
+            residual: 0,
+        })
+    }
+
+    fn ok(n: usize) -> Result<Completion, ScsiError> {
+        Ok(Completion {
+            transferred: n,
+            residual: 0,
+        })
+    }
+
+    fn wrap(answers: Vec<Result<Completion, ScsiError>>) -> UnitAttentionRetry<Scripted> {
+        UnitAttentionRetry::new(Scripted {
+            answers: answers.into(),
+            calls: 0,
+        })
+    }
+
+    #[test]
+    fn retries_medium_changed_once() {
+        let mut t = wrap(vec![ua(0x28, 0), ok(4)]);
+        let mut buf = [0u8; 4];
+        let c = t
+            .execute(
+                &[0x12; 6],
+                DataDirection::FromDevice(&mut buf),
+                Duration::from_secs(1),
+            )
+            .unwrap();
+        assert_eq!(c.transferred, 4);
+        assert_eq!(buf, [0xab; 4]);
+        assert_eq!(t.inner().calls, 2);
+        assert!(t
+            .take_unit_attention()
+            .is_some_and(|s| s.is(SenseKey::UnitAttention, 0x28, 0)));
+        assert!(t.take_unit_attention().is_none());
+    }
+
+    #[test]
+    fn retries_reset_but_not_twice() {
+        let mut t = wrap(vec![ua(0x29, 0x02), ua(0x29, 0x00), ok(0)]);
+        let err = t
+            .execute(&[0; 6], DataDirection::None, Duration::from_secs(1))
+            .unwrap_err();
+        assert!(err
+            .sense()
+            .is_some_and(|s| s.is(SenseKey::UnitAttention, 0x29, 0)));
+        assert_eq!(t.inner().calls, 2);
+    }
+
+    #[test]
+    fn other_errors_are_not_retried() {
+        // Mode parameters changed (6/2A/01) and a medium error pass through.
+        let mut t = wrap(vec![ua(0x2a, 0x01), ok(0)]);
+        assert!(t
+            .execute(&[0; 6], DataDirection::None, Duration::from_secs(1))
+            .is_err());
+        assert_eq!(t.inner().calls, 1);
+        let mut t = wrap(vec![Err(ScsiError::Status(0x08))]);
+        assert!(matches!(
+            t.execute(&[0; 6], DataDirection::None, Duration::from_secs(1)),
+            Err(ScsiError::Status(0x08))
+        ));
+        assert_eq!(t.inner().calls, 1);
+        assert_eq!(t.path(), "scripted");
+        assert_eq!(t.max_transfer(), 1 << 20);
+    }
+}
