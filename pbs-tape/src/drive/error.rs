@@ -1,5 +1,7 @@
 //! Errors of the LTO drive layer.
 
+use std::fmt;
+
 use crate::scsi::{ScsiError, SenseKey};
 
 /// Why a drive operation failed. Every variant names what was attempted.
@@ -52,9 +54,90 @@ pub enum DriveError {
     /// Invalid argument given by the caller (checked before any CDB).
     #[error("{0}")]
     InvalidArgument(String),
+    /// The device could not be opened (missing, busy, no permission, ...).
+    #[error("cannot open tape drive: {source}")]
+    Open {
+        device: String,
+        #[source]
+        source: ScsiError,
+    },
     /// The device at this path is not a tape drive.
     #[error("{device} is not a tape drive (peripheral device type {peripheral_type})")]
     NotATapeDrive { device: String, peripheral_type: u8 },
+    /// A read block is longer than the buffer it was read into (ILI with a
+    /// negative residual). The drive is positioned after that block.
+    #[error("block of {len} bytes does not fit buffer of {buffer} bytes on {device}")]
+    BlockLargerThanBuffer {
+        len: usize,
+        buffer: usize,
+        device: String,
+    },
+    /// SPACE stopped before the requested count (filemark, end of data,
+    /// beginning or end of medium).
+    #[error("{shortfall} on {device}")]
+    SpaceStopped {
+        shortfall: SpaceShortfall,
+        device: String,
+        #[source]
+        source: ScsiError,
+    },
+    /// The drive cannot tell where the head is (READ POSITION flags the
+    /// position as unknown, or answers with something else than the long form).
+    #[error("position of {device} is unknown: {reason}")]
+    PositionUnknown { device: String, reason: String },
+}
+
+/// What stopped a SPACE command early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpaceStop {
+    /// A filemark while spacing over blocks.
+    Filemark,
+    /// End of data (BLANK CHECK 08/0005).
+    EndOfData,
+    /// Beginning of the partition while spacing backwards.
+    BeginningOfMedium,
+    /// End of the partition.
+    EndOfMedium,
+}
+
+/// What SPACE moved over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpaceUnit {
+    Blocks,
+    Filemarks,
+}
+
+/// How far a stopped SPACE got: reads like
+/// `space stopped at filemark after 3 of 5 blocks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpaceShortfall {
+    pub stop: SpaceStop,
+    pub unit: SpaceUnit,
+    /// Units actually spaced (absolute value), when the drive reported the residual.
+    pub done: Option<u64>,
+    /// Units requested (absolute value).
+    pub requested: u64,
+}
+
+impl fmt::Display for SpaceShortfall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.stop {
+            SpaceStop::Filemark => "space stopped at filemark",
+            SpaceStop::EndOfData => "end of data reached",
+            SpaceStop::BeginningOfMedium => "beginning of medium reached",
+            SpaceStop::EndOfMedium => "end of medium reached",
+        })?;
+        let unit = match (self.unit, self.requested == 1) {
+            (SpaceUnit::Blocks, true) => "block",
+            (SpaceUnit::Blocks, false) => "blocks",
+            (SpaceUnit::Filemarks, true) => "filemark",
+            (SpaceUnit::Filemarks, false) => "filemarks",
+        };
+        match self.done {
+            Some(done) => write!(f, " after {done} of {} {unit}", self.requested),
+            None => write!(f, " before {} {unit} were spaced", self.requested),
+        }
+    }
 }
 
 impl DriveError {
@@ -106,7 +189,9 @@ impl DriveError {
         match self {
             DriveError::Scsi { source, .. }
             | DriveError::NotSupported { source, .. }
-            | DriveError::EndOfMedium { source, .. } => Some(source),
+            | DriveError::EndOfMedium { source, .. }
+            | DriveError::SpaceStopped { source, .. }
+            | DriveError::Open { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -1,5 +1,26 @@
 //! LTO tape drive control (SSC-4) over any [`crate::scsi::ScsiTransport`].
 
+pub mod capacity;
+pub mod cdb;
+pub mod density;
+pub mod encryption;
 pub mod error;
+pub mod limits;
+pub(crate) mod info_io;
+pub mod log_page;
+pub mod lto;
+pub mod mam;
+pub mod mode_pages;
+pub mod position;
+pub mod scan;
+pub mod status;
+pub mod stream_events;
+pub mod tape_file;
+pub mod tape_alert;
+pub mod volume_statistics;
 
-pub use error::DriveError;
+pub use error::{DriveError, SpaceShortfall, SpaceStop, SpaceUnit};
+pub use limits::BlockLimits;
+pub use lto::{DriveIdentity, DriveOptions, LtoDrive};
+pub use position::Position;
+pub use stream_events::{ReadEvent, WriteStatus};

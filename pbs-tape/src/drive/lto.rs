@@ -1,0 +1,488 @@
+//! [`LtoDrive`]: one LTO tape drive (SSC) over any [`ScsiTransport`].
+//!
+//! Every method issues the commands of [`super::cdb`] and interprets the
+//! outcome with [`super::stream_events`]; no CDB bytes live here.
+//!
+//! ```no_run
+//! use pbs_tape::drive::{LtoDrive, ReadEvent};
+//!
+//! let mut drive = LtoDrive::open("/dev/tape/by-id/scsi-HUJ1234567-sg")?;
+//! drive.rewind()?;
+//! drive.set_variable_block_mode()?;
+//! drive.write_block(b"hello tape")?;
+//! drive.write_filemarks(1, false)?;
+//! drive.rewind()?;
+//! let mut buf = vec![0u8; drive.max_block_size()];
+//! assert_eq!(drive.read_block(&mut buf)?, ReadEvent::Block(10));
+//! # Ok::<(), pbs_tape::drive::DriveError>(())
+//! ```
+
+use crate::scsi::{spc, timeout_for, Completion, DataDirection, ScsiError, ScsiTransport};
+
+use super::cdb::{self, LoadAction, LocateDest, SpaceCode};
+use super::error::SpaceUnit;
+use super::limits::BlockLimits;
+use super::mode_pages;
+use super::position::Position;
+use super::status::{drive_status, DriveStatus};
+use super::stream_events::{interpret_read, interpret_space, interpret_write};
+use super::{DriveError, ReadEvent, WriteStatus};
+
+/// SCSI peripheral device type of a sequential-access (tape) device.
+pub const PERIPHERAL_TYPE_TAPE: u8 = 0x01;
+
+/// What INQUIRY and VPD page 0x80 say about the drive.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DriveIdentity {
+    pub vendor: String,
+    pub product: String,
+    pub revision: String,
+    /// Unit serial number (VPD 0x80), when the drive reports one.
+    pub serial: Option<String>,
+}
+
+/// Drive settings to change (`pmt options`); `None` leaves a setting as is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DriveOptions {
+    /// Block size in the mode block descriptor; 0 = variable-block mode.
+    pub block_size: Option<u32>,
+    /// Data compression (mode page 0x0F DCE).
+    pub compression: Option<bool>,
+    /// Buffered mode (mode parameter header, 0..=7; 1 = buffered).
+    pub buffer_mode: Option<u8>,
+}
+
+impl DriveOptions {
+    /// What tape software wants: variable-block mode, compression on,
+    /// buffered mode 1.
+    pub const DEFAULTS: DriveOptions = DriveOptions {
+        block_size: Some(0),
+        compression: Some(true),
+        buffer_mode: Some(1),
+    };
+}
+
+/// One LTO tape drive.
+pub struct LtoDrive {
+    transport: Box<dyn ScsiTransport>,
+    path: String,
+    identity: DriveIdentity,
+    limits: Option<BlockLimits>,
+}
+
+impl std::fmt::Debug for LtoDrive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LtoDrive")
+            .field("path", &self.path)
+            .field("identity", &self.identity)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LtoDrive {
+    /// Open the drive at `path` (sg node, `/dev/nstN`, `/dev/tape/by-id/...`
+    /// or an emulated `DIR/driveN`): INQUIRY (must be a tape drive), unit
+    /// serial number, READ BLOCK LIMITS.
+    pub fn open(path: &str) -> Result<LtoDrive, DriveError> {
+        let transport = crate::device::open_transport(path).map_err(|e| DriveError::Open {
+            device: path.to_string(),
+            source: e,
+        })?;
+        Self::from_transport(transport)
+    }
+
+    /// Use an already opened transport (see [`LtoDrive::open`]).
+    pub fn from_transport(mut transport: Box<dyn ScsiTransport>) -> Result<LtoDrive, DriveError> {
+        let path = transport.path().to_string();
+        let inquiry = spc::inquiry(&mut *transport)
+            .map_err(|e| DriveError::from_scsi("INQUIRY", None, &path, e))?;
+        if inquiry.peripheral_type != PERIPHERAL_TYPE_TAPE {
+            return Err(DriveError::NotATapeDrive {
+                device: path,
+                peripheral_type: inquiry.peripheral_type,
+            });
+        }
+        // VPD 0x80 is optional for SSC devices: no serial is not an error.
+        let serial = spc::unit_serial_number(&mut *transport)
+            .ok()
+            .filter(|s| !s.is_empty());
+        let mut drive = LtoDrive {
+            transport,
+            path,
+            identity: DriveIdentity {
+                vendor: inquiry.vendor,
+                product: inquiry.product,
+                revision: inquiry.revision,
+                serial,
+            },
+            limits: None,
+        };
+        drive.read_block_limits()?;
+        Ok(drive)
+    }
+
+    /// The device path as given.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Vendor, product, revision and serial number.
+    pub fn identity(&self) -> &DriveIdentity {
+        &self.identity
+    }
+
+    /// READ BLOCK LIMITS as read at open (or at the last load).
+    pub fn block_limits(&self) -> Option<BlockLimits> {
+        self.limits
+    }
+
+    /// The largest block this drive accepts through this path: the
+    /// smaller of READ BLOCK LIMITS' maximum and the transport's transfer limit.
+    pub fn max_block_size(&self) -> usize {
+        let max_transfer = self.transport.max_transfer();
+        match self.limits {
+            Some(limits) => limits.largest_block(max_transfer),
+            None => max_transfer.min(cdb::MAX_TRANSFER_LENGTH_6 as usize),
+        }
+    }
+
+    /// The transport, for the information-page modules (MAM, LOG, MODE, ...).
+    pub fn transport(&mut self) -> &mut dyn ScsiTransport {
+        &mut *self.transport
+    }
+
+    /// Transport and device path at once (both borrowed), for the
+    /// information-page functions that take `(transport, device)`.
+    pub fn transport_and_path(&mut self) -> (&mut dyn ScsiTransport, &str) {
+        (&mut *self.transport, &self.path)
+    }
+
+    /// Issue one CDB; returns the raw transport result for interpretation.
+    fn exec(&mut self, cdb: &[u8], data: DataDirection<'_>) -> Result<Completion, ScsiError> {
+        self.transport.execute(cdb, data, timeout_for(cdb))
+    }
+
+    /// Issue one CDB without data phase; failures classified by
+    /// [`DriveError::from_scsi`] (`feature`: what is unsupported on 05/20xx, 05/24xx).
+    fn simple(
+        &mut self,
+        command: &'static str,
+        feature: Option<&str>,
+        cdb: &[u8],
+    ) -> Result<(), DriveError> {
+        self.exec(cdb, DataDirection::None)
+            .map(|_| ())
+            .map_err(|e| DriveError::from_scsi(command, feature, &self.path, e))
+    }
+
+    /// READ BLOCK LIMITS (SSC-5 7.6); remembered for [`Self::max_block_size`].
+    /// A drive that cannot answer without a medium leaves the limits unknown
+    /// (the path limit applies) until the next load.
+    fn read_block_limits(&mut self) -> Result<(), DriveError> {
+        let cdb = cdb::read_block_limits();
+        let mut buf = [0u8; cdb::READ_BLOCK_LIMITS_LEN];
+        match self.exec(&cdb, DataDirection::FromDevice(&mut buf)) {
+            Ok(done) => {
+                let limits = BlockLimits::decode(&buf[..done.transferred.min(buf.len())]).map_err(
+                    |message| DriveError::Decode {
+                        what: "READ BLOCK LIMITS data",
+                        device: self.path.clone(),
+                        message,
+                    },
+                )?;
+                self.limits = Some(limits);
+                Ok(())
+            }
+            Err(e) => match DriveError::from_scsi("READ BLOCK LIMITS", None, &self.path, e) {
+                DriveError::NoMedium { .. } => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// TEST UNIT READY (SPC-5 6.47): `Ok(())` when a medium is loaded and ready.
+    pub fn test_unit_ready(&mut self) -> Result<(), DriveError> {
+        spc::test_unit_ready(&mut *self.transport)
+            .map_err(|e| DriveError::from_scsi("TEST UNIT READY", None, &self.path, e))
+    }
+
+    /// Write one variable-length block (WRITE(6), SSC-5 7.11). A block
+    /// larger than [`Self::max_block_size`] is refused before any CDB.
+    /// Early warning is [`WriteStatus::EarlyWarning`] (the block was
+    /// written); VOLUME OVERFLOW is [`DriveError::EndOfMedium`].
+    pub fn write_block(&mut self, data: &[u8]) -> Result<WriteStatus, DriveError> {
+        let max = self.max_block_size();
+        if data.len() > max {
+            return Err(DriveError::BlockTooLarge {
+                len: data.len(),
+                max,
+                device: self.path.clone(),
+            });
+        }
+        if data.is_empty() {
+            return Err(DriveError::InvalidArgument(
+                "cannot write an empty block (use write_filemarks for a filemark)".into(),
+            ));
+        }
+        let cdb = cdb::write6(data.len() as u32);
+        let result = self.exec(&cdb, DataDirection::ToDevice(data));
+        interpret_write("WRITE(6)", &self.path, result)
+    }
+
+    /// Read the next block into `buf` (READ(6), variable-block mode, SILI=0).
+    /// A shorter block is `Block(actual length)`; a block longer than `buf`
+    /// is [`DriveError::BlockLargerThanBuffer`]; a filemark or end of data
+    /// are events; a medium error is an error, never end of data.
+    pub fn read_block(&mut self, buf: &mut [u8]) -> Result<ReadEvent, DriveError> {
+        let len = buf.len().min(self.max_block_size());
+        if len == 0 {
+            return Err(DriveError::InvalidArgument(
+                "cannot read into an empty buffer".into(),
+            ));
+        }
+        let cdb = cdb::read6(len as u32);
+        let result = self.exec(&cdb, DataDirection::FromDevice(&mut buf[..len]));
+        interpret_read(&self.path, len, result)
+    }
+
+    /// WRITE FILEMARKS(6) (SSC-5 7.12): `count` filemarks; with
+    /// `immediate` the drive returns before they reach the medium.
+    pub fn write_filemarks(
+        &mut self,
+        count: u32,
+        immediate: bool,
+    ) -> Result<WriteStatus, DriveError> {
+        if count > cdb::MAX_TRANSFER_LENGTH_6 {
+            return Err(DriveError::InvalidArgument(format!(
+                "cannot write {count} filemarks at once (at most {})",
+                cdb::MAX_TRANSFER_LENGTH_6
+            )));
+        }
+        let cdb = cdb::write_filemarks6(count, immediate);
+        let result = self.exec(&cdb, DataDirection::None);
+        interpret_write("WRITE FILEMARKS(6)", &self.path, result)
+    }
+
+    /// Flush the drive buffer to the medium (WRITE FILEMARKS count 0,
+    /// IMMED=0). Errors of earlier buffered writes (deferred sense,
+    /// response code 0x71) surface here as `Err`.
+    pub fn flush(&mut self) -> Result<(), DriveError> {
+        self.write_filemarks(0, false).map(|_| ())
+    }
+
+    /// READ POSITION long form (SSC-5 7.7). A position the drive flags as
+    /// unknown, or an answer that is not the long form, is an error.
+    pub fn read_position(&mut self) -> Result<Position, DriveError> {
+        let cdb = cdb::read_position_long();
+        let mut buf = [0u8; cdb::READ_POSITION_LONG_LEN];
+        let done = self
+            .exec(&cdb, DataDirection::FromDevice(&mut buf))
+            .map_err(|e| {
+                DriveError::from_scsi(
+                    "READ POSITION",
+                    Some("READ POSITION long form"),
+                    &self.path,
+                    e,
+                )
+            })?;
+        let data = &buf[..done.transferred.min(buf.len())];
+        Position::decode_long(data).map_err(|e| DriveError::PositionUnknown {
+            device: self.path.clone(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// REWIND (SSC-5 7.9) to the beginning of the partition.
+    pub fn rewind(&mut self) -> Result<(), DriveError> {
+        self.simple("REWIND", None, &cdb::rewind())
+    }
+
+    fn space(&mut self, unit: SpaceUnit, count: i64) -> Result<(), DriveError> {
+        if count == 0 {
+            return Ok(());
+        }
+        let code = match unit {
+            SpaceUnit::Blocks => SpaceCode::Blocks,
+            SpaceUnit::Filemarks => SpaceCode::Filemarks,
+        };
+        if cdb::SPACE6_COUNT_RANGE.contains(&count) {
+            let cdb = cdb::space6(code, count as i32);
+            let result = self.exec(&cdb, DataDirection::None);
+            interpret_space("SPACE(6)", &self.path, unit, count, result)
+        } else {
+            let cdb = cdb::space16(code, count);
+            let result = self.exec(&cdb, DataDirection::None);
+            interpret_space("SPACE(16)", &self.path, unit, count, result)
+        }
+    }
+
+    /// SPACE over `count` filemarks (negative: backwards). Forward the head
+    /// ends after the last filemark, backward before it (mt `fsf`/`bsf`).
+    pub fn space_filemarks(&mut self, count: i64) -> Result<(), DriveError> {
+        self.space(SpaceUnit::Filemarks, count)
+    }
+
+    /// SPACE over `count` blocks (negative: backwards). A filemark, end of
+    /// data or BOP on the way stops it with [`DriveError::SpaceStopped`].
+    pub fn space_blocks(&mut self, count: i64) -> Result<(), DriveError> {
+        self.space(SpaceUnit::Blocks, count)
+    }
+
+    /// mt `fsfm`/`bsfm`: space `count` filemarks, then one back the other
+    /// way, so the head ends on the far side of the last filemark
+    /// (forward: at the end of the previous file; backward: at the start of
+    /// the next file).
+    pub fn space_filemarks_other_side(&mut self, count: i64) -> Result<(), DriveError> {
+        if count == 0 {
+            return Ok(());
+        }
+        self.space_filemarks(count)?;
+        self.space_filemarks(-count.signum())
+    }
+
+    /// SPACE to end of data (SPACE(6) code 011b): the place to append.
+    pub fn move_to_eod(&mut self) -> Result<(), DriveError> {
+        self.simple(
+            "SPACE(6) to end of data",
+            None,
+            &cdb::space6(SpaceCode::EndOfData, 0),
+        )
+    }
+
+    /// LOCATE(16) (SSC-5 6.5) to a logical object (blocks and filemarks
+    /// counted from BOP), as [`Position::logical_object`] reports it.
+    pub fn locate(&mut self, logical_object: u64) -> Result<(), DriveError> {
+        self.simple(
+            "LOCATE(16)",
+            Some("LOCATE(16)"),
+            &cdb::locate16(LocateDest::Object, logical_object),
+        )
+    }
+
+    /// Position at the start of tape file `file_number` (0 = BOP), i.e.
+    /// after filemark `file_number`: LOCATE(16) to the filemark before it
+    /// (destination type file) and space over it; drives without that
+    /// LOCATE form, or that land elsewhere (vendors differ in counting),
+    /// get rewind + space filemarks. The result is checked with READ POSITION.
+    pub fn locate_file(&mut self, file_number: u64) -> Result<(), DriveError> {
+        if file_number == 0 {
+            return self.rewind();
+        }
+        let count = i64::try_from(file_number).map_err(|_| {
+            DriveError::InvalidArgument(format!("file number {file_number} is out of range"))
+        })?;
+        let located = self
+            .simple(
+                "LOCATE(16)",
+                Some("LOCATE(16) to a logical file"),
+                &cdb::locate16(LocateDest::File, file_number - 1),
+            )
+            .and_then(|()| self.space_filemarks(1))
+            .and_then(|()| self.read_position());
+        match located {
+            Ok(pos) if pos.file_number == file_number => return Ok(()),
+            Ok(_) | Err(DriveError::NotSupported { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        self.rewind()?;
+        self.space_filemarks(count)
+    }
+
+    /// LOAD UNLOAD with LOAD=1 (SSC-5 7.2): thread the cartridge, position
+    /// at BOP. Block limits are read again.
+    pub fn load(&mut self) -> Result<(), DriveError> {
+        self.simple("LOAD UNLOAD", None, &cdb::load_unload(LoadAction::Load))?;
+        self.read_block_limits()
+    }
+
+    /// LOAD UNLOAD with LOAD=0, HOLD=0 (SSC-5 7.2): rewind and unthread; a
+    /// library's changer may then take the cartridge.
+    pub fn unload(&mut self) -> Result<(), DriveError> {
+        self.simple("LOAD UNLOAD", None, &cdb::load_unload(LoadAction::Unload))
+    }
+
+    /// Allow medium removal, then unload (mt `eject`/`offline`).
+    pub fn eject(&mut self) -> Result<(), DriveError> {
+        self.unlock()?;
+        self.unload()
+    }
+
+    /// ERASE (SSC-5 6.2) from the current position: `long = false` writes
+    /// end of data here (seconds); `long = true` erases to the end of the
+    /// partition (hours).
+    pub fn erase(&mut self, long: bool) -> Result<(), DriveError> {
+        self.simple("ERASE", None, &cdb::erase(long))
+    }
+
+    /// Make the cartridge empty, one partition: rewind, FORMAT MEDIUM
+    /// (SSC-5 6.3; LTO-5 and later), or a short erase at BOP when the drive
+    /// lacks FORMAT MEDIUM. Without `fast`, a long erase follows (hours).
+    pub fn format(&mut self, fast: bool) -> Result<(), DriveError> {
+        self.rewind()?;
+        match self.simple(
+            "FORMAT MEDIUM",
+            Some("FORMAT MEDIUM"),
+            &cdb::format_medium(),
+        ) {
+            Ok(()) => {}
+            Err(DriveError::NotSupported { .. }) => {
+                self.rewind()?;
+                self.erase(false)?;
+            }
+            Err(e) => return Err(e),
+        }
+        if !fast {
+            self.rewind()?;
+            self.erase(true)?;
+        }
+        self.rewind()
+    }
+
+    /// PREVENT ALLOW MEDIUM REMOVAL with PREVENT=1: the cartridge cannot be
+    /// ejected (by button or changer) until [`Self::unlock`].
+    pub fn lock(&mut self) -> Result<(), DriveError> {
+        self.simple(
+            "PREVENT ALLOW MEDIUM REMOVAL",
+            Some("PREVENT ALLOW MEDIUM REMOVAL"),
+            &cdb::prevent_allow_medium_removal(true),
+        )
+    }
+
+    /// PREVENT ALLOW MEDIUM REMOVAL with PREVENT=0.
+    pub fn unlock(&mut self) -> Result<(), DriveError> {
+        self.simple(
+            "PREVENT ALLOW MEDIUM REMOVAL",
+            Some("PREVENT ALLOW MEDIUM REMOVAL"),
+            &cdb::prevent_allow_medium_removal(false),
+        )
+    }
+
+    /// Everything `pmt status` shows, without moving the tape; no cartridge
+    /// is a state in the result, not an error.
+    pub fn status(&mut self) -> Result<DriveStatus, DriveError> {
+        drive_status(self)
+    }
+
+    /// Block size 0 in the mode block descriptor: each WRITE(6) writes one
+    /// block of its own length (MODE SELECT(10), read-modify-write).
+    pub fn set_variable_block_mode(&mut self) -> Result<(), DriveError> {
+        mode_pages::set_block_size(&mut *self.transport, &self.path, 0)
+    }
+
+    /// Change block size, compression and buffer mode (each MODE SELECT is
+    /// read-modify-write of what the drive reports).
+    pub fn set_options(&mut self, options: &DriveOptions) -> Result<(), DriveError> {
+        let (t, path) = (&mut *self.transport, self.path.as_str());
+        if let Some(block_size) = options.block_size {
+            mode_pages::set_block_size(t, path, block_size)?;
+        }
+        if let Some(enabled) = options.compression {
+            mode_pages::set_compression(t, path, enabled)?;
+        }
+        if let Some(mode) = options.buffer_mode {
+            mode_pages::set_buffer_mode(t, path, mode)?;
+        }
+        Ok(())
+    }
+}
