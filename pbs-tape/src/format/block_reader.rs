@@ -1,0 +1,225 @@
+//! [`BlockReader`]: reads one stream (one tape file) block by block, checks
+//! every block, and hands out the payload bytes.
+
+use super::block::{check_block, BLOCK_HEADER_LEN};
+use super::constants::MAX_BLOCK_SIZE;
+use super::error::FormatError;
+use super::tape::{ReadOutcome, TapeRead};
+
+/// How a stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamEnd {
+    /// The writer ended the stream early; it continues on another tape.
+    pub incomplete: bool,
+    /// Record count from the end-of-stream block.
+    pub record_count: u64,
+    /// Blocks in the stream.
+    pub blocks: u32,
+}
+
+/// Reads the payload of one stream. Every block is checked (magic, version,
+/// length, CRC32C, sequence); the stream must end with an end-of-stream
+/// block followed by a filemark, which is consumed, so the tape is left at
+/// the start of the next file.
+#[derive(Debug)]
+pub struct BlockReader<'a, R: TapeRead> {
+    tape: &'a mut R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    next_sequence: u32,
+    ended: Option<StreamEnd>,
+    allow_incomplete: bool,
+}
+
+impl<'a, R: TapeRead> BlockReader<'a, R> {
+    /// A reader that refuses streams marked incomplete
+    /// ([`FormatError::StreamIncomplete`] at their end).
+    pub fn new(tape: &'a mut R) -> Self {
+        Self::with_incomplete(tape, false)
+    }
+
+    /// A reader that accepts incomplete streams when `allow_incomplete`
+    /// (chunk archives that continue on the next tape).
+    pub fn with_incomplete(tape: &'a mut R, allow_incomplete: bool) -> Self {
+        BlockReader {
+            tape,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            next_sequence: 0,
+            ended: None,
+            allow_incomplete,
+        }
+    }
+
+    /// Read the first block. `Ok(false)`: the tape is at end of data, no
+    /// stream here. A filemark instead of a block is
+    /// [`FormatError::StreamCutShort`].
+    pub fn begin(&mut self) -> Result<bool, FormatError> {
+        if self.next_sequence > 0 || self.ended.is_some() {
+            return Ok(true);
+        }
+        match self.fetch_raw()? {
+            ReadOutcome::EndOfData => Ok(false),
+            outcome => {
+                self.accept(outcome)?;
+                Ok(true)
+            }
+        }
+    }
+
+    fn fetch_raw(&mut self) -> Result<ReadOutcome, FormatError> {
+        if self.buf.is_empty() {
+            let size = self
+                .tape
+                .max_block_size()
+                .clamp(BLOCK_HEADER_LEN, MAX_BLOCK_SIZE);
+            self.buf = vec![0u8; size];
+        }
+        self.tape
+            .read_block(&mut self.buf)
+            .map_err(|e| FormatError::tape("read block", e))
+    }
+
+    fn accept(&mut self, outcome: ReadOutcome) -> Result<(), FormatError> {
+        let len = match outcome {
+            ReadOutcome::Block(len) => len,
+            ReadOutcome::Filemark => {
+                return Err(FormatError::StreamCutShort {
+                    at: "filemark",
+                    blocks: self.next_sequence,
+                })
+            }
+            ReadOutcome::EndOfData => {
+                return Err(FormatError::StreamCutShort {
+                    at: "end of data",
+                    blocks: self.next_sequence,
+                })
+            }
+        };
+        let block = check_block(&self.buf[..len], self.next_sequence)?;
+        self.next_sequence += 1;
+        self.start = BLOCK_HEADER_LEN;
+        self.end = BLOCK_HEADER_LEN + block.payload_len;
+        if block.end_of_stream() {
+            self.ended = Some(StreamEnd {
+                incomplete: block.incomplete(),
+                record_count: block.record_count,
+                blocks: self.next_sequence,
+            });
+            match self.fetch_raw()? {
+                // A filemark moves no data: the payload window is intact.
+                ReadOutcome::Filemark => {}
+                ReadOutcome::EndOfData => {
+                    return Err(FormatError::MissingFilemark {
+                        found: "end of data",
+                    })
+                }
+                ReadOutcome::Block(_) => {
+                    return Err(FormatError::MissingFilemark { found: "a block" })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Copy up to `out.len()` payload bytes; 0 means the stream ended
+    /// (and, for an incomplete stream with a strict reader, an error).
+    pub fn read(&mut self, out: &mut [u8]) -> Result<usize, FormatError> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if self.start < self.end {
+                let n = (self.end - self.start).min(out.len());
+                out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
+                self.start += n;
+                return Ok(n);
+            }
+            if let Some(end) = self.ended {
+                if end.incomplete && !self.allow_incomplete {
+                    return Err(FormatError::StreamIncomplete {
+                        records: end.record_count,
+                    });
+                }
+                return Ok(0);
+            }
+            let outcome = self.fetch_raw()?;
+            self.accept(outcome)?;
+        }
+    }
+
+    /// Fill `out` as far as the stream goes; returns the bytes filled
+    /// (less than `out.len()` only at the end of the stream).
+    pub fn read_fill(&mut self, out: &mut [u8]) -> Result<usize, FormatError> {
+        let mut filled = 0;
+        while filled < out.len() {
+            let n = self.read(&mut out[filled..])?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        Ok(filled)
+    }
+
+    /// Read the rest of the stream, discarding it; returns the bytes skipped.
+    pub fn skip_to_end(&mut self) -> Result<u64, FormatError> {
+        let mut skipped = 0u64;
+        loop {
+            skipped += (self.end - self.start) as u64;
+            self.start = self.end;
+            if self.ended.is_some() {
+                // Let `read` apply the incomplete check.
+                self.read(&mut [0u8; 1])?;
+                return Ok(skipped);
+            }
+            let outcome = self.fetch_raw()?;
+            self.accept(outcome)?;
+        }
+    }
+
+    /// Require the end of the stream here: no payload byte may follow.
+    pub fn expect_end(&mut self, what: &'static str) -> Result<StreamEnd, FormatError> {
+        let rest = self.skip_to_end()?;
+        if rest > 0 {
+            return Err(FormatError::TrailingData { what, len: rest });
+        }
+        self.stream_end().ok_or(FormatError::StreamCutShort {
+            at: "end of data",
+            blocks: self.next_sequence,
+        })
+    }
+
+    /// How the stream ended, once its end-of-stream block was read.
+    pub fn stream_end(&self) -> Option<StreamEnd> {
+        self.ended
+    }
+
+    /// True once the end-of-stream block was read and its payload consumed.
+    pub fn at_end(&self) -> bool {
+        self.ended.is_some() && self.start == self.end
+    }
+}
+
+impl<R: TapeRead> BlockReader<'_, R> {
+    /// Change whether an incomplete stream is accepted (e.g. once the
+    /// content header says what the stream is).
+    pub fn set_allow_incomplete(&mut self, allow: bool) {
+        self.allow_incomplete = allow;
+    }
+
+    /// Start a stream that must be there: end of data is
+    /// [`FormatError::StreamCutShort`].
+    pub fn begin_required(&mut self) -> Result<(), FormatError> {
+        if self.begin()? {
+            Ok(())
+        } else {
+            Err(FormatError::StreamCutShort {
+                at: "end of data",
+                blocks: 0,
+            })
+        }
+    }
+}

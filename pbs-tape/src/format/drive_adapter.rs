@@ -1,0 +1,58 @@
+//! [`TapeWrite`] and [`TapeRead`] for [`LtoDrive`]: the format talks to a
+//! real (or emulated) drive through these adapter impls.
+
+use crate::drive::{LtoDrive, ReadEvent, WriteStatus};
+
+use super::tape::{
+    ReadOutcome, TapeIoError, TapeLimits, TapePosition, TapeRead, TapeWrite, WriteOutcome,
+};
+
+fn outcome(status: WriteStatus) -> WriteOutcome {
+    match status {
+        WriteStatus::Ok => WriteOutcome::Written,
+        WriteStatus::EarlyWarning => WriteOutcome::EarlyWarning,
+    }
+}
+
+impl TapeLimits for LtoDrive {
+    fn max_block_size(&self) -> usize {
+        LtoDrive::max_block_size(self)
+    }
+    fn device_name(&self) -> String {
+        self.path().to_string()
+    }
+}
+
+impl TapeWrite for LtoDrive {
+    /// WRITE(6), variable-block mode (SSC-5 7.11).
+    fn write_block(&mut self, block: &[u8]) -> Result<WriteOutcome, TapeIoError> {
+        Ok(outcome(LtoDrive::write_block(self, block)?))
+    }
+    /// WRITE FILEMARKS(6) count 1 (SSC-5 7.12).
+    fn write_filemark(&mut self, immediate: bool) -> Result<WriteOutcome, TapeIoError> {
+        Ok(outcome(self.write_filemarks(1, immediate)?))
+    }
+    /// WRITE FILEMARKS(6) count 0, IMMED=0.
+    fn flush(&mut self) -> Result<(), TapeIoError> {
+        Ok(LtoDrive::flush(self)?)
+    }
+    /// READ POSITION long form (SSC-5 7.7).
+    fn position(&mut self) -> Result<TapePosition, TapeIoError> {
+        let p = self.read_position()?;
+        Ok(TapePosition {
+            file_number: p.file_number,
+            logical_object: p.logical_object,
+        })
+    }
+}
+
+impl TapeRead for LtoDrive {
+    /// READ(6), variable-block mode (SSC-5 7.4).
+    fn read_block(&mut self, buf: &mut [u8]) -> Result<ReadOutcome, TapeIoError> {
+        Ok(match LtoDrive::read_block(self, buf)? {
+            ReadEvent::Block(len) => ReadOutcome::Block(len),
+            ReadEvent::Filemark => ReadOutcome::Filemark,
+            ReadEvent::EndOfData => ReadOutcome::EndOfData,
+        })
+    }
+}

@@ -1,0 +1,297 @@
+//! Unit tests of the writer and readers against [`MemoryTape`].
+
+use super::*;
+
+fn chunk(i: u32, len: usize) -> (Vec<u8>, [u8; 32]) {
+    let data: Vec<u8> = (0..len)
+        .map(|j| (j as u32 ^ i.wrapping_mul(2654435761)) as u8)
+        .collect();
+    let digest = sha256(&data);
+    (data, digest)
+}
+
+fn small_config() -> WriterConfig {
+    WriterConfig {
+        block_size: 64 * 1024,
+        ..WriterConfig::default()
+    }
+}
+
+fn label() -> MediaLabel {
+    MediaLabel {
+        label_text: "ABC001L9".into(),
+        uuid: uuid::Uuid::new_v4(),
+        ctime: 1_700_000_000,
+    }
+}
+
+#[test]
+fn label_chunks_snapshot_catalog_round_trip() {
+    let mut w = MediaWriter::new(MemoryTape::new(), small_config()).unwrap();
+    let ml = label();
+    w.write_media_label(&ml).unwrap();
+    let set = MediaSetLabel {
+        pool: "daily".into(),
+        uuid: uuid::Uuid::new_v4(),
+        seq_nr: 2,
+        ctime: 1_700_000_001,
+        encryption_key_fingerprint: Some("aa:bb".into()),
+    };
+    w.write_media_set_label(&set).unwrap();
+    let mut a = w.start_chunk_archive("store").unwrap();
+    let chunks: Vec<_> = (0..10)
+        .map(|i| chunk(i, 30_000 + i as usize * 7000))
+        .collect();
+    for (data, digest) in &chunks {
+        assert_eq!(
+            a.add_chunk(digest, data).unwrap(),
+            ChunkWrite::Stored {
+                archive_full: false
+            }
+        );
+    }
+    let pa = a.finish().unwrap();
+    assert_eq!(pa.file_number, 2);
+    assert_eq!(pa.digests.len(), 10);
+    w.write_snapshot_archive("vm/100/2024", b"manifest")
+        .unwrap();
+    w.write_catalog_archive(ml.uuid, b"rows").unwrap();
+    let committed = w.commit().unwrap();
+    assert_eq!(committed.len(), 5);
+    assert_eq!(committed[2], pa);
+    assert!(w.pending().is_empty());
+
+    let mut tape = w.into_tape();
+    assert_eq!(tape.records()[0..2].len(), 2);
+    tape.rewind();
+    assert_eq!(read_media_label(&mut tape).unwrap(), Some(ml.clone()));
+    assert_eq!(read_media_set_label(&mut tape).unwrap(), Some(set.clone()));
+    let mut r = ChunkArchiveReader::new(&mut tape).unwrap();
+    assert_eq!(r.info().store, "store");
+    for (data, digest) in &chunks {
+        let e = r.next_entry().unwrap().unwrap();
+        assert_eq!(&e.digest, digest);
+        assert_eq!(&e.data, data);
+    }
+    assert!(r.next_entry().unwrap().is_none());
+    assert!(!r.continues_on_next_tape());
+    let s = read_snapshot_archive(&mut tape).unwrap();
+    assert_eq!(
+        (s.snapshot.as_str(), s.manifest.as_slice()),
+        ("vm/100/2024", &b"manifest"[..])
+    );
+    let c = read_catalog_archive(&mut tape).unwrap();
+    assert_eq!((c.media_uuid, c.data.as_slice()), (ml.uuid, &b"rows"[..]));
+
+    tape.rewind();
+    let files: Vec<_> = scan_tape(&mut tape, 0).collect::<Result<_, _>>().unwrap();
+    assert_eq!(files.len(), 5);
+    assert_eq!(files[0].content, ScannedContent::MediaLabel(ml));
+    assert_eq!(files[1].content, ScannedContent::MediaSetLabel(set));
+    match &files[2].content {
+        ScannedContent::ChunkArchive {
+            digests,
+            continues_on_next_tape,
+            ..
+        } => {
+            assert_eq!(digests, &pa.digests);
+            assert!(!continues_on_next_tape);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(files[4].file_number, 4);
+}
+
+#[test]
+fn blank_tape_has_no_label() {
+    let mut tape = MemoryTape::new();
+    assert_eq!(read_media_label(&mut tape).unwrap(), None);
+}
+
+#[test]
+fn label_is_one_small_block_whatever_the_block_size() {
+    let config = WriterConfig {
+        block_size: 1 << 20,
+        ..WriterConfig::default()
+    };
+    let mut w = MediaWriter::new(MemoryTape::new(), config).unwrap();
+    w.write_media_label(&label()).unwrap();
+    w.commit().unwrap();
+    let tape = w.into_tape();
+    match &tape.records()[0] {
+        image::TapeRecord::Block(b) => assert!(b.len() <= LABEL_BLOCK_SIZE),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(tape.records()[1], image::TapeRecord::Filemark);
+    // A reader limited to 64 KiB blocks still reads it.
+    let mut small = tape.clone().with_max_block_size(64 * 1024);
+    small.rewind();
+    assert!(read_media_label(&mut small).unwrap().is_some());
+}
+
+#[test]
+fn media_label_only_at_file_zero() {
+    let mut w = MediaWriter::new(MemoryTape::new(), small_config()).unwrap();
+    assert!(matches!(
+        w.write_media_set_label(&MediaSetLabel {
+            pool: "p".into(),
+            uuid: uuid::Uuid::nil(),
+            seq_nr: 0,
+            ctime: 0,
+            encryption_key_fingerprint: None
+        }),
+        Err(FormatError::WrongFile { file: 1, .. })
+    ));
+    assert!(w.is_poisoned());
+}
+
+#[test]
+fn spanning_at_early_warning_keeps_exactly_the_complete_entries() {
+    // Early warning after ~5 blocks of 64 KiB; chunks of 40 KB cross blocks.
+    let tape = MemoryTape::new().with_early_warning(5 * 64 * 1024 + 100);
+    let mut w = MediaWriter::new(tape, small_config()).unwrap();
+    w.write_media_label(&label()).unwrap();
+    let chunks: Vec<_> = (0..40).map(|i| chunk(i, 40_000)).collect();
+    let mut a = w.start_chunk_archive("s").unwrap();
+    let mut next = 0;
+    loop {
+        let (data, digest) = &chunks[next];
+        match a.add_chunk(digest, data).unwrap() {
+            ChunkWrite::Stored { .. } => next += 1,
+            ChunkWrite::MediumFull { stored } => {
+                if stored {
+                    next += 1;
+                }
+                break;
+            }
+        }
+    }
+    // After medium full, nothing more is taken.
+    assert_eq!(
+        a.add_chunk(&chunks[next].1, &chunks[next].0).unwrap(),
+        ChunkWrite::MediumFull { stored: false }
+    );
+    let pa = a.finish().unwrap();
+    assert!(pa.continues_on_next_tape);
+    assert_eq!(pa.digests.len(), next);
+    assert!(w.medium_full() && w.commit_due());
+    assert!(matches!(
+        w.start_chunk_archive("s"),
+        Err(FormatError::MediumFull)
+    ));
+    let committed = w.commit().unwrap();
+    assert_eq!(committed.len(), 2);
+    let mut tape = w.into_tape();
+    tape.locate_file(1).unwrap();
+    let mut r = ChunkArchiveReader::new(&mut tape).unwrap();
+    let read: Vec<_> = r.by_ref().collect::<Result<_, _>>().unwrap();
+    assert_eq!(read.len(), next);
+    assert!(r.continues_on_next_tape());
+    for (e, (data, digest)) in read.iter().zip(&chunks) {
+        assert_eq!((&e.digest, &e.data), (digest, data));
+    }
+}
+
+#[test]
+fn dropping_an_unfinished_archive_poisons_and_commits_nothing() {
+    let mut w = MediaWriter::new(MemoryTape::new(), small_config()).unwrap();
+    w.write_media_label(&label()).unwrap();
+    let (data, digest) = chunk(1, 1000);
+    {
+        let mut a = w.start_chunk_archive("s").unwrap();
+        a.add_chunk(&digest, &data).unwrap();
+    }
+    assert!(w.is_poisoned());
+    assert!(matches!(w.commit(), Err(FormatError::Poisoned { .. })));
+    assert!(matches!(
+        w.write_snapshot_archive("x", b""),
+        Err(FormatError::Poisoned { .. })
+    ));
+}
+
+#[test]
+fn archive_cap_reports_full() {
+    let config = WriterConfig {
+        block_size: 64 * 1024,
+        archive_cap: 100_000,
+        ..WriterConfig::default()
+    };
+    let mut w = MediaWriter::new(MemoryTape::new(), config).unwrap();
+    let mut a = w.start_chunk_archive("s").unwrap();
+    let (data, digest) = chunk(0, 60_000);
+    assert_eq!(
+        a.add_chunk(&digest, &data).unwrap(),
+        ChunkWrite::Stored {
+            archive_full: false
+        }
+    );
+    assert_eq!(
+        a.add_chunk(&digest, &data).unwrap(),
+        ChunkWrite::Stored { archive_full: true }
+    );
+    a.finish().unwrap();
+}
+
+#[test]
+fn commit_interval_makes_commit_due() {
+    let config = WriterConfig {
+        block_size: 64 * 1024,
+        commit_interval: 1000,
+        ..WriterConfig::default()
+    };
+    let mut w = MediaWriter::new(MemoryTape::new(), config).unwrap();
+    assert!(!w.commit_due());
+    w.write_snapshot_archive("s", &[7u8; 2000]).unwrap();
+    assert!(w.commit_due());
+    assert_eq!(w.checkpoint().unwrap().len(), 1);
+    assert!(!w.commit_due());
+}
+
+#[test]
+fn invalid_configs_are_refused() {
+    for block_size in [1000, 32 * 1024, 96 * 1024, 32 << 20] {
+        let c = WriterConfig {
+            block_size,
+            ..WriterConfig::default()
+        };
+        assert!(matches!(
+            MediaWriter::new(MemoryTape::new(), c),
+            Err(FormatError::InvalidBlockSize { .. })
+        ));
+    }
+    let c = WriterConfig {
+        archive_cap: 0,
+        ..WriterConfig::default()
+    };
+    assert!(matches!(
+        MediaWriter::new(MemoryTape::new(), c),
+        Err(FormatError::InvalidConfig(_))
+    ));
+}
+
+#[test]
+fn file_tape_round_trip_and_truncating_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.img");
+    let mut w = MediaWriter::new(FileTape::create(&path).unwrap(), small_config()).unwrap();
+    w.write_media_label(&label()).unwrap();
+    w.write_snapshot_archive("a", &[1u8; 200_000]).unwrap();
+    w.write_snapshot_archive("b", b"second").unwrap();
+    assert_eq!(w.commit().unwrap().len(), 3);
+    drop(w);
+    let mut t = FileTape::open(&path).unwrap();
+    assert!(read_media_label(&mut t).unwrap().is_some());
+    assert_eq!(
+        read_snapshot_archive(&mut t).unwrap().manifest,
+        vec![1u8; 200_000]
+    );
+    // Overwrite file 2: the old one disappears.
+    let mut w = MediaWriter::new(t, small_config()).unwrap();
+    w.write_catalog_archive(uuid::Uuid::nil(), b"cat").unwrap();
+    w.commit().unwrap();
+    let mut t = w.into_tape();
+    t.rewind().unwrap();
+    let files: Vec<_> = scan_tape(&mut t, 0).collect::<Result<_, _>>().unwrap();
+    assert_eq!(files.len(), 3);
+    assert_eq!(files[2].header.content_type, ContentType::CatalogArchive);
+}
