@@ -1,1 +1,106 @@
-fn main() {}
+//! `ptape`: media pools, labels, the media catalog and backups.
+//!
+//! With no configuration ptape uses an emulated library under its data
+//! directory (`$PTAPE_DATA_DIR`, else `$XDG_DATA_HOME/ptape`), created on
+//! first use; `ptape status` shows what it will use.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use tape_cli::output::{KvTable, OutputArgs};
+
+#[path = "../ptape/backup_cmd.rs"]
+mod backup_cmd;
+#[path = "../ptape/catalog_cmds.rs"]
+mod catalog_cmds;
+#[path = "../ptape/config_cmds.rs"]
+mod config_cmds;
+#[path = "../ptape/progress.rs"]
+mod progress;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ptape",
+    version,
+    about = "Tape backups: pools, media, catalog, backup"
+)]
+struct Cli {
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Show the configuration, devices and catalog ptape will use.
+    Status,
+    /// Back up files and directories to a media pool.
+    Backup(backup_cmd::BackupArgs),
+    /// Write a media label on a cartridge (or on all blank ones).
+    Label(backup_cmd::LabelArgs),
+    /// Media pools.
+    #[command(subcommand)]
+    Pool(catalog_cmds::PoolCmd),
+    /// Labelled tapes.
+    #[command(subcommand)]
+    Media(catalog_cmds::MediaCmd),
+    /// List snapshots (newest first).
+    Snapshots {
+        /// Only snapshots of this pool.
+        #[arg(long)]
+        pool: Option<String>,
+    },
+    /// Configured tape drives.
+    #[command(subcommand)]
+    Drive(config_cmds::DriveCmd),
+    /// Configured media changers.
+    #[command(subcommand)]
+    Changer(config_cmds::ChangerCmd),
+}
+
+fn main() -> ExitCode {
+    tape_cli::report::init_logging();
+    let cli = Cli::parse();
+    tape_cli::report::run("ptape", || run(cli))
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let out = cli.output.format();
+    match cli.cmd {
+        Cmd::Status => status(out),
+        Cmd::Backup(args) => backup_cmd::backup(args, out),
+        Cmd::Label(args) => backup_cmd::label(args, out),
+        Cmd::Pool(cmd) => catalog_cmds::pool(cmd, out),
+        Cmd::Media(cmd) => catalog_cmds::media(cmd, out),
+        Cmd::Snapshots { pool } => catalog_cmds::snapshots(pool, out),
+        Cmd::Drive(cmd) => config_cmds::drive(cmd, out),
+        Cmd::Changer(cmd) => config_cmds::changer(cmd, out),
+    }
+}
+
+fn status(out: tape_cli::output::OutputFormat) -> Result<()> {
+    let status = ptape::status::status()?;
+    out.print(&status, |s| {
+        let mut t = KvTable::new();
+        t.row("config dir", s.config_dir.display());
+        t.row("data dir", s.data_dir.display());
+        t.row("catalog", s.catalog.display());
+        t.row("catalog schema", s.schema_version);
+        t.row("drive", format!("{} ({})", s.drive.name, s.drive.path));
+        t.opt_row("changer", s.drive.changer_path.as_ref());
+        t.row(
+            "embedded library",
+            match (&s.embedded_library, s.embedded_library_exists) {
+                (Some(dir), true) => format!("{}", dir.display()),
+                (Some(dir), false) => format!("{} (created on first use)", dir.display()),
+                (None, _) => "not used (drives configured)".to_string(),
+            },
+        );
+        t.row("pools", s.pools);
+        t.row("media", s.media);
+        t.row("snapshots", s.snapshots);
+        t.render()
+    })
+}

@@ -1,0 +1,180 @@
+//! The catalog archive payload: every catalog row of one tape, written to
+//! the tape when it is finished or the job ends, and imported back by a
+//! catalog scan when the database is lost.
+//!
+//! Encoding: JSON of [`TapeCatalog`], `version` [`TAPE_CATALOG_VERSION`],
+//! digests as lower-case hex.
+
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::archives::{insert_archive, ArchiveCommit};
+use super::model::*;
+use super::{Catalog, CatalogError};
+use crate::manifest::ChunkDigest;
+
+/// Version of the catalog archive payload.
+pub const TAPE_CATALOG_VERSION: u32 = 1;
+
+/// One archive with its chunk digests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveExport {
+    #[serde(flatten)]
+    pub archive: ArchiveRecord,
+    pub chunks: Vec<ChunkDigest>,
+}
+
+/// The catalog rows of one tape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TapeCatalog {
+    pub version: u32,
+    pub media: MediaRecord,
+    pub media_set: Option<MediaSetRecord>,
+    pub pool: Option<PoolRecord>,
+    pub archives: Vec<ArchiveExport>,
+    pub snapshots: Vec<SnapshotRecord>,
+}
+
+impl TapeCatalog {
+    pub fn encode(&self) -> Result<Vec<u8>, CatalogError> {
+        Ok(serde_json::to_vec(self)?)
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<TapeCatalog, CatalogError> {
+        #[derive(Deserialize)]
+        struct VersionOnly {
+            version: u32,
+        }
+        let v: VersionOnly = serde_json::from_slice(bytes)?;
+        if v.version != TAPE_CATALOG_VERSION {
+            return Err(CatalogError::PayloadVersion(v.version));
+        }
+        Ok(serde_json::from_slice(bytes)?)
+    }
+}
+
+impl Catalog {
+    /// Collects the rows of one tape (identified by UUID).
+    pub fn export_tape(&self, media: Uuid) -> Result<TapeCatalog, CatalogError> {
+        let record = self
+            .media_by_uuid(media)?
+            .ok_or_else(|| CatalogError::UnknownMedia(media.to_string()))?;
+        let media_set = record
+            .media_set
+            .map(|s| self.media_set(s))
+            .transpose()?
+            .flatten();
+        let pool = record
+            .pool
+            .as_deref()
+            .map(|p| self.pool(p))
+            .transpose()?
+            .flatten();
+        let archives = self
+            .archives_of_media(media)?
+            .into_iter()
+            .map(|archive| {
+                let chunks = self
+                    .chunks_of_archive(media, archive.file_number)?
+                    .into_iter()
+                    .map(ChunkDigest)
+                    .collect();
+                Ok(ArchiveExport { archive, chunks })
+            })
+            .collect::<Result<_, CatalogError>>()?;
+        let snapshots = self
+            .snapshots(None)?
+            .into_iter()
+            .filter(|s| s.media == media)
+            .collect();
+        Ok(TapeCatalog {
+            version: TAPE_CATALOG_VERSION,
+            media: record,
+            media_set,
+            pool,
+            archives,
+            snapshots,
+        })
+    }
+
+    /// Imports a tape's rows (from its catalog archive) in one transaction.
+    /// Rows already present are kept; missing pool, media set and media
+    /// rows are created. Returns the number of archives added.
+    pub fn import_tape(&mut self, tape: &TapeCatalog) -> Result<usize, CatalogError> {
+        let tx = self.conn.transaction()?;
+        if let Some(p) = &tape.pool {
+            tx.execute(
+                "INSERT OR IGNORE INTO pools (name, allocation, retention_days, created)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![p.name, p.allocation.as_str(), p.retention_days, p.created],
+            )?;
+        }
+        if let Some(s) = &tape.media_set {
+            tx.execute(
+                "INSERT OR IGNORE INTO pools (name, allocation, retention_days, created)
+                 VALUES (?1, 'continue', NULL, ?2)",
+                params![s.pool, s.created],
+            )?;
+            tx.execute(
+                "INSERT OR IGNORE INTO media_sets (uuid, pool, created, status) VALUES (?1, ?2, ?3, ?4)",
+                params![s.uuid.to_string(), s.pool, s.created, s.status.as_str()],
+            )?;
+        }
+        let m = &tape.media;
+        let existing: Option<String> = tx
+            .query_row("SELECT uuid FROM media WHERE label = ?1", [&m.label], |r| {
+                r.get(0)
+            })
+            .ok();
+        match existing {
+            Some(uuid) if uuid != m.uuid.to_string() => {
+                return Err(CatalogError::MediaExists(m.label.clone()));
+            }
+            Some(_) => {}
+            None => {
+                tx.execute(
+                    "INSERT INTO media (uuid, label, pool, media_set, seq_nr, status, location, bytes_used, labelled)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)",
+                    params![
+                        m.uuid.to_string(),
+                        m.label,
+                        m.pool,
+                        m.media_set.map(|u| u.to_string()),
+                        m.seq_nr,
+                        m.status.as_str(),
+                        m.location.as_str(),
+                        m.labelled
+                    ],
+                )?;
+            }
+        }
+        let mut added = 0;
+        for a in &tape.archives {
+            let present: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM archives WHERE media = ?1 AND file_number = ?2)",
+                params![a.archive.media.to_string(), a.archive.file_number as i64],
+                |r| r.get(0),
+            )?;
+            if present {
+                continue;
+            }
+            let snapshot = tape
+                .snapshots
+                .iter()
+                .find(|s| s.media == a.archive.media && s.file_number == a.archive.file_number)
+                .cloned();
+            insert_archive(
+                &tx,
+                &ArchiveCommit {
+                    archive: a.archive.clone(),
+                    chunks: a.chunks.iter().map(|c| c.0).collect(),
+                    snapshot,
+                },
+            )?;
+            added += 1;
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+}

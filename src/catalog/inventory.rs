@@ -1,0 +1,318 @@
+//! Catalog queries for pools, media and media sets.
+
+use rusqlite::{params, OptionalExtension, Row};
+use uuid::Uuid;
+
+use super::model::*;
+use super::{parse_text, parse_uuid, Catalog, CatalogError};
+
+const MEDIA_COLUMNS: &str =
+    "uuid, label, pool, media_set, seq_nr, status, location, bytes_used, labelled";
+
+fn media_from_row(row: &Row<'_>) -> rusqlite::Result<Result<MediaRecord, CatalogError>> {
+    let uuid: String = row.get(0)?;
+    let label: String = row.get(1)?;
+    let pool: Option<String> = row.get(2)?;
+    let set: Option<String> = row.get(3)?;
+    let seq_nr: Option<u32> = row.get(4)?;
+    let status: String = row.get(5)?;
+    let location: String = row.get(6)?;
+    let bytes_used: i64 = row.get(7)?;
+    let labelled: i64 = row.get(8)?;
+    Ok((|| {
+        Ok(MediaRecord {
+            uuid: parse_uuid(&uuid)?,
+            label,
+            pool,
+            media_set: set.as_deref().map(parse_uuid).transpose()?,
+            seq_nr,
+            status: parse_text(&status)?,
+            location: parse_text(&location)?,
+            bytes_used: bytes_used as u64,
+            labelled,
+        })
+    })())
+}
+
+fn set_from_row(row: &Row<'_>) -> rusqlite::Result<Result<MediaSetRecord, CatalogError>> {
+    let uuid: String = row.get(0)?;
+    let pool: String = row.get(1)?;
+    let created: i64 = row.get(2)?;
+    let status: String = row.get(3)?;
+    Ok((|| {
+        Ok(MediaSetRecord {
+            uuid: parse_uuid(&uuid)?,
+            pool,
+            created,
+            status: parse_text(&status)?,
+        })
+    })())
+}
+
+fn pool_from_row(row: &Row<'_>) -> rusqlite::Result<Result<PoolRecord, CatalogError>> {
+    let name: String = row.get(0)?;
+    let allocation: String = row.get(1)?;
+    let retention_days: Option<u32> = row.get(2)?;
+    let created: i64 = row.get(3)?;
+    Ok(parse_text(&allocation).map(|allocation| PoolRecord {
+        name,
+        allocation,
+        retention_days,
+        created,
+    }))
+}
+
+/// Collects `query_map` results whose rows convert fallibly.
+fn collect<T>(
+    rows: impl Iterator<Item = rusqlite::Result<Result<T, CatalogError>>>,
+) -> Result<Vec<T>, CatalogError> {
+    rows.map(|r| r?).collect()
+}
+
+impl Catalog {
+    /// Inserts a pool.
+    pub fn insert_pool(&self, pool: &PoolRecord) -> Result<(), CatalogError> {
+        if self.pool(&pool.name)?.is_some() {
+            return Err(CatalogError::PoolExists(pool.name.clone()));
+        }
+        self.conn.execute(
+            "INSERT INTO pools (name, allocation, retention_days, created) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                pool.name,
+                pool.allocation.as_str(),
+                pool.retention_days,
+                pool.created
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The pool with this name.
+    pub fn pool(&self, name: &str) -> Result<Option<PoolRecord>, CatalogError> {
+        self.conn
+            .query_row(
+                "SELECT name, allocation, retention_days, created FROM pools WHERE name = ?1",
+                [name],
+                pool_from_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    /// All pools by name.
+    pub fn pools(&self) -> Result<Vec<PoolRecord>, CatalogError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, allocation, retention_days, created FROM pools ORDER BY name")?;
+        let rows = stmt.query_map([], pool_from_row)?;
+        collect(rows)
+    }
+
+    /// Records a newly labelled tape.
+    pub fn insert_media(&self, media: &MediaRecord) -> Result<(), CatalogError> {
+        if self.media_by_label(&media.label)?.is_some() {
+            return Err(CatalogError::MediaExists(media.label.clone()));
+        }
+        if let Some(pool) = &media.pool {
+            if self.pool(pool)?.is_none() {
+                return Err(CatalogError::UnknownPool(pool.clone()));
+            }
+        }
+        self.conn.execute(
+            &format!(
+                "INSERT INTO media ({MEDIA_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+            ),
+            params![
+                media.uuid.to_string(),
+                media.label,
+                media.pool,
+                media.media_set.map(|u| u.to_string()),
+                media.seq_nr,
+                media.status.as_str(),
+                media.location.as_str(),
+                media.bytes_used as i64,
+                media.labelled
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets a tape and everything recorded on it (relabelling).
+    pub fn delete_media(&self, uuid: Uuid) -> Result<(), CatalogError> {
+        let tx = self.conn.unchecked_transaction()?;
+        forget_contents(&tx, uuid)?;
+        tx.execute("DELETE FROM media WHERE uuid = ?1", [uuid.to_string()])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forgets what is recorded on a tape (its archives, chunks and
+    /// snapshots) and detaches it from its media set, before the tape is
+    /// overwritten for a new media set.
+    pub fn forget_media_contents(&self, uuid: Uuid) -> Result<(), CatalogError> {
+        let tx = self.conn.unchecked_transaction()?;
+        forget_contents(&tx, uuid)?;
+        tx.execute(
+            "UPDATE media SET media_set = NULL, seq_nr = NULL, bytes_used = 0 WHERE uuid = ?1",
+            [uuid.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The tape with this label (barcode).
+    pub fn media_by_label(&self, label: &str) -> Result<Option<MediaRecord>, CatalogError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {MEDIA_COLUMNS} FROM media WHERE label = ?1"),
+                [label],
+                media_from_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    /// The tape with this UUID.
+    pub fn media_by_uuid(&self, uuid: Uuid) -> Result<Option<MediaRecord>, CatalogError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {MEDIA_COLUMNS} FROM media WHERE uuid = ?1"),
+                [uuid.to_string()],
+                media_from_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    /// All tapes, by label.
+    pub fn media_list(&self) -> Result<Vec<MediaRecord>, CatalogError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {MEDIA_COLUMNS} FROM media ORDER BY label"))?;
+        let rows = stmt.query_map([], media_from_row)?;
+        collect(rows)
+    }
+
+    /// The tapes of a media set, by sequence number.
+    pub fn media_of_set(&self, set: Uuid) -> Result<Vec<MediaRecord>, CatalogError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {MEDIA_COLUMNS} FROM media WHERE media_set = ?1 ORDER BY seq_nr"
+        ))?;
+        let rows = stmt.query_map([set.to_string()], media_from_row)?;
+        collect(rows)
+    }
+
+    /// Sets a tape's status.
+    pub fn set_media_status(&self, uuid: Uuid, status: MediaStatus) -> Result<(), CatalogError> {
+        let n = self.conn.execute(
+            "UPDATE media SET status = ?2 WHERE uuid = ?1",
+            params![uuid.to_string(), status.as_str()],
+        )?;
+        if n == 0 {
+            return Err(CatalogError::UnknownMedia(uuid.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Sets a tape's location.
+    pub fn set_media_location(
+        &self,
+        uuid: Uuid,
+        location: MediaLocation,
+    ) -> Result<(), CatalogError> {
+        let n = self.conn.execute(
+            "UPDATE media SET location = ?2 WHERE uuid = ?1",
+            params![uuid.to_string(), location.as_str()],
+        )?;
+        if n == 0 {
+            return Err(CatalogError::UnknownMedia(uuid.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Records that a tape joined a media set at position `seq_nr` (after
+    /// its media set label was written and flushed).
+    pub fn assign_media_to_set(
+        &self,
+        media: Uuid,
+        set: &MediaSetRecord,
+        seq_nr: u32,
+    ) -> Result<(), CatalogError> {
+        let n = self.conn.execute(
+            "UPDATE media SET pool = ?2, media_set = ?3, seq_nr = ?4, status = 'writable', bytes_used = 0
+             WHERE uuid = ?1",
+            params![media.to_string(), set.pool, set.uuid.to_string(), seq_nr],
+        )?;
+        if n == 0 {
+            return Err(CatalogError::UnknownMedia(media.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Inserts a media set.
+    pub fn insert_media_set(&self, set: &MediaSetRecord) -> Result<(), CatalogError> {
+        if self.pool(&set.pool)?.is_none() {
+            return Err(CatalogError::UnknownPool(set.pool.clone()));
+        }
+        self.conn.execute(
+            "INSERT OR IGNORE INTO media_sets (uuid, pool, created, status) VALUES (?1, ?2, ?3, ?4)",
+            params![set.uuid.to_string(), set.pool, set.created, set.status.as_str()],
+        )?;
+        Ok(())
+    }
+
+    /// The media set with this UUID.
+    pub fn media_set(&self, uuid: Uuid) -> Result<Option<MediaSetRecord>, CatalogError> {
+        self.conn
+            .query_row(
+                "SELECT uuid, pool, created, status FROM media_sets WHERE uuid = ?1",
+                [uuid.to_string()],
+                set_from_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    /// The media sets of a pool (all pools when `None`), oldest first.
+    pub fn media_sets(&self, pool: Option<&str>) -> Result<Vec<MediaSetRecord>, CatalogError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT uuid, pool, created, status FROM media_sets
+             WHERE ?1 IS NULL OR pool = ?1 ORDER BY created, rowid",
+        )?;
+        let rows = stmt.query_map([pool], set_from_row)?;
+        collect(rows)
+    }
+
+    /// The pool's writable media set, if any (the newest one).
+    pub fn writable_media_set(&self, pool: &str) -> Result<Option<MediaSetRecord>, CatalogError> {
+        self.conn
+            .query_row(
+                "SELECT uuid, pool, created, status FROM media_sets
+                 WHERE pool = ?1 AND status = 'writable' ORDER BY created DESC, rowid DESC LIMIT 1",
+                [pool],
+                set_from_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    /// Closes a media set: no further backups are appended to it.
+    pub fn close_media_set(&self, uuid: Uuid) -> Result<(), CatalogError> {
+        let n = self.conn.execute(
+            "UPDATE media_sets SET status = 'closed' WHERE uuid = ?1",
+            [uuid.to_string()],
+        )?;
+        if n == 0 {
+            return Err(CatalogError::UnknownMediaSet(uuid));
+        }
+        Ok(())
+    }
+}
+
+fn forget_contents(tx: &rusqlite::Transaction<'_>, uuid: Uuid) -> Result<(), CatalogError> {
+    let id = uuid.to_string();
+    tx.execute("DELETE FROM snapshots WHERE media = ?1", [&id])?;
+    tx.execute("DELETE FROM chunks WHERE media = ?1", [&id])?;
+    tx.execute("DELETE FROM archives WHERE media = ?1", [&id])?;
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! The media catalog: SQLite (WAL mode) database of pools, media, media
+//! sets, archives, chunk locations and snapshots.
+//!
+//! Rules the rest of ptape relies on:
+//! - rows describing data on tape are inserted only by
+//!   [`Catalog::commit_archive`], in one transaction, after the format
+//!   layer's finish barrier returned the archive as durable;
+//! - the chunk set of a media set is loaded once per job
+//!   ([`Catalog::media_set_digests`]), never queried per chunk;
+//! - a tape's rows can be exported as the catalog archive payload
+//!   ([`TapeCatalog`]) and imported back.
+//!
+//! Modules: [`schema`] (migrations), [`model`] (row types), `inventory`
+//! (pools, media, media sets), `archives` (archives, chunks, snapshots),
+//! [`export`] (catalog archive payload).
+
+mod archives;
+pub mod export;
+mod inventory;
+pub mod model;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+pub use archives::ArchiveCommit;
+pub use export::TapeCatalog;
+pub use model::*;
+
+/// Errors of the media catalog.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("catalog database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot create the catalog directory {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the catalog has schema version {found}, newer than this ptape supports ({supported})"
+    )]
+    TooNew { found: u32, supported: u32 },
+    #[error("pool {0:?} does not exist")]
+    UnknownPool(String),
+    #[error("pool {0:?} already exists")]
+    PoolExists(String),
+    #[error("no media with label or UUID {0:?} in the catalog")]
+    UnknownMedia(String),
+    #[error("media label {0:?} is already in the catalog")]
+    MediaExists(String),
+    #[error("media set {0} does not exist")]
+    UnknownMediaSet(uuid::Uuid),
+    #[error("corrupt catalog row: {0}")]
+    Corrupt(String),
+    #[error("invalid catalog archive payload: {0}")]
+    Payload(#[from] serde_json::Error),
+    #[error("unsupported catalog archive version {0}")]
+    PayloadVersion(u32),
+}
+
+/// An open media catalog.
+pub struct Catalog {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog").field("path", &self.path).finish()
+    }
+}
+
+impl Catalog {
+    /// Opens (creating when missing) the catalog at `path`, switches it to
+    /// WAL mode and migrates it to the current schema.
+    pub fn open(path: &Path) -> Result<Catalog, CatalogError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| CatalogError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path)?;
+        Self::setup(conn, Some(path.to_path_buf()))
+    }
+
+    /// Opens the catalog at the configured location ([`crate::config::catalog_path`]).
+    pub fn open_default() -> Result<Catalog, crate::Error> {
+        Ok(Catalog::open(&crate::config::catalog_path()?)?)
+    }
+
+    /// A private in-memory catalog (tests, scratch imports).
+    pub fn open_in_memory() -> Result<Catalog, CatalogError> {
+        Self::setup(Connection::open_in_memory()?, None)
+    }
+
+    fn setup(mut conn: Connection, path: Option<PathBuf>) -> Result<Catalog, CatalogError> {
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        // WAL: readers (ptape media list) never block the backup writer.
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::migrate(&mut conn)?;
+        Ok(Catalog { conn, path })
+    }
+
+    /// The database file, `None` for in-memory catalogs.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Schema version of the open database.
+    pub fn schema_version(&self) -> Result<u32, CatalogError> {
+        schema::schema_version(&self.conn)
+    }
+
+    /// The underlying connection, for read-only queries of sibling modules
+    /// (restore, verify, scan).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn parse_uuid(text: &str) -> Result<uuid::Uuid, CatalogError> {
+    uuid::Uuid::parse_str(text).map_err(|e| CatalogError::Corrupt(format!("UUID {text:?}: {e}")))
+}
+
+fn parse_text<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T, CatalogError> {
+    text.parse().map_err(CatalogError::Corrupt)
+}
+
+fn digest_from_blob(blob: &[u8]) -> Result<crate::chunking::Digest, CatalogError> {
+    blob.try_into()
+        .map_err(|_| CatalogError::Corrupt(format!("chunk digest of {} bytes", blob.len())))
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn now_epoch() -> i64 {
+    jiff::Timestamp::now().as_second()
+}

@@ -1,0 +1,156 @@
+//! What the pool writer needs from the hardware: cartridges that can be
+//! loaded by label, a drive that positions and moves blocks.
+//!
+//! [`TapeDevices`] is implemented by [`crate::library::LibraryDevices`]
+//! (a configured or the embedded drive, with its changer when there is
+//! one) and by [`MemoryDevices`] (cartridges held in memory, for tests of
+//! the writer's logic without any device).
+
+use std::collections::BTreeMap;
+
+use pbs_tape::format::{MemoryTape, TapeIoError, TapeRead, TapeWrite};
+
+/// Errors of loading, unloading and positioning tapes.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("changer {path}: {source}")]
+    Changer {
+        path: String,
+        #[source]
+        source: pbs_tape::changer::ChangerError,
+    },
+    #[error("drive {path}: {source}")]
+    Drive {
+        path: String,
+        #[source]
+        source: pbs_tape::drive::DriveError,
+    },
+    #[error(transparent)]
+    Tape(#[from] TapeIoError),
+    #[error("cannot open {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: pbs_tape::scsi::ScsiError,
+    },
+    #[error("cartridge {0} is not in the library")]
+    NotOnline(String),
+    #[error("drive {path} holds no cartridge")]
+    DriveEmpty { path: String },
+    #[error("drive {path} holds a cartridge, but {wanted} was asked for and there is no changer to swap it")]
+    NoChanger { path: String, wanted: String },
+}
+
+/// Moving the tape to a position (beyond what [`TapeWrite`] offers).
+pub trait TapeMotion {
+    /// To the beginning of the tape (SSC REWIND).
+    fn rewind(&mut self) -> Result<(), TapeIoError>;
+    /// To the first block of tape file `file` (after the `file`-th filemark).
+    fn locate_file(&mut self, file: u64) -> Result<(), TapeIoError>;
+}
+
+/// A drive (and maybe a changer) from which tapes are loaded by label.
+pub trait TapeDevices {
+    type Tape: TapeWrite + TapeRead + TapeMotion;
+
+    /// Labels (barcodes) of the data cartridges that can be loaded now.
+    /// Cleaning cartridges are never listed.
+    fn online_labels(&mut self) -> Result<Vec<String>, DeviceError>;
+
+    /// True when blank cartridges can be labelled automatically (their
+    /// label is known without reading them: a changer with barcodes).
+    fn can_autolabel(&self) -> bool;
+
+    /// Loads the cartridge into the drive and returns it rewound.
+    fn load(&mut self, label: &str) -> Result<Self::Tape, DeviceError>;
+
+    /// Unloads the tape (back to its slot in a library).
+    fn unload(&mut self, tape: Self::Tape) -> Result<(), DeviceError>;
+}
+
+impl TapeMotion for MemoryTape {
+    fn rewind(&mut self) -> Result<(), TapeIoError> {
+        MemoryTape::rewind(self);
+        Ok(())
+    }
+    fn locate_file(&mut self, file: u64) -> Result<(), TapeIoError> {
+        MemoryTape::locate_file(self, file)
+    }
+}
+
+/// Cartridges held in memory, by label: a library without hardware.
+#[derive(Debug, Default)]
+pub struct MemoryDevices {
+    /// Cartridges on the shelf (not loaded).
+    pub cartridges: BTreeMap<String, MemoryTape>,
+    /// Label of the loaded cartridge.
+    pub loaded: Option<String>,
+    /// Labels in the order they were loaded.
+    pub load_log: Vec<String>,
+}
+
+impl MemoryDevices {
+    /// `count` blank cartridges `PREFIX0001L9`..., each reporting early
+    /// warning after `early_warning` bytes.
+    pub fn blank(prefix: &str, count: usize, early_warning: u64) -> Self {
+        let cartridges = (1..=count)
+            .map(|i| {
+                (
+                    format!("{prefix}{i:04}L9"),
+                    MemoryTape::new().with_early_warning(early_warning),
+                )
+            })
+            .collect();
+        MemoryDevices {
+            cartridges,
+            ..Default::default()
+        }
+    }
+}
+
+impl TapeDevices for MemoryDevices {
+    type Tape = MemoryTape;
+
+    fn online_labels(&mut self) -> Result<Vec<String>, DeviceError> {
+        Ok(self.cartridges.keys().cloned().collect())
+    }
+
+    fn can_autolabel(&self) -> bool {
+        true
+    }
+
+    fn load(&mut self, label: &str) -> Result<MemoryTape, DeviceError> {
+        let mut tape = self
+            .cartridges
+            .remove(label)
+            .ok_or_else(|| DeviceError::NotOnline(label.to_string()))?;
+        tape.rewind();
+        self.loaded = Some(label.to_string());
+        self.load_log.push(label.to_string());
+        Ok(tape)
+    }
+
+    fn unload(&mut self, tape: MemoryTape) -> Result<(), DeviceError> {
+        let label = self.loaded.take().ok_or(DeviceError::DriveEmpty {
+            path: "memory".into(),
+        })?;
+        self.cartridges.insert(label, tape);
+        Ok(())
+    }
+}
+
+impl<D: TapeDevices + ?Sized> TapeDevices for &mut D {
+    type Tape = D::Tape;
+    fn online_labels(&mut self) -> Result<Vec<String>, DeviceError> {
+        (**self).online_labels()
+    }
+    fn can_autolabel(&self) -> bool {
+        (**self).can_autolabel()
+    }
+    fn load(&mut self, label: &str) -> Result<Self::Tape, DeviceError> {
+        (**self).load(label)
+    }
+    fn unload(&mut self, tape: Self::Tape) -> Result<(), DeviceError> {
+        (**self).unload(tape)
+    }
+}

@@ -1,0 +1,300 @@
+//! Labelling tapes: writing the media label (tape file 0) through the
+//! format layer and recording the tape in the catalog.
+//!
+//! Rules:
+//! - a tape that already carries a label is relabelled only with `force`;
+//! - a tape in a live media set (writable, or closed within its pool's
+//!   retention) is never relabelled, `force` or not;
+//! - labelling all unlabelled cartridges of a changer takes only blank
+//!   ones that the catalog does not know, never cleaning cartridges.
+
+use pbs_tape::format::{read_media_label, FormatError, MediaLabel, MediaWriter, WriterConfig};
+use uuid::Uuid;
+
+use crate::catalog::{now_epoch, Catalog, CatalogError, MediaLocation, MediaRecord, MediaStatus};
+use crate::devices::{DeviceError, TapeDevices, TapeMotion};
+use crate::pool;
+
+/// Errors of labelling.
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    #[error("tape {label} is already labelled (media {uuid}); use --force to relabel it")]
+    AlreadyLabelled { label: String, uuid: String },
+    #[error("tape {label} belongs to media set {set} of pool {pool}, which is still live; it cannot be relabelled")]
+    InLiveMediaSet {
+        label: String,
+        set: Uuid,
+        pool: String,
+    },
+    #[error(
+        "tape {label} holds data that is not a ptape label ({reason}); use --force to overwrite it"
+    )]
+    NotBlank { label: String, reason: String },
+    #[error("tape {label}: {source}")]
+    Format {
+        label: String,
+        #[source]
+        source: FormatError,
+    },
+    #[error("tape {label}: {source}")]
+    Device {
+        label: String,
+        #[source]
+        source: DeviceError,
+    },
+    #[error(transparent)]
+    Devices(#[from] DeviceError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Pool(#[from] crate::pool::PoolError),
+}
+
+/// The largest power-of-two block size not above `wanted` and `max`
+/// (at least the format's smallest block).
+pub fn fit_block_size(wanted: usize, max: usize) -> usize {
+    let limit = wanted.min(max).max(pbs_tape::format::LABEL_BLOCK_SIZE);
+    1usize << (usize::BITS - 1 - limit.leading_zeros())
+}
+
+/// Refuses when the catalogued tape is in a live media set.
+fn check_not_live(catalog: &Catalog, media: &MediaRecord) -> Result<(), InventoryError> {
+    let Some(set_uuid) = media.media_set else {
+        return Ok(());
+    };
+    let Some(set) = catalog.media_set(set_uuid)? else {
+        return Ok(());
+    };
+    let pool = pool::get_pool(catalog, &set.pool)?;
+    if pool::media_set_is_live(&set, &pool, now_epoch()) {
+        return Err(InventoryError::InLiveMediaSet {
+            label: media.label.clone(),
+            set: set.uuid,
+            pool: set.pool,
+        });
+    }
+    Ok(())
+}
+
+/// Writes a media label on the cartridge `label` (loaded through
+/// `devices`) and records it for `pool` (`None`: free for any pool).
+pub fn label_tape<D: TapeDevices>(
+    devices: &mut D,
+    catalog: &Catalog,
+    label: &str,
+    pool: Option<&str>,
+    force: bool,
+) -> Result<MediaRecord, InventoryError> {
+    if let Some(p) = pool {
+        pool::get_pool(catalog, p)?;
+    }
+    let known = catalog.media_by_label(label)?;
+    if let Some(media) = &known {
+        check_not_live(catalog, media)?;
+        if !force {
+            return Err(InventoryError::AlreadyLabelled {
+                label: label.to_string(),
+                uuid: media.uuid.to_string(),
+            });
+        }
+    }
+    let dev_err = |source| InventoryError::Device {
+        label: label.to_string(),
+        source,
+    };
+    let fmt_err = |source| InventoryError::Format {
+        label: label.to_string(),
+        source,
+    };
+    let mut tape = devices.load(label).map_err(dev_err)?;
+    let checked = (|| {
+        match read_media_label(&mut tape) {
+            Ok(None) => {}
+            Ok(Some(existing)) => {
+                if let Some(media) = catalog.media_by_uuid(existing.uuid)? {
+                    check_not_live(catalog, &media)?;
+                }
+                if !force {
+                    return Err(InventoryError::AlreadyLabelled {
+                        label: label.to_string(),
+                        uuid: existing.uuid.to_string(),
+                    });
+                }
+            }
+            Err(e) if !force => {
+                return Err(InventoryError::NotBlank {
+                    label: label.to_string(),
+                    reason: e.to_string(),
+                })
+            }
+            Err(_) => {}
+        }
+        Ok(())
+    })();
+    if let Err(e) = checked {
+        let _ = devices.unload(tape);
+        return Err(e);
+    }
+    let (tape, media_uuid) = match write_label(tape, label) {
+        Ok(v) => v,
+        Err((tape, e)) => {
+            if let Some(tape) = tape {
+                let _ = devices.unload(tape);
+            }
+            return Err(match e {
+                LabelWriteError::Tape(e) => dev_err(DeviceError::Tape(e)),
+                LabelWriteError::Format(e) => fmt_err(e),
+            });
+        }
+    };
+    devices.unload(tape).map_err(dev_err)?;
+    if let Some(old) = &known {
+        catalog.delete_media(old.uuid)?;
+    }
+    let media = MediaRecord {
+        uuid: media_uuid,
+        label: label.to_string(),
+        pool: pool.map(str::to_string),
+        media_set: None,
+        seq_nr: None,
+        status: MediaStatus::Writable,
+        location: MediaLocation::Online,
+        bytes_used: 0,
+        labelled: now_epoch(),
+    };
+    catalog.insert_media(&media)?;
+    Ok(media)
+}
+
+enum LabelWriteError {
+    Tape(pbs_tape::format::TapeIoError),
+    Format(FormatError),
+}
+
+/// Rewinds, writes a new media label and commits it (flush + position
+/// check). Gives the tape back unless the writer could not even be set up
+/// (then the handle is gone; the cartridge stays in the drive).
+fn write_label<T>(mut tape: T, label: &str) -> Result<(T, Uuid), (Option<T>, LabelWriteError)>
+where
+    T: pbs_tape::format::TapeWrite + TapeMotion,
+{
+    if let Err(e) = tape.rewind() {
+        return Err((Some(tape), LabelWriteError::Tape(e)));
+    }
+    let config = WriterConfig {
+        block_size: fit_block_size(WriterConfig::default().block_size, tape.max_block_size()),
+        ..WriterConfig::default()
+    };
+    let mut writer =
+        MediaWriter::new(tape, config).map_err(|e| (None, LabelWriteError::Format(e)))?;
+    let uuid = Uuid::new_v4();
+    let result = writer
+        .write_media_label(&MediaLabel {
+            label_text: label.to_string(),
+            uuid,
+            ctime: now_epoch(),
+        })
+        .and_then(|_| writer.commit());
+    let tape = writer.into_tape();
+    match result {
+        Ok(_) => Ok((tape, uuid)),
+        Err(e) => Err((Some(tape), LabelWriteError::Format(e))),
+    }
+}
+
+/// Labels every cartridge the changer holds that the catalog does not know
+/// and that is blank. Cleaning cartridges are never touched (the devices
+/// do not list them). Returns the new media and the labels skipped with
+/// the reason.
+pub fn label_all_unlabelled<D: TapeDevices>(
+    devices: &mut D,
+    catalog: &Catalog,
+    pool: Option<&str>,
+) -> Result<(Vec<MediaRecord>, Vec<(String, String)>), InventoryError> {
+    let mut labelled = Vec::new();
+    let mut skipped = Vec::new();
+    for label in devices.online_labels()? {
+        if catalog.media_by_label(&label)?.is_some() {
+            continue;
+        }
+        match label_tape(devices, catalog, &label, pool, false) {
+            Ok(media) => labelled.push(media),
+            Err(e @ (InventoryError::AlreadyLabelled { .. } | InventoryError::NotBlank { .. })) => {
+                skipped.push((label, e.to_string()))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((labelled, skipped))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices::MemoryDevices;
+
+    #[test]
+    fn block_size_fits_device() {
+        assert_eq!(fit_block_size(256 * 1024, 16 * 1024 * 1024), 256 * 1024);
+        assert_eq!(fit_block_size(256 * 1024, 200 * 1024), 128 * 1024);
+        assert_eq!(fit_block_size(256 * 1024, 1024), 64 * 1024);
+    }
+
+    #[test]
+    fn labels_blank_refuses_relabel_without_force() {
+        let cat = Catalog::open_in_memory().unwrap();
+        let mut dev = MemoryDevices::blank("LB", 2, u64::MAX);
+        let m = label_tape(&mut dev, &cat, "LB0001L9", Some("default"), false).unwrap();
+        assert_eq!(
+            cat.media_by_label("LB0001L9").unwrap().unwrap().uuid,
+            m.uuid
+        );
+        let tape = dev.cartridges.get_mut("LB0001L9").unwrap();
+        tape.rewind();
+        assert_eq!(read_media_label(tape).unwrap().unwrap().uuid, m.uuid);
+        assert!(matches!(
+            label_tape(&mut dev, &cat, "LB0001L9", None, false),
+            Err(InventoryError::AlreadyLabelled { .. })
+        ));
+        let again = label_tape(&mut dev, &cat, "LB0001L9", None, true).unwrap();
+        assert_ne!(again.uuid, m.uuid);
+        assert!(cat.media_by_uuid(m.uuid).unwrap().is_none());
+        assert!(matches!(
+            label_tape(&mut dev, &cat, "LB0002L9", Some("nope"), false),
+            Err(InventoryError::Pool(_))
+        ));
+    }
+
+    #[test]
+    fn tape_in_live_media_set_is_never_relabelled() {
+        let cat = Catalog::open_in_memory().unwrap();
+        let mut dev = MemoryDevices::blank("LV", 1, u64::MAX);
+        let m = label_tape(&mut dev, &cat, "LV0001L9", None, false).unwrap();
+        let p = pool::get_pool(&cat, "default").unwrap();
+        let set = pool::choose_media_set(&cat, &p, false).unwrap();
+        pool::start_media_set(&cat, set.record()).unwrap();
+        cat.assign_media_to_set(m.uuid, set.record(), 0).unwrap();
+        assert!(matches!(
+            label_tape(&mut dev, &cat, "LV0001L9", None, true),
+            Err(InventoryError::InLiveMediaSet { .. })
+        ));
+    }
+
+    #[test]
+    fn label_all_takes_only_blank_unknown_cartridges() {
+        let cat = Catalog::open_in_memory().unwrap();
+        let mut dev = MemoryDevices::blank("AL", 3, u64::MAX);
+        label_tape(&mut dev, &cat, "AL0001L9", None, false).unwrap();
+        // AL0002L9 carries data that is no label.
+        dev.cartridges
+            .get_mut("AL0002L9")
+            .unwrap()
+            .records_mut()
+            .push(pbs_tape::format::image::TapeRecord::Block(vec![0u8; 100]));
+        let (done, skipped) = label_all_unlabelled(&mut dev, &cat, Some("default")).unwrap();
+        let labels: Vec<&str> = done.iter().map(|m| m.label.as_str()).collect();
+        assert_eq!(labels, ["AL0003L9"]);
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].0, "AL0002L9");
+    }
+}

@@ -1,0 +1,267 @@
+//! The devices ptape writes with: a configured drive (with its changer) or
+//! the embedded emulated library, behind [`TapeDevices`].
+//!
+//! The embedded library (no drive configured) lives in the data directory
+//! and is created on first use: 1 drive, [`EMBEDDED_SLOTS`] slots holding
+//! cartridges `PT0001L9`..`PT0008L9`, 1 import/export slot, LTO-9,
+//! [`EMBEDDED_CAPACITY`] per cartridge.
+
+use std::path::Path;
+
+use pbs_tape::changer::{is_cleaning_barcode, MediaChanger, Place};
+use pbs_tape::drive::{DriveError, LtoDrive};
+use pbs_tape::emulator::state::LibraryConfig;
+use pbs_tape::emulator::{EmuError, Library};
+use pbs_tape::format::{read_media_label, TapeIoError};
+use pbs_tape::scsi::ScsiTransport;
+
+use crate::config::{self, Config, ResolvedDrive};
+use crate::devices::{DeviceError, TapeDevices, TapeMotion};
+
+/// Storage slots of the embedded library.
+pub const EMBEDDED_SLOTS: usize = 8;
+/// Capacity of each embedded cartridge (bytes).
+pub const EMBEDDED_CAPACITY: u64 = 8 * 1024 * 1024 * 1024;
+/// Early-warning distance of each embedded cartridge (bytes).
+pub const EMBEDDED_EARLY_WARNING: u64 = 64 * 1024 * 1024;
+
+/// Errors of creating the embedded library.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    #[error("embedded library {path}: {source}")]
+    Emulator {
+        path: String,
+        #[source]
+        source: EmuError,
+    },
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+}
+
+/// Barcodes of the embedded library's cartridges.
+pub fn embedded_barcodes() -> Vec<String> {
+    (1..=EMBEDDED_SLOTS)
+        .map(|i| format!("PT{i:04}L9"))
+        .collect()
+}
+
+/// Creates the embedded library in `dir` unless one exists there.
+/// Returns true when it was created now.
+pub fn ensure_embedded_library(dir: &Path) -> Result<bool, LibraryError> {
+    let emu = |source| LibraryError::Emulator {
+        path: dir.display().to_string(),
+        source,
+    };
+    match Library::open(dir) {
+        Ok(_) => Ok(false),
+        Err(EmuError::NotALibrary(_)) => {
+            let config = LibraryConfig {
+                drives: 1,
+                slots: EMBEDDED_SLOTS,
+                ie_slots: 1,
+                capacity: EMBEDDED_CAPACITY,
+                early_warning: EMBEDDED_EARLY_WARNING,
+                lto_generation: 9,
+                ..LibraryConfig::default()
+            };
+            Library::create(dir, config, &embedded_barcodes(), &[]).map_err(emu)?;
+            Ok(true)
+        }
+        Err(e) => Err(emu(e)),
+    }
+}
+
+/// A drive, and its changer when it has one.
+pub struct LibraryDevices {
+    drive: ResolvedDrive,
+    changer: Option<MediaChanger<Box<dyn ScsiTransport>>>,
+    /// Label of the cartridge we loaded (standalone drive: read from it).
+    loaded: Option<String>,
+}
+
+impl std::fmt::Debug for LibraryDevices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LibraryDevices")
+            .field("drive", &self.drive)
+            .field("loaded", &self.loaded)
+            .finish()
+    }
+}
+
+fn changer_err(path: &str) -> impl FnOnce(pbs_tape::changer::ChangerError) -> DeviceError + '_ {
+    move |source| DeviceError::Changer {
+        path: path.to_string(),
+        source,
+    }
+}
+
+fn drive_err(path: &str) -> impl FnOnce(DriveError) -> DeviceError + '_ {
+    move |source| DeviceError::Drive {
+        path: path.to_string(),
+        source,
+    }
+}
+
+impl LibraryDevices {
+    /// Opens the named (or default) drive of the configuration; with no
+    /// drive configured, the embedded library (created when missing).
+    pub fn open(config: &Config, drive: Option<&str>) -> Result<LibraryDevices, LibraryError> {
+        let resolved = config.resolve_drive(drive)?;
+        if resolved.embedded {
+            ensure_embedded_library(&config::embedded_library_dir()?)?;
+        }
+        Ok(Self::from_resolved(resolved)?)
+    }
+
+    /// Opens the given drive (and its changer).
+    pub fn from_resolved(drive: ResolvedDrive) -> Result<LibraryDevices, DeviceError> {
+        let changer = match &drive.changer_path {
+            Some(path) => {
+                let transport =
+                    pbs_tape::device::open_transport(path).map_err(|source| DeviceError::Open {
+                        path: path.clone(),
+                        source,
+                    })?;
+                Some(MediaChanger::new(transport))
+            }
+            None => None,
+        };
+        Ok(LibraryDevices {
+            drive,
+            changer,
+            loaded: None,
+        })
+    }
+
+    /// The drive in use.
+    pub fn drive(&self) -> &ResolvedDrive {
+        &self.drive
+    }
+
+    /// Opens the drive, waits for the loaded medium and sets
+    /// variable-block mode.
+    fn open_drive(&self) -> Result<LtoDrive, DeviceError> {
+        let path = &self.drive.path;
+        let mut drive = LtoDrive::open(path).map_err(drive_err(path))?;
+        drive.test_unit_ready().map_err(drive_err(path))?;
+        drive.set_variable_block_mode().map_err(drive_err(path))?;
+        drive.rewind().map_err(drive_err(path))?;
+        Ok(drive)
+    }
+
+    /// Unthreads the cartridge in our drive and puts it back to its slot.
+    fn unload_through_changer(&mut self) -> Result<(), DeviceError> {
+        let drivenum = self.drive.changer_drivenum as usize;
+        let Some(changer) = self.changer.as_mut() else {
+            return Ok(());
+        };
+        let changer_path = self.drive.changer_path.clone().unwrap_or_default();
+        let status = changer.status().map_err(changer_err(&changer_path))?;
+        if !status.drives.get(drivenum).is_some_and(|d| d.full) {
+            return Ok(());
+        }
+        let path = &self.drive.path;
+        let mut drive = LtoDrive::open(path).map_err(drive_err(path))?;
+        drive.unload().map_err(drive_err(path))?;
+        drop(drive);
+        changer
+            .unload(drivenum, None)
+            .map_err(changer_err(&changer_path))?;
+        Ok(())
+    }
+}
+
+impl TapeMotion for LtoDrive {
+    fn rewind(&mut self) -> Result<(), TapeIoError> {
+        Ok(LtoDrive::rewind(self)?)
+    }
+    fn locate_file(&mut self, file: u64) -> Result<(), TapeIoError> {
+        Ok(LtoDrive::locate_file(self, file)?)
+    }
+}
+
+impl TapeDevices for LibraryDevices {
+    type Tape = LtoDrive;
+
+    fn online_labels(&mut self) -> Result<Vec<String>, DeviceError> {
+        let drivenum = self.drive.changer_drivenum as usize;
+        match self.changer.as_mut() {
+            Some(changer) => {
+                let path = self.drive.changer_path.clone().unwrap_or_default();
+                let status = changer.status().map_err(changer_err(&path))?;
+                let in_drive = status.drives.get(drivenum).and_then(|d| d.barcode.clone());
+                Ok(status
+                    .slots
+                    .iter()
+                    .filter(|s| !s.import_export)
+                    .filter_map(|s| s.barcode.clone())
+                    .chain(in_drive)
+                    .filter(|b| !is_cleaning_barcode(b))
+                    .collect())
+            }
+            None => {
+                // A standalone drive: the cartridge in it, by its label.
+                let mut drive = match self.open_drive() {
+                    Ok(d) => d,
+                    Err(_) => return Ok(Vec::new()),
+                };
+                let label = read_media_label(&mut drive).ok().flatten();
+                Ok(label.map(|l| l.label_text).into_iter().collect())
+            }
+        }
+    }
+
+    fn can_autolabel(&self) -> bool {
+        self.changer.is_some()
+    }
+
+    fn load(&mut self, label: &str) -> Result<LtoDrive, DeviceError> {
+        let drivenum = self.drive.changer_drivenum as usize;
+        if let Some(changer) = self.changer.as_mut() {
+            let path = self.drive.changer_path.clone().unwrap_or_default();
+            let status = changer.status().map_err(changer_err(&path))?;
+            let current = status.drives.get(drivenum).and_then(|d| d.barcode.clone());
+            if current.as_deref() != Some(label) {
+                if current.is_some() || status.drives.get(drivenum).is_some_and(|d| d.full) {
+                    self.unload_through_changer()?;
+                }
+                let changer = self
+                    .changer
+                    .as_mut()
+                    .ok_or_else(|| DeviceError::NotOnline(label.to_string()))?;
+                match status.find_barcode(label) {
+                    Some(Place::Slot(_)) => {}
+                    _ => return Err(DeviceError::NotOnline(label.to_string())),
+                }
+                changer
+                    .load_barcode(label, drivenum)
+                    .map_err(changer_err(&path))?;
+            }
+            let drive = self.open_drive()?;
+            self.loaded = Some(label.to_string());
+            return Ok(drive);
+        }
+        let mut drive = self.open_drive()?;
+        let found = read_media_label(&mut drive).ok().flatten();
+        match found {
+            Some(l) if l.label_text == label => {
+                LtoDrive::rewind(&mut drive).map_err(drive_err(&self.drive.path))?;
+                self.loaded = Some(label.to_string());
+                Ok(drive)
+            }
+            _ => Err(DeviceError::NoChanger {
+                path: self.drive.path.clone(),
+                wanted: label.to_string(),
+            }),
+        }
+    }
+
+    fn unload(&mut self, tape: LtoDrive) -> Result<(), DeviceError> {
+        drop(tape);
+        self.loaded = None;
+        // Standalone drives keep their cartridge; libraries put it back.
+        self.unload_through_changer()
+    }
+}

@@ -1,0 +1,565 @@
+//! Snapshot manifests: the file tree of one backup, with each regular
+//! file's ordered chunk digests. The manifest is the snapshot archive's
+//! payload.
+//!
+//! Encoding (version [`MANIFEST_VERSION`]): JSON (serde_json) of
+//! [`Manifest`]; entries are in walk order (each source, then depth-first
+//! with directory entries sorted by their name bytes), so the same tree
+//! always encodes to the same bytes. Paths and symlink targets are JSON
+//! strings when they are valid UTF-8, else arrays of bytes.
+//!
+//! Each source path is stored under its base name: backing up
+//! `/home/alice/docs` yields entries `docs`, `docs/a.txt`, ...
+//!
+//! Hard links: the first path of an inode group seen by the walk is stored
+//! as a regular file with its chunks; later paths are [`EntryKind::Hardlink`]
+//! entries naming that first path.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::chunking::{self, Chunk, ChunkError, ChunkerConfig, Digest};
+
+/// Version of the manifest encoding.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// Errors building, encoding or decoding a manifest.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Chunk {
+        path: PathBuf,
+        #[source]
+        source: ChunkError,
+    },
+    #[error("{path}: cannot back up a path without a base name")]
+    NoBaseName { path: PathBuf },
+    #[error("two sources have the same base name {name:?}")]
+    DuplicateBaseName { name: String },
+    #[error("backup aborted: {0}")]
+    Aborted(String),
+    #[error("invalid manifest: {0}")]
+    Decode(#[from] serde_json::Error),
+    #[error("unsupported manifest version {0} (this ptape reads version {MANIFEST_VERSION})")]
+    Version(u32),
+    #[error("invalid manifest: {0}")]
+    Invalid(String),
+}
+
+/// A path or link target: raw bytes (Linux names need not be UTF-8).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RawPath(pub Vec<u8>);
+
+impl RawPath {
+    pub fn as_path(&self) -> &Path {
+        Path::new(OsStr::from_bytes(&self.0))
+    }
+    fn join(&self, name: &[u8]) -> RawPath {
+        let mut v = self.0.clone();
+        v.push(b'/');
+        v.extend_from_slice(name);
+        RawPath(v)
+    }
+}
+
+impl std::fmt::Display for RawPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", String::from_utf8_lossy(&self.0))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum RawPathRepr {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Serialize for RawPath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(&self.0) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => s.collect_seq(self.0.iter()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawPath {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match RawPathRepr::deserialize(d)? {
+            RawPathRepr::Text(t) => RawPath(t.into_bytes()),
+            RawPathRepr::Bytes(b) => RawPath(b),
+        })
+    }
+}
+
+/// A chunk digest, hex-encoded in the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChunkDigest(pub Digest);
+
+impl Serialize for ChunkDigest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&chunking::digest_to_hex(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for ChunkDigest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let hex = String::deserialize(d)?;
+        chunking::digest_from_hex(&hex)
+            .map(ChunkDigest)
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid chunk digest {hex:?}")))
+    }
+}
+
+/// What an entry is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum EntryKind {
+    Dir,
+    /// A regular file: its ordered chunks; their lengths sum to `size`.
+    File {
+        chunks: Vec<ChunkDigest>,
+    },
+    Symlink {
+        target: RawPath,
+    },
+    /// Another path of the same inode as the earlier entry `target`.
+    Hardlink {
+        target: RawPath,
+    },
+    Fifo,
+    CharDevice {
+        rdev: u64,
+    },
+    BlockDevice {
+        rdev: u64,
+    },
+    Socket,
+}
+
+/// One path of the tree and its metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub path: RawPath,
+    #[serde(flatten)]
+    pub kind: EntryKind,
+    /// Permission and special bits (`st_mode & 0o7777`).
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub mtime_ns: i64,
+    /// Size in bytes (regular files: exactly the bytes chunked; sparse
+    /// regions read as zeros).
+    pub size: u64,
+}
+
+/// A snapshot's file tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub version: u32,
+    /// Snapshot name (`POOL/HOST/TIME`).
+    pub snapshot: String,
+    /// Chunker limits used.
+    pub chunker: ChunkerConfig,
+    pub entries: Vec<Entry>,
+}
+
+impl Manifest {
+    /// The deterministic byte encoding (the snapshot archive's payload).
+    pub fn encode(&self) -> Result<Vec<u8>, ManifestError> {
+        Ok(serde_json::to_vec(self)?)
+    }
+
+    /// Decodes and checks the version.
+    pub fn decode(bytes: &[u8]) -> Result<Manifest, ManifestError> {
+        #[derive(Deserialize)]
+        struct VersionOnly {
+            version: u32,
+        }
+        let v: VersionOnly = serde_json::from_slice(bytes)?;
+        if v.version != MANIFEST_VERSION {
+            return Err(ManifestError::Version(v.version));
+        }
+        let m: Manifest = serde_json::from_slice(bytes)?;
+        m.check()?;
+        Ok(m)
+    }
+
+    /// Checks that every hard link names an earlier file entry.
+    fn check(&self) -> Result<(), ManifestError> {
+        let mut files = std::collections::HashSet::new();
+        for e in &self.entries {
+            match &e.kind {
+                EntryKind::File { .. } => {
+                    files.insert(&e.path);
+                }
+                EntryKind::Hardlink { target } if !files.contains(target) => {
+                    return Err(ManifestError::Invalid(format!(
+                        "hard link {} names {}, which is no earlier file",
+                        e.path, target
+                    )));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Every chunk digest referenced, in order of first use, without repeats.
+    pub fn unique_digests(&self) -> Vec<Digest> {
+        let mut seen = std::collections::HashSet::new();
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EntryKind::File { chunks } => Some(chunks),
+                _ => None,
+            })
+            .flatten()
+            .filter(|d| seen.insert(d.0))
+            .map(|d| d.0)
+            .collect()
+    }
+
+    /// Sum of the sizes of regular files.
+    pub fn total_file_bytes(&self) -> u64 {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.kind, EntryKind::File { .. }))
+            .map(|e| e.size)
+            .sum()
+    }
+}
+
+/// Walks sources, chunks regular files and hands every chunk to `sink`
+/// (in manifest order) as it is read; returns the manifest. Memory stays
+/// bounded: one chunk at a time is in flight here.
+///
+/// `sink` returning an error stops the walk (e.g. the consumer is gone).
+pub fn build_manifest<F>(
+    sources: &[PathBuf],
+    snapshot: &str,
+    chunker: ChunkerConfig,
+    mut sink: F,
+) -> Result<Manifest, ManifestError>
+where
+    F: FnMut(Chunk) -> Result<(), ManifestError>,
+{
+    chunker.validate().map_err(|source| ManifestError::Chunk {
+        path: PathBuf::new(),
+        source,
+    })?;
+    let mut walker = Walker {
+        chunker,
+        entries: Vec::new(),
+        inodes: HashMap::new(),
+        sink: &mut sink,
+    };
+    let mut names = std::collections::HashSet::new();
+    for source in sources {
+        let base = source
+            .file_name()
+            .ok_or_else(|| ManifestError::NoBaseName {
+                path: source.clone(),
+            })?
+            .as_bytes()
+            .to_vec();
+        if !names.insert(base.clone()) {
+            return Err(ManifestError::DuplicateBaseName {
+                name: String::from_utf8_lossy(&base).into_owned(),
+            });
+        }
+        walker.visit(source, RawPath(base))?;
+    }
+    Ok(Manifest {
+        version: MANIFEST_VERSION,
+        snapshot: snapshot.to_string(),
+        chunker,
+        entries: walker.entries,
+    })
+}
+
+struct Walker<'a, F> {
+    chunker: ChunkerConfig,
+    entries: Vec<Entry>,
+    /// (dev, ino) of multiply-linked files -> first path stored.
+    inodes: HashMap<(u64, u64), RawPath>,
+    sink: &'a mut F,
+}
+
+impl<F> Walker<'_, F>
+where
+    F: FnMut(Chunk) -> Result<(), ManifestError>,
+{
+    fn visit(&mut self, fs_path: &Path, path: RawPath) -> Result<(), ManifestError> {
+        let io = |source| ManifestError::Io {
+            path: fs_path.to_path_buf(),
+            source,
+        };
+        let meta = std::fs::symlink_metadata(fs_path).map_err(io)?;
+        let ft = meta.file_type();
+        let mut size = 0;
+        let kind = if ft.is_dir() {
+            EntryKind::Dir
+        } else if ft.is_symlink() {
+            let target = std::fs::read_link(fs_path).map_err(io)?;
+            EntryKind::Symlink {
+                target: RawPath(target.into_os_string().into_encoded_bytes()),
+            }
+        } else if ft.is_file() {
+            let key = (meta.dev(), meta.ino());
+            match self.inodes.get(&key).filter(|_| meta.nlink() > 1) {
+                Some(first) => {
+                    size = meta.len();
+                    EntryKind::Hardlink {
+                        target: first.clone(),
+                    }
+                }
+                None => {
+                    if meta.nlink() > 1 {
+                        self.inodes.insert(key, path.clone());
+                    }
+                    let (chunks, read) = self.chunk_file(fs_path)?;
+                    size = read;
+                    EntryKind::File { chunks }
+                }
+            }
+        } else if ft.is_fifo() {
+            EntryKind::Fifo
+        } else if ft.is_char_device() {
+            EntryKind::CharDevice { rdev: meta.rdev() }
+        } else if ft.is_block_device() {
+            EntryKind::BlockDevice { rdev: meta.rdev() }
+        } else {
+            EntryKind::Socket
+        };
+        let is_dir = matches!(kind, EntryKind::Dir);
+        self.entries.push(Entry {
+            path: path.clone(),
+            kind,
+            mode: meta.mode() & 0o7777,
+            uid: meta.uid(),
+            gid: meta.gid(),
+            mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+            size,
+        });
+        if is_dir {
+            let mut children: Vec<_> = std::fs::read_dir(fs_path)
+                .map_err(io)?
+                .map(|e| e.map(|e| e.file_name()))
+                .collect::<Result<_, _>>()
+                .map_err(io)?;
+            children.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            for name in children {
+                self.visit(&fs_path.join(&name), path.join(name.as_bytes()))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn chunk_file(&mut self, fs_path: &Path) -> Result<(Vec<ChunkDigest>, u64), ManifestError> {
+        let chunk_err = |source| ManifestError::Chunk {
+            path: fs_path.to_path_buf(),
+            source,
+        };
+        let file = std::fs::File::open(fs_path).map_err(|source| ManifestError::Io {
+            path: fs_path.to_path_buf(),
+            source,
+        })?;
+        let mut digests = Vec::new();
+        let mut size = 0u64;
+        for chunk in chunking::chunk_reader(file, self.chunker).map_err(chunk_err)? {
+            let chunk = chunk.map_err(chunk_err)?;
+            size += chunk.data.len() as u64;
+            digests.push(ChunkDigest(chunk.digest));
+            (self.sink)(chunk)?;
+        }
+        Ok((digests, size))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn small() -> ChunkerConfig {
+        ChunkerConfig {
+            min: 1024,
+            avg: 4096,
+            max: 16384,
+        }
+    }
+
+    fn tree() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("data");
+        std::fs::create_dir_all(root.join("empty")).unwrap();
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/a.txt"), b"hello").unwrap();
+        std::fs::write(root.join("zero"), b"").unwrap();
+        std::fs::write(root.join("big"), vec![7u8; 100_000]).unwrap();
+        std::fs::write(root.join("ünï.txt"), b"unicode").unwrap();
+        std::fs::hard_link(root.join("sub/a.txt"), root.join("link-a")).unwrap();
+        symlink("sub/a.txt", root.join("sym")).unwrap();
+        let f = std::fs::File::create(root.join("sparse")).unwrap();
+        f.set_len(50_000).unwrap();
+        dir
+    }
+
+    fn build(dir: &Path) -> (Manifest, Vec<Chunk>) {
+        let mut chunks = Vec::new();
+        let m = build_manifest(&[dir.join("data")], "p/h/t", small(), |c| {
+            chunks.push(c);
+            Ok(())
+        })
+        .unwrap();
+        (m, chunks)
+    }
+
+    fn entry<'a>(m: &'a Manifest, path: &str) -> &'a Entry {
+        m.entries
+            .iter()
+            .find(|e| e.path.0 == path.as_bytes())
+            .unwrap_or_else(|| panic!("no entry {path}"))
+    }
+
+    #[test]
+    fn records_every_kind_with_exact_sizes() {
+        let dir = tree();
+        let (m, chunks) = build(dir.path());
+        let paths: Vec<String> = m.entries.iter().map(|e| e.path.to_string()).collect();
+        assert_eq!(
+            paths,
+            [
+                "data",
+                "data/big",
+                "data/empty",
+                "data/link-a",
+                "data/sparse",
+                "data/sub",
+                "data/sub/a.txt",
+                "data/sym",
+                "data/zero",
+                "data/ünï.txt"
+            ]
+        );
+        assert_eq!(entry(&m, "data/sparse").size, 50_000);
+        assert_eq!(entry(&m, "data/big").size, 100_000);
+        assert_eq!(entry(&m, "data/zero").size, 0);
+        assert_eq!(
+            entry(&m, "data/zero").kind,
+            EntryKind::File { chunks: vec![] }
+        );
+        assert_eq!(
+            entry(&m, "data/sym").kind,
+            EntryKind::Symlink {
+                target: RawPath(b"sub/a.txt".to_vec())
+            }
+        );
+        // link-a sorts before sub/a.txt, so it is the file, a.txt the link.
+        assert!(matches!(
+            entry(&m, "data/link-a").kind,
+            EntryKind::File { .. }
+        ));
+        assert_eq!(
+            entry(&m, "data/sub/a.txt").kind,
+            EntryKind::Hardlink {
+                target: RawPath(b"data/link-a".to_vec())
+            }
+        );
+        // Every chunk handed out belongs to the manifest, in order.
+        let listed: Vec<Digest> = m
+            .entries
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EntryKind::File { chunks } => Some(chunks.iter().map(|c| c.0)),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let sent: Vec<Digest> = chunks.iter().map(|c| c.digest).collect();
+        assert_eq!(listed, sent);
+        let file_bytes: usize = chunks.iter().map(|c| c.data.len()).sum();
+        assert_eq!(file_bytes as u64, m.total_file_bytes());
+    }
+
+    #[test]
+    fn encoding_is_deterministic_and_round_trips() {
+        let dir = tree();
+        let (m1, _) = build(dir.path());
+        let (m2, _) = build(dir.path());
+        let b1 = m1.encode().unwrap();
+        assert_eq!(b1, m2.encode().unwrap());
+        assert_eq!(Manifest::decode(&b1).unwrap(), m1);
+    }
+
+    #[test]
+    fn non_utf8_names_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("data");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(root.join(OsStr::from_bytes(b"bad\xffname")), b"x").unwrap();
+        let m = build_manifest(&[root], "s", small(), |_| Ok(())).unwrap();
+        let back = Manifest::decode(&m.encode().unwrap()).unwrap();
+        assert_eq!(back.entries[1].path.0, b"data/bad\xffname");
+    }
+
+    #[test]
+    fn rejects_other_versions_and_dangling_hardlinks() {
+        let mut m = Manifest {
+            version: 2,
+            snapshot: "s".into(),
+            chunker: small(),
+            entries: vec![],
+        };
+        assert!(matches!(
+            Manifest::decode(&m.encode().unwrap()),
+            Err(ManifestError::Version(2))
+        ));
+        m.version = MANIFEST_VERSION;
+        m.entries.push(Entry {
+            path: RawPath(b"x".to_vec()),
+            kind: EntryKind::Hardlink {
+                target: RawPath(b"nope".to_vec()),
+            },
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime_ns: 0,
+            size: 0,
+        });
+        assert!(matches!(
+            Manifest::decode(&m.encode().unwrap()),
+            Err(ManifestError::Invalid(_))
+        ));
+        assert!(Manifest::decode(b"{").is_err());
+    }
+
+    #[test]
+    fn duplicate_base_names_are_refused() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        std::fs::create_dir(a.path().join("x")).unwrap();
+        std::fs::create_dir(b.path().join("x")).unwrap();
+        let r = build_manifest(
+            &[a.path().join("x"), b.path().join("x")],
+            "s",
+            small(),
+            |_| Ok(()),
+        );
+        assert!(matches!(r, Err(ManifestError::DuplicateBaseName { .. })));
+    }
+}

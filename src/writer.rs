@@ -1,0 +1,779 @@
+//! The pool writer: puts chunks, snapshot manifests and catalog archives
+//! onto the tapes of a pool's media set, through the format layer's finish
+//! barrier, and records in the catalog only what the barrier returned as
+//! durable.
+//!
+//! Tape choice, in order:
+//! 1. the last tape of the current media set, when it is still writable
+//!    (appending after its last committed archive);
+//! 2. a labelled tape of the pool (or a free one, labelled without pool)
+//!    that belongs to no media set;
+//! 3. a tape of the pool whose media set expired (retention passed);
+//! 4. when allowed, a blank cartridge of the changer, labelled on the spot.
+//!
+//! A tape that joins the media set gets its media set label (file 1),
+//! committed before the catalog records the membership. At early warning
+//! the open chunk archive is finished, everything is committed, the tape
+//! is marked full and unloaded, and the next tape is loaded; the entry in
+//! flight is rewritten there.
+
+use std::collections::HashSet;
+
+use crossbeam_channel::Receiver;
+use pbs_tape::format::{
+    read_media_label, read_media_set_label, ChunkWrite, ContentType, FormatError, MediaLabel,
+    MediaSetLabel, MediaWriter, PendingArchive, ProducerSet, ProducerToken, TapeRead, WriterConfig,
+};
+use uuid::Uuid;
+
+use crate::catalog::{
+    self, now_epoch, ArchiveCommit, ArchiveRecord, Catalog, CatalogError, MediaLocation,
+    MediaRecord, MediaSetRecord, MediaStatus, PoolRecord, SnapshotRecord,
+};
+use crate::chunking::{Chunk, Digest};
+use crate::devices::{DeviceError, TapeDevices, TapeMotion};
+use crate::manifest::Manifest;
+use crate::pool::{self, MediaSetChoice, PoolError};
+use crate::source::SourceItem;
+
+/// Name of the chunk store recorded in chunk archives.
+pub const CHUNK_STORE: &str = "ptape";
+
+/// Errors of the pool writer.
+#[derive(Debug, thiserror::Error)]
+pub enum WriterError {
+    #[error("tape {label}: {source}")]
+    Format {
+        label: String,
+        #[source]
+        source: FormatError,
+    },
+    #[error("tape {label}: {source}")]
+    Device {
+        label: String,
+        #[source]
+        source: DeviceError,
+    },
+    #[error(transparent)]
+    Devices(#[from] DeviceError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    #[error("no writable tape for pool {pool:?}: label a tape for the pool (ptape label) or load a blank cartridge")]
+    NoWritableMedia { pool: String },
+    #[error("tape {label} of media set {set} is not online; load it or start a new media set (--new-media-set)")]
+    MediaOffline { label: String, set: Uuid },
+    #[error("tape {label}: the cartridge carries media UUID {found}, the catalog expects {expected}; refusing to write")]
+    WrongMedia {
+        label: String,
+        expected: Uuid,
+        found: String,
+    },
+    #[error("reading the backup sources failed: {0}")]
+    Source(String),
+}
+
+/// What a job tells about its progress.
+pub trait WriterEvents {
+    /// A tape was loaded and is being written (sequence number in its set).
+    fn tape(&mut self, _label: &str, _seq_nr: u32) {}
+    /// A chunk of `len` source bytes was processed; `written` is false when
+    /// it was already in the media set.
+    fn chunk(&mut self, _len: u64, _written: bool) {}
+    /// Something worth a line in the job log.
+    fn note(&mut self, _message: &str) {}
+}
+
+/// Events nobody listens to.
+#[derive(Debug, Default)]
+pub struct NoEvents;
+impl WriterEvents for NoEvents {}
+
+/// Settings of a pool writer.
+#[derive(Debug, Clone)]
+pub struct WriterOptions {
+    pub pool: String,
+    /// Start a new media set even when the pool's policy would continue.
+    pub new_media_set: bool,
+    /// Label blank cartridges of the changer into the set when needed.
+    pub auto_label: bool,
+    pub format: WriterConfig,
+}
+
+impl WriterOptions {
+    pub fn new(pool: &str) -> Self {
+        WriterOptions {
+            pool: pool.to_string(),
+            new_media_set: false,
+            auto_label: true,
+            format: WriterConfig::default(),
+        }
+    }
+}
+
+struct Mounted<T: pbs_tape::format::TapeWrite> {
+    media: MediaRecord,
+    writer: MediaWriter<T>,
+}
+
+/// What a finished job wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobSummary {
+    pub media_set: Uuid,
+    /// Labels of the tapes written, in order.
+    pub tapes: Vec<String>,
+    pub chunks_written: u64,
+    pub chunks_deduplicated: u64,
+    pub bytes_written: u64,
+}
+
+/// Writes one job's data to a pool's media set. See the module docs.
+pub struct PoolWriter<'a, D: TapeDevices> {
+    devices: D,
+    catalog: &'a mut Catalog,
+    events: &'a mut dyn WriterEvents,
+    options: WriterOptions,
+    pool: PoolRecord,
+    set: MediaSetRecord,
+    set_in_catalog: bool,
+    /// Chunks of the media set: committed ones plus those written by this job.
+    known: HashSet<Digest>,
+    producers: ProducerSet,
+    mounted: Option<Mounted<D::Tape>>,
+    summary: JobSummary,
+}
+
+/// Why the chunk loop handed control back.
+enum Stop {
+    Done(Box<Manifest>),
+    SourceGone,
+    ArchiveFull,
+    TapeFull,
+}
+
+fn format_err(label: &str) -> impl FnOnce(FormatError) -> WriterError + '_ {
+    move |source| WriterError::Format {
+        label: label.to_string(),
+        source,
+    }
+}
+
+fn device_err(label: &str) -> impl FnOnce(DeviceError) -> WriterError + '_ {
+    move |source| WriterError::Device {
+        label: label.to_string(),
+        source,
+    }
+}
+
+fn tape_err(label: &str) -> impl FnOnce(pbs_tape::format::TapeIoError) -> WriterError + '_ {
+    move |source| WriterError::Device {
+        label: label.to_string(),
+        source: DeviceError::Tape(source),
+    }
+}
+
+impl<'a, D: TapeDevices> PoolWriter<'a, D> {
+    /// Prepares a job: picks the media set (per the pool's policy) and loads
+    /// its chunk digests once. No tape is touched yet.
+    pub fn new(
+        devices: D,
+        catalog: &'a mut Catalog,
+        options: WriterOptions,
+        events: &'a mut dyn WriterEvents,
+    ) -> Result<Self, WriterError> {
+        let pool = pool::get_pool(catalog, &options.pool)?;
+        let choice = pool::choose_media_set(catalog, &pool, options.new_media_set)?;
+        let (set, set_in_catalog, known) = match choice {
+            MediaSetChoice::Existing(set) => {
+                let known = catalog.media_set_digests(set.uuid)?;
+                (set, true, known)
+            }
+            MediaSetChoice::New(set) => (set, false, HashSet::new()),
+        };
+        Ok(PoolWriter {
+            devices,
+            catalog,
+            events,
+            summary: JobSummary {
+                media_set: set.uuid,
+                tapes: Vec::new(),
+                chunks_written: 0,
+                chunks_deduplicated: 0,
+                bytes_written: 0,
+            },
+            options,
+            pool,
+            set,
+            set_in_catalog,
+            known,
+            producers: ProducerSet::new(),
+            mounted: None,
+        })
+    }
+
+    /// The media set this job writes into.
+    pub fn media_set(&self) -> &MediaSetRecord {
+        &self.set
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &PoolRecord {
+        &self.pool
+    }
+
+    /// Registers a producer whose explicit outcome the final commit waits for.
+    pub fn register_producer(&self, name: &str) -> ProducerToken {
+        self.producers.register(name)
+    }
+
+    /// Writes every chunk from `items` that is not yet in the media set,
+    /// until the source sends its manifest; returns the manifest.
+    pub fn write_chunks(
+        &mut self,
+        items: &Receiver<SourceItem>,
+    ) -> Result<Box<Manifest>, WriterError> {
+        let mut carry: Option<Chunk> = None;
+        loop {
+            self.ensure_mounted()?;
+            let stop = self.chunk_loop(items, &mut carry)?;
+            match stop {
+                Stop::Done(manifest) => return Ok(manifest),
+                Stop::SourceGone => {
+                    let why = match self.producers.first_failure() {
+                        Some(e) => e.to_string(),
+                        None => "the source reader stopped without a manifest".to_string(),
+                    };
+                    return Err(WriterError::Source(why));
+                }
+                Stop::ArchiveFull => {
+                    if self.mounted.as_ref().is_some_and(|m| m.writer.commit_due()) {
+                        self.checkpoint(None)?;
+                    }
+                }
+                Stop::TapeFull => {
+                    self.checkpoint(None)?;
+                    self.retire_mounted(MediaStatus::Full)?;
+                }
+            }
+        }
+    }
+
+    /// Writes one chunk archive on the mounted tape: started at the first
+    /// chunk not yet in the media set, ended when the source is done, the
+    /// archive reached its cap, or the tape its early warning.
+    fn chunk_loop(
+        &mut self,
+        items: &Receiver<SourceItem>,
+        carry: &mut Option<Chunk>,
+    ) -> Result<Stop, WriterError> {
+        let Some(mounted) = self.mounted.as_mut() else {
+            return Ok(Stop::TapeFull);
+        };
+        let label = mounted.media.label.clone();
+        let known = &mut self.known;
+        let events = &mut *self.events;
+        let summary = &mut self.summary;
+        let first = match next_new_chunk(items, carry, known, events, summary) {
+            Ok(c) => c,
+            Err(stop) => return Ok(stop),
+        };
+        let mut archive = match mounted.writer.start_chunk_archive(CHUNK_STORE) {
+            Ok(w) => w,
+            Err(FormatError::MediumFull) => {
+                *carry = Some(first);
+                return Ok(Stop::TapeFull);
+            }
+            Err(e) => return Err(format_err(&label)(e)),
+        };
+        *carry = Some(first);
+        let stop = loop {
+            let chunk = match next_new_chunk(items, carry, known, events, summary) {
+                Ok(c) => c,
+                Err(stop) => break stop,
+            };
+            let outcome = archive
+                .add_chunk(&chunk.digest, &chunk.data)
+                .map_err(format_err(&label))?;
+            if matches!(
+                outcome,
+                ChunkWrite::Stored { .. } | ChunkWrite::MediumFull { stored: true }
+            ) {
+                known.insert(chunk.digest);
+                summary.chunks_written += 1;
+                summary.bytes_written += chunk.data.len() as u64;
+                events.chunk(chunk.data.len() as u64, true);
+            }
+            match outcome {
+                ChunkWrite::Stored {
+                    archive_full: false,
+                } => {}
+                ChunkWrite::Stored { archive_full: true } => break Stop::ArchiveFull,
+                ChunkWrite::MediumFull { stored } => {
+                    if !stored {
+                        *carry = Some(chunk);
+                    }
+                    break Stop::TapeFull;
+                }
+            }
+        };
+        archive.finish().map_err(format_err(&label))?;
+        Ok(stop)
+    }
+
+    /// Writes the snapshot archive (the manifest) and runs the full
+    /// barrier: only after it succeeded is the snapshot recorded. Then
+    /// writes the catalog archives of the tapes this job wrote.
+    pub fn finish_job(mut self, manifest: &Manifest, time: i64) -> Result<JobSummary, WriterError> {
+        let payload = manifest
+            .encode()
+            .map_err(|e| WriterError::Source(e.to_string()))?;
+        let snapshot = SnapshotRecord {
+            name: manifest.snapshot.clone(),
+            pool: self.pool.name.clone(),
+            time,
+            media_set: self.set.uuid,
+            // Filled in from the durable archive record.
+            media: Uuid::nil(),
+            file_number: 0,
+            archive: Uuid::nil(),
+            entries: manifest.entries.len() as u64,
+            total_bytes: manifest.total_file_bytes(),
+        };
+        loop {
+            let mounted = self.mounted()?;
+            let label = mounted.media.label.clone();
+            match mounted
+                .writer
+                .write_snapshot_archive(&manifest.snapshot, &payload)
+            {
+                Ok(_) => break,
+                Err(FormatError::MediumFull) => {
+                    self.checkpoint(None)?;
+                    self.retire_mounted(MediaStatus::Full)?;
+                }
+                Err(e) => return Err(format_err(&label)(e)),
+            }
+        }
+        self.commit(Some(&snapshot))?;
+        self.write_catalog_archives()?;
+        if let Some(mounted) = self.mounted.take() {
+            let label = mounted.media.label.clone();
+            let tape = mounted.writer.into_tape();
+            self.devices.unload(tape).map_err(device_err(&label))?;
+        }
+        Ok(self.summary)
+    }
+
+    /// Writes, on the tape in the drive, one catalog archive for each tape
+    /// this job wrote, then commits them. A tape past early warning takes
+    /// no more archives: the catalog can then still be rebuilt by reading
+    /// the archives themselves.
+    fn write_catalog_archives(&mut self) -> Result<(), WriterError> {
+        let Some(mounted) = self.mounted.as_mut() else {
+            return Ok(());
+        };
+        let label = mounted.media.label.clone();
+        let mut written = false;
+        for tape_label in self.summary.tapes.clone() {
+            let Some(media) = self.catalog.media_by_label(&tape_label)? else {
+                continue;
+            };
+            let payload = self.catalog.export_tape(media.uuid)?.encode()?;
+            match mounted.writer.write_catalog_archive(media.uuid, &payload) {
+                Ok(_) => written = true,
+                Err(FormatError::MediumFull) => {
+                    self.events.note(&format!(
+                        "tape {label} is past early warning: catalog archive of {tape_label} not written"
+                    ));
+                    break;
+                }
+                Err(e) => return Err(format_err(&label)(e)),
+            }
+        }
+        if written {
+            self.commit(None)?;
+        }
+        Ok(())
+    }
+
+    /// Full barrier: flush, verify, wait for every producer; record.
+    fn commit(&mut self, snapshot: Option<&SnapshotRecord>) -> Result<(), WriterError> {
+        self.barrier(true, snapshot)
+    }
+
+    /// Intermediate barrier (producers still running); record.
+    fn checkpoint(&mut self, snapshot: Option<&SnapshotRecord>) -> Result<(), WriterError> {
+        self.barrier(false, snapshot)
+    }
+
+    fn barrier(
+        &mut self,
+        full: bool,
+        snapshot: Option<&SnapshotRecord>,
+    ) -> Result<(), WriterError> {
+        let Some(mounted) = self.mounted.as_mut() else {
+            return Ok(());
+        };
+        let label = mounted.media.label.clone();
+        let result = if full {
+            // The job's producers report to our set; the writer's own set
+            // covers producers registered on it directly.
+            self.producers
+                .wait_all()
+                .and_then(|()| mounted.writer.commit())
+        } else {
+            match self.producers.first_failure() {
+                Some(e) => Err(e),
+                None => mounted.writer.checkpoint(),
+            }
+        };
+        let durable = result.map_err(format_err(&label))?;
+        let media = mounted.media.uuid;
+        let commits: Vec<ArchiveCommit> = durable
+            .iter()
+            .filter_map(|p| archive_commit(p, media, snapshot))
+            .collect();
+        self.catalog.commit_archives(&commits)?;
+        Ok(())
+    }
+
+    /// Marks the mounted tape (full or damaged) and unloads it.
+    fn retire_mounted(&mut self, status: MediaStatus) -> Result<(), WriterError> {
+        if let Some(mounted) = self.mounted.take() {
+            let label = mounted.media.label.clone();
+            self.catalog.set_media_status(mounted.media.uuid, status)?;
+            self.events.note(&format!("tape {label} is {status}"));
+            let tape = mounted.writer.into_tape();
+            self.devices.unload(tape).map_err(device_err(&label))?;
+        }
+        Ok(())
+    }
+
+    /// The mounted tape, loading one when none is.
+    fn mounted(&mut self) -> Result<&mut Mounted<D::Tape>, WriterError> {
+        self.ensure_mounted()?;
+        self.mounted
+            .as_mut()
+            .ok_or_else(|| WriterError::NoWritableMedia {
+                pool: self.pool.name.clone(),
+            })
+    }
+
+    fn ensure_mounted(&mut self) -> Result<(), WriterError> {
+        if self.mounted.is_some() {
+            return Ok(());
+        }
+        let mounted = match self.appendable_tape()? {
+            Some(media) => self.mount_for_append(media)?,
+            None => self.mount_new_member()?,
+        };
+        let seq = mounted.media.seq_nr.unwrap_or(0);
+        self.events.tape(&mounted.media.label, seq);
+        if !self.summary.tapes.contains(&mounted.media.label) {
+            self.summary.tapes.push(mounted.media.label.clone());
+        }
+        self.mounted = Some(mounted);
+        Ok(())
+    }
+
+    /// The last tape of the set, when it still takes data.
+    fn appendable_tape(&mut self) -> Result<Option<MediaRecord>, WriterError> {
+        if !self.set_in_catalog {
+            return Ok(None);
+        }
+        let tapes = self.catalog.media_of_set(self.set.uuid)?;
+        Ok(tapes
+            .into_iter()
+            .last()
+            .filter(|m| m.status == MediaStatus::Writable))
+    }
+
+    fn mount_for_append(&mut self, media: MediaRecord) -> Result<Mounted<D::Tape>, WriterError> {
+        let label = media.label.clone();
+        let online = self.devices.online_labels()?;
+        if !online.contains(&label) {
+            return Err(WriterError::MediaOffline {
+                label,
+                set: self.set.uuid,
+            });
+        }
+        let mut tape = self.load_checked(&media)?;
+        tape.locate_file(1).map_err(tape_err(&label))?;
+        match read_media_set_label(&mut tape).map_err(format_err(&label))? {
+            Some(l) if l.uuid == self.set.uuid => {}
+            other => {
+                let _ = self.devices.unload(tape);
+                return Err(WriterError::WrongMedia {
+                    label,
+                    expected: self.set.uuid,
+                    found: other.map_or("no media set label".into(), |l| {
+                        format!("media set {}", l.uuid)
+                    }),
+                });
+            }
+        }
+        let next_file = self
+            .catalog
+            .archives_of_media(media.uuid)?
+            .iter()
+            .map(|a| a.file_number + 1)
+            .max()
+            .unwrap_or(2)
+            .max(2);
+        tape.locate_file(next_file).map_err(tape_err(&label))?;
+        let writer = new_media_writer(tape, &self.options.format).map_err(format_err(&label))?;
+        self.catalog
+            .set_media_location(media.uuid, MediaLocation::Online)?;
+        Ok(Mounted { media, writer })
+    }
+
+    /// Finds, loads, (labels) and adds the next tape to the media set.
+    fn mount_new_member(&mut self) -> Result<Mounted<D::Tape>, WriterError> {
+        let online = self.devices.online_labels()?;
+        let now = now_epoch();
+        let mut known_free = Vec::new();
+        let mut expired = Vec::new();
+        for media in self.catalog.media_list()? {
+            if !online.contains(&media.label)
+                || media.status == MediaStatus::Damaged
+                || media.status == MediaStatus::Retired
+            {
+                continue;
+            }
+            let pool_ok = media.pool.as_deref().map_or(true, |p| p == self.pool.name);
+            match media.media_set {
+                None if pool_ok => known_free.push(media),
+                Some(set_uuid) if set_uuid != self.set.uuid && pool_ok => {
+                    if let Some(set) = self.catalog.media_set(set_uuid)? {
+                        if set.pool == self.pool.name
+                            && !pool::media_set_is_live(&set, &self.pool, now)
+                        {
+                            expired.push(media);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Tapes labelled for this pool before free ones.
+        known_free.sort_by_key(|m| (m.pool.is_none(), m.label.clone()));
+        for media in known_free.into_iter().chain(expired) {
+            let label = media.label.clone();
+            let mut tape = self.load_checked(&media)?;
+            tape.locate_file(1).map_err(tape_err(&label))?;
+            let writer =
+                new_media_writer(tape, &self.options.format).map_err(format_err(&label))?;
+            return self.join_set(writer, media, None);
+        }
+        if self.options.auto_label && self.devices.can_autolabel() {
+            for label in online {
+                if self.catalog.media_by_label(&label)?.is_some() {
+                    continue;
+                }
+                let mut tape = self.devices.load(&label).map_err(device_err(&label))?;
+                let existing = read_media_label(&mut tape);
+                if !matches!(existing, Ok(None)) {
+                    // Not blank (or unreadable): never overwrite what we
+                    // do not know.
+                    self.events.note(&format!(
+                        "cartridge {label} is not blank and not in the catalog: skipped"
+                    ));
+                    self.devices.unload(tape).map_err(device_err(&label))?;
+                    continue;
+                }
+                tape.rewind().map_err(tape_err(&label))?;
+                let media = MediaRecord {
+                    uuid: Uuid::new_v4(),
+                    label: label.clone(),
+                    pool: Some(self.pool.name.clone()),
+                    media_set: None,
+                    seq_nr: None,
+                    status: MediaStatus::Writable,
+                    location: MediaLocation::Online,
+                    bytes_used: 0,
+                    labelled: now,
+                };
+                let mut writer =
+                    new_media_writer(tape, &self.options.format).map_err(format_err(&label))?;
+                writer
+                    .write_media_label(&MediaLabel {
+                        label_text: label.clone(),
+                        uuid: media.uuid,
+                        ctime: now,
+                    })
+                    .map_err(format_err(&label))?;
+                self.events
+                    .note(&format!("labelled blank cartridge {label}"));
+                return self.join_set(writer, media, Some(()));
+            }
+        }
+        Err(WriterError::NoWritableMedia {
+            pool: self.pool.name.clone(),
+        })
+    }
+
+    /// Writes the media set label (file 1), commits it, then records the
+    /// tape (when `new_label`), the media set and the membership.
+    fn join_set(
+        &mut self,
+        mut writer: MediaWriter<D::Tape>,
+        media: MediaRecord,
+        new_label: Option<()>,
+    ) -> Result<Mounted<D::Tape>, WriterError> {
+        let label = media.label.clone();
+        let seq_nr = if self.set_in_catalog {
+            self.catalog.media_of_set(self.set.uuid)?.len() as u32
+        } else {
+            0
+        };
+        writer
+            .write_media_set_label(&MediaSetLabel {
+                pool: self.pool.name.clone(),
+                uuid: self.set.uuid,
+                seq_nr: u64::from(seq_nr),
+                ctime: self.set.created,
+                encryption_key_fingerprint: None,
+            })
+            .map_err(format_err(&label))?;
+        writer.checkpoint().map_err(format_err(&label))?;
+        if new_label.is_some() {
+            self.catalog.insert_media(&media)?;
+        } else if media.media_set.is_some() {
+            self.catalog.forget_media_contents(media.uuid)?;
+        }
+        if !self.set_in_catalog {
+            pool::start_media_set(self.catalog, &self.set)?;
+            self.set_in_catalog = true;
+        }
+        self.catalog
+            .assign_media_to_set(media.uuid, &self.set, seq_nr)?;
+        self.catalog
+            .set_media_location(media.uuid, MediaLocation::Online)?;
+        let media = self
+            .catalog
+            .media_by_uuid(media.uuid)?
+            .ok_or_else(|| CatalogError::UnknownMedia(label.clone()))?;
+        Ok(Mounted { media, writer })
+    }
+
+    /// Loads a catalogued tape and checks its media label; unloads it
+    /// again when it is not the tape the catalog knows.
+    fn load_checked(&mut self, media: &MediaRecord) -> Result<D::Tape, WriterError> {
+        let label = &media.label;
+        let mut tape = self.devices.load(label).map_err(device_err(label))?;
+        if let Err(e) = check_media_label(&mut tape, media) {
+            let _ = self.devices.unload(tape);
+            return Err(e);
+        }
+        Ok(tape)
+    }
+
+    /// Gives up: unloads the tape without committing anything pending.
+    pub fn abort(mut self) {
+        if let Some(mounted) = self.mounted.take() {
+            let tape = mounted.writer.into_tape();
+            let _ = self.devices.unload(tape);
+        }
+    }
+}
+
+/// A media writer with the job's settings, the block size fitted to the drive.
+fn new_media_writer<T: pbs_tape::format::TapeWrite>(
+    tape: T,
+    config: &WriterConfig,
+) -> Result<MediaWriter<T>, FormatError> {
+    let config = WriterConfig {
+        block_size: crate::inventory::fit_block_size(config.block_size, tape.max_block_size()),
+        ..config.clone()
+    };
+    MediaWriter::new(tape, config)
+}
+
+/// The next chunk that must be written (the carried one first, then the
+/// source's chunks not yet in the media set), or why there is none.
+fn next_new_chunk(
+    items: &Receiver<SourceItem>,
+    carry: &mut Option<Chunk>,
+    known: &HashSet<Digest>,
+    events: &mut dyn WriterEvents,
+    summary: &mut JobSummary,
+) -> Result<Chunk, Stop> {
+    if let Some(c) = carry.take() {
+        return Ok(c);
+    }
+    loop {
+        match items.recv() {
+            Ok(SourceItem::Chunk(c)) if known.contains(&c.digest) => {
+                summary.chunks_deduplicated += 1;
+                events.chunk(c.data.len() as u64, false);
+            }
+            Ok(SourceItem::Chunk(c)) => return Ok(c),
+            Ok(SourceItem::Done(manifest)) => return Err(Stop::Done(manifest)),
+            Err(_) => return Err(Stop::SourceGone),
+        }
+    }
+}
+
+/// Reads the media label at BOT and checks it is the catalog's tape.
+fn check_media_label<T: TapeRead + TapeMotion>(
+    tape: &mut T,
+    media: &MediaRecord,
+) -> Result<(), WriterError> {
+    let label = &media.label;
+    tape.rewind().map_err(tape_err(label))?;
+    match read_media_label(tape).map_err(format_err(label))? {
+        Some(l) if l.uuid == media.uuid => Ok(()),
+        other => Err(WriterError::WrongMedia {
+            label: label.clone(),
+            expected: media.uuid,
+            found: other.map_or("no media label (blank)".into(), |l| {
+                format!("{} ({})", l.uuid, l.label_text)
+            }),
+        }),
+    }
+}
+
+/// The catalog rows of one durable archive; `None` for labels.
+fn archive_commit(
+    p: &PendingArchive,
+    media: Uuid,
+    snapshot: Option<&SnapshotRecord>,
+) -> Option<ArchiveCommit> {
+    let content = match p.content_type {
+        ContentType::ChunkArchive => catalog::ContentType::Chunks,
+        ContentType::SnapshotArchive => catalog::ContentType::Snapshot,
+        ContentType::CatalogArchive => catalog::ContentType::Catalog,
+        ContentType::MediaLabel | ContentType::MediaSetLabel => return None,
+    };
+    let snapshot = match (content, snapshot) {
+        (catalog::ContentType::Snapshot, Some(s)) if p.snapshot.as_deref() == Some(&s.name) => {
+            Some(SnapshotRecord {
+                media,
+                file_number: p.file_number,
+                archive: p.uuid,
+                ..s.clone()
+            })
+        }
+        _ => None,
+    };
+    let entries = match content {
+        catalog::ContentType::Chunks => p.digests.len() as u64,
+        _ => 1,
+    };
+    Some(ArchiveCommit {
+        archive: ArchiveRecord {
+            uuid: p.uuid,
+            media,
+            file_number: p.file_number,
+            content,
+            first_object: p.first_object,
+            last_object: p.end_object.saturating_sub(1),
+            complete: !p.continues_on_next_tape,
+            entries,
+            bytes: p.stream_bytes,
+        },
+        chunks: p.digests.clone(),
+        snapshot,
+    })
+}
