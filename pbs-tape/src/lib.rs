@@ -7,6 +7,7 @@
 //! - [`emulator`]: a file-backed tape library that answers real CDBs.
 
 pub mod changer;
+pub mod device;
 pub mod drive;
 pub mod emulator;
 pub mod format;

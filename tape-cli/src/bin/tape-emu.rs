@@ -1,1 +1,469 @@
-fn main() {}
+//! `tape-emu`: create and operate a file-backed emulated tape library.
+//!
+//! The library's device files (`DIR/changer`, `DIR/drive0`, ...) are used
+//! with `pmtx -f`, `pmt -f` and `ptape` like real devices; this tool plays
+//! the operator: it builds the library, shows its state, inserts and takes
+//! out cartridges, flips write-protect tabs and arms faults.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use pbs_tape::emulator::barcode::parse_barcode_list;
+use pbs_tape::emulator::fault::{DeviceId, FaultKind, FaultSpec};
+use pbs_tape::emulator::library::{location_name, LibraryStatus};
+use pbs_tape::emulator::state::{defaults, ChangerPersonality, DrivePersonality, LibraryConfig};
+use pbs_tape::emulator::Library;
+use tape_cli::output::{human_bytes, yes_no, KvTable, ListTable, OutputArgs};
+
+#[derive(Parser)]
+#[command(
+    name = "tape-emu",
+    version,
+    about = "Create and operate an emulated tape library"
+)]
+struct Cli {
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new library in DIR.
+    Create(CreateArgs),
+    /// Show slots, drives, cartridges and armed faults.
+    Status { dir: PathBuf },
+    /// Put a cartridge straight into a drive (standalone drive); an
+    /// unknown barcode becomes a new blank cartridge.
+    Insert {
+        dir: PathBuf,
+        /// Drive number (`0` or `drive0`).
+        drive: String,
+        barcode: String,
+    },
+    /// Take the cartridge out of a drive.
+    Remove {
+        dir: PathBuf,
+        /// Drive number (`0` or `drive0`).
+        drive: String,
+    },
+    /// Put a cartridge into a free import/export slot (new if unknown).
+    Import { dir: PathBuf, barcode: String },
+    /// Take the cartridge out of import/export slot SLOT (0-based).
+    Take { dir: PathBuf, slot: usize },
+    /// Arm a fault on a device, or `clear` all faults.
+    Fault(FaultArgs),
+    /// Set or clear the write-protect tab of a cartridge.
+    WriteProtect {
+        dir: PathBuf,
+        barcode: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct CreateArgs {
+    dir: PathBuf,
+    /// Number of tape drives.
+    #[arg(long, default_value_t = 1)]
+    drives: usize,
+    /// Storage slots; 0 makes a standalone drive without changer.
+    #[arg(long, default_value_t = 16)]
+    slots: usize,
+    /// Import/export (mail) slots (default: 1 with a changer, 0 without).
+    #[arg(long)]
+    ie_slots: Option<usize>,
+    /// Data cartridges put into the slots: `ABC001L9..ABC016L9,XYZ001L9`.
+    #[arg(long, default_value = "")]
+    barcodes: String,
+    /// Cleaning cartridges (`CLN001L1`, ranges allowed).
+    #[arg(long, default_value = "")]
+    cleaning: String,
+    /// Capacity of each cartridge (KiB/MiB/GiB/TiB suffixes).
+    #[arg(long, value_parser = parse_size, default_value = "2GiB")]
+    capacity: u64,
+    /// Early-warning zone before the end of a cartridge.
+    #[arg(long, value_parser = parse_size, default_value = "64MiB")]
+    early_warning: u64,
+    /// LTO generation of the drives (5..=10).
+    #[arg(long, default_value_t = defaults::LTO_GENERATION)]
+    lto: u8,
+    /// Largest block / transfer the drives accept.
+    #[arg(long, value_parser = parse_size, default_value = "1MiB")]
+    max_transfer: u64,
+    /// Library serial number (default: random).
+    #[arg(long)]
+    serial: Option<String>,
+    /// The changer has no barcode reader (no volume tags).
+    #[arg(long)]
+    no_barcode_reader: bool,
+    /// The changer does not report drive serials (DVCID).
+    #[arg(long)]
+    no_dvcid: bool,
+    /// The drives do not answer LOG SENSE.
+    #[arg(long)]
+    no_log_sense: bool,
+    /// The drives have no cartridge memory access (READ/WRITE ATTRIBUTE).
+    #[arg(long)]
+    no_mam: bool,
+    /// The drives have no hardware encryption.
+    #[arg(long)]
+    no_encryption: bool,
+    /// The drives only accept fixed-block READ/WRITE.
+    #[arg(long)]
+    fixed_block_only: bool,
+    /// First element addresses: transport,slots,import-export,drives
+    /// (decimal or 0x hex), e.g. `0,0x1000,0x10,0x100`.
+    #[arg(long, value_parser = parse_element_bases)]
+    element_bases: Option<[u16; 4]>,
+}
+
+#[derive(clap::Args)]
+struct FaultArgs {
+    dir: PathBuf,
+    /// What goes wrong, or `clear` to remove all armed faults.
+    #[arg(value_parser = ["write-error", "deferred-write-error", "read-error",
+        "move-hardware-error", "power-loss", "timeout", "clear"])]
+    kind: String,
+    /// Device: `changer` or `driveN`.
+    #[arg(long, default_value = "drive0")]
+    device: String,
+    /// Matching commands that pass before the fault fires.
+    #[arg(long, default_value_t = 0)]
+    after: u64,
+}
+
+/// Parse a size: a number with an optional `K`/`KiB`/`M`/`MiB`/`G`/`GiB`/
+/// `T`/`TiB` suffix (binary units; `B` or no suffix: bytes).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: u64 = num
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (e.g. 2GiB, 64MiB, 4096)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        "t" | "tib" => 40,
+        other => {
+            return Err(format!(
+                "unknown size unit '{other}' (use KiB, MiB, GiB or TiB)"
+            ))
+        }
+    };
+    value
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("size '{text}' is too large"))
+}
+
+fn parse_number_u16(text: &str) -> Result<u16, String> {
+    let t = text.trim();
+    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u16::from_str_radix(hex, 16),
+        None => t.parse(),
+    };
+    parsed.map_err(|_| format!("'{t}' is not an element address (0..=65535)"))
+}
+
+fn parse_element_bases(text: &str) -> Result<[u16; 4], String> {
+    let parts: Vec<&str> = text.split(',').collect();
+    let [t, s, ie, d] = parts.as_slice() else {
+        return Err("expected four addresses: transport,slots,import-export,drives".into());
+    };
+    Ok([
+        parse_number_u16(t)?,
+        parse_number_u16(s)?,
+        parse_number_u16(ie)?,
+        parse_number_u16(d)?,
+    ])
+}
+
+fn parse_drive(text: &str) -> Result<usize> {
+    text.strip_prefix("drive")
+        .unwrap_or(text)
+        .parse()
+        .with_context(|| format!("'{text}' is not a drive number (e.g. 0 or drive0)"))
+}
+
+fn open(dir: &std::path::Path) -> Result<Library> {
+    Library::open(dir).with_context(|| format!("opening library {}", dir.display()))
+}
+
+fn create(args: CreateArgs) -> Result<()> {
+    let barcodes = parse_barcode_list(&args.barcodes).context("--barcodes")?;
+    let cleaning = parse_barcode_list(&args.cleaning).context("--cleaning")?;
+    let mut changer = ChangerPersonality {
+        barcode_reader: !args.no_barcode_reader,
+        dvcid: !args.no_dvcid,
+        ..ChangerPersonality::default()
+    };
+    if let Some([t, s, ie, d]) = args.element_bases {
+        changer.transport_base = t;
+        changer.slot_base = s;
+        changer.ie_base = ie;
+        changer.drive_base = d;
+    }
+    let mut config = LibraryConfig {
+        drives: args.drives,
+        slots: args.slots,
+        ie_slots: args.ie_slots.unwrap_or(usize::from(args.slots > 0)),
+        capacity: args.capacity,
+        early_warning: args.early_warning,
+        lto_generation: args.lto,
+        max_transfer: usize::try_from(args.max_transfer).context("--max-transfer")?,
+        drive_personality: DrivePersonality {
+            log_sense: !args.no_log_sense,
+            mam: !args.no_mam,
+            encryption: !args.no_encryption,
+            fixed_block_only: args.fixed_block_only,
+        },
+        changer_personality: changer,
+        ..LibraryConfig::default()
+    };
+    if let Some(serial) = args.serial {
+        config.serial = serial;
+    }
+    let lib = Library::create(&args.dir, config, &barcodes, &cleaning)
+        .with_context(|| format!("creating library in {}", args.dir.display()))?;
+    let state = lib.read_state()?;
+    println!(
+        "created library {} in {}: {} drive(s), {} slot(s), {} import/export slot(s), {} cartridge(s)",
+        state.config.serial,
+        args.dir.display(),
+        state.config.drives,
+        state.config.slots,
+        state.config.ie_slots,
+        state.cartridges.len()
+    );
+    if state.has_changer() {
+        println!("changer: {}", lib.changer_device_path().display());
+    }
+    for i in 0..state.config.drives {
+        println!("drive{i}:  {}", lib.drive_device_path(i).display());
+    }
+    Ok(())
+}
+
+fn status_text(st: &LibraryStatus) -> String {
+    let cfg = &st.state.config;
+    let mut head = KvTable::new();
+    head.row("library", &st.dir)
+        .row("serial", &cfg.serial)
+        .row("generation", st.state.generation)
+        .row(
+            "drives",
+            format!("{} x LTO-{}", cfg.drives, cfg.lto_generation),
+        )
+        .row("slots", cfg.slots)
+        .row("import/export slots", cfg.ie_slots)
+        .row("capacity", human_bytes(cfg.capacity))
+        .row("early warning", human_bytes(cfg.early_warning))
+        .row("max transfer", human_bytes(cfg.max_transfer as u64));
+    let used = |barcode: &str| {
+        st.cartridges
+            .iter()
+            .find(|c| c.cartridge.barcode == barcode)
+            .map(|c| {
+                format!(
+                    "{} / {}",
+                    human_bytes(c.used_bytes),
+                    human_bytes(c.cartridge.capacity)
+                )
+            })
+            .unwrap_or_default()
+    };
+    let wp = |barcode: &str| {
+        st.state
+            .cartridges
+            .get(barcode)
+            .map(|c| yes_no(c.write_protected))
+            .unwrap_or("")
+    };
+    let mut elems = ListTable::new(&[
+        "element",
+        "barcode",
+        "loaded",
+        "source",
+        "used",
+        "write-protected",
+    ]);
+    for (i, bay) in st.state.drives.iter().enumerate() {
+        let b = bay.cartridge.as_deref().unwrap_or("");
+        let loaded = if bay.cartridge.is_some() {
+            yes_no(bay.loaded)
+        } else {
+            ""
+        };
+        let source = bay.source.as_ref().map(location_name).unwrap_or_default();
+        elems.row([
+            format!("drive {i}"),
+            b.into(),
+            loaded.into(),
+            source,
+            used(b),
+            wp(b).into(),
+        ]);
+    }
+    let slots = st
+        .state
+        .slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("slot {i}"), s));
+    let ie = st
+        .state
+        .ie_slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("ie slot {i}"), s));
+    for (name, content) in slots.chain(ie) {
+        let b = content.as_deref().unwrap_or("");
+        elems.row([
+            name,
+            b.into(),
+            String::new(),
+            String::new(),
+            used(b),
+            wp(b).into(),
+        ]);
+    }
+    for c in st.cartridges.iter().filter(|c| c.location.is_none()) {
+        let b = &c.cartridge.barcode;
+        elems.row([
+            "shelf".into(),
+            b.clone(),
+            String::new(),
+            String::new(),
+            used(b),
+            wp(b).into(),
+        ]);
+    }
+    let mut out = head.render();
+    out.push('\n');
+    out.push_str(&elems.render());
+    if !st.state.faults.is_empty() {
+        let mut faults = ListTable::new(&["device", "fault", "after"]);
+        for f in &st.state.faults {
+            faults.row([
+                f.device.to_string(),
+                f.kind.to_string(),
+                f.after.to_string(),
+            ]);
+        }
+        out.push_str("\narmed faults:\n");
+        out.push_str(&faults.render());
+    }
+    out
+}
+
+fn main() -> std::process::ExitCode {
+    tape_cli::report::init_logging();
+    let cli = Cli::parse();
+    let format = cli.output.format();
+    tape_cli::report::run("tape-emu", || match cli.command {
+        Command::Create(args) => create(args),
+        Command::Status { dir } => {
+            let st = open(&dir)?.status()?;
+            format.print(&st, status_text)
+        }
+        Command::Insert {
+            dir,
+            drive,
+            barcode,
+        } => {
+            let drive = parse_drive(&drive)?;
+            open(&dir)?.insert(drive, &barcode)?;
+            println!("inserted {barcode} into drive {drive}");
+            Ok(())
+        }
+        Command::Remove { dir, drive } => {
+            let drive = parse_drive(&drive)?;
+            let barcode = open(&dir)?.remove(drive)?;
+            println!("removed {barcode} from drive {drive}");
+            Ok(())
+        }
+        Command::Import { dir, barcode } => {
+            let slot = open(&dir)?.import(&barcode)?;
+            println!("imported {barcode} into import/export slot {slot}");
+            Ok(())
+        }
+        Command::Take { dir, slot } => {
+            let barcode = open(&dir)?.take(slot)?;
+            println!("took {barcode} out of import/export slot {slot}");
+            Ok(())
+        }
+        Command::Fault(args) => {
+            let lib = open(&args.dir)?;
+            if args.kind == "clear" {
+                lib.clear_faults()?;
+                println!("cleared all faults");
+                return Ok(());
+            }
+            let kind: FaultKind = args.kind.parse()?;
+            let device: DeviceId = args.device.parse().map_err(anyhow::Error::msg)?;
+            if matches!(
+                (device, kind),
+                (
+                    DeviceId::Changer,
+                    FaultKind::WriteError | FaultKind::DeferredWriteError | FaultKind::ReadError
+                ) | (DeviceId::Drive(_), FaultKind::MoveHardwareError)
+            ) {
+                bail!("fault {kind} cannot happen on {device}");
+            }
+            lib.arm_fault(FaultSpec {
+                device,
+                kind,
+                after: args.after,
+            })?;
+            println!(
+                "armed {kind} on {device} after {} matching command(s)",
+                args.after
+            );
+            Ok(())
+        }
+        Command::WriteProtect {
+            dir,
+            barcode,
+            state,
+        } => {
+            let on = state == "on";
+            open(&dir)?.set_write_protect(&barcode, on)?;
+            println!(
+                "write protect {} for {barcode}",
+                if on { "set" } else { "cleared" }
+            );
+            Ok(())
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("2GiB").unwrap(), 2 << 30);
+        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        assert_eq!(parse_size("1k").unwrap(), 1024);
+        assert!(parse_size("2 PB").is_err());
+        assert!(parse_size("GiB").is_err());
+        assert!(parse_size("99999999999TiB").is_err());
+    }
+
+    #[test]
+    fn element_bases() {
+        assert_eq!(
+            parse_element_bases("0,0x1000,16,0x100").unwrap(),
+            [0, 0x1000, 16, 0x100]
+        );
+        assert!(parse_element_bases("0,1,2").is_err());
+    }
+}

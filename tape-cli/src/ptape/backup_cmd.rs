@@ -1,0 +1,140 @@
+//! `ptape backup` and `ptape label`: the commands that write tapes.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use ptape::backup::{run_backup, BackupOptions};
+use ptape::catalog::Catalog;
+use ptape::chunking::ChunkerConfig;
+use ptape::config;
+use ptape::inventory;
+use ptape::library::LibraryDevices;
+use tape_cli::output::{ListTable, OutputFormat};
+
+use crate::progress::Progress;
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Media pool to write to.
+    #[arg(long, default_value = ptape::pool::DEFAULT_POOL)]
+    pool: String,
+    /// Configured drive to use (default: the default drive).
+    #[arg(long)]
+    drive: Option<String>,
+    /// Start a new media set even if the pool would append to its current one.
+    #[arg(long)]
+    new_media_set: bool,
+    /// Middle part of the snapshot name POOL/ID/TIME (default: host name).
+    #[arg(long)]
+    id: Option<String>,
+    /// Never label blank changer cartridges automatically.
+    #[arg(long)]
+    no_auto_label: bool,
+    /// Minimum chunk size in bytes (content-defined chunking).
+    #[arg(long, default_value_t = ChunkerConfig::default().min)]
+    chunk_min: u32,
+    /// Average chunk size in bytes.
+    #[arg(long, default_value_t = ChunkerConfig::default().avg)]
+    chunk_avg: u32,
+    /// Maximum chunk size in bytes.
+    #[arg(long, default_value_t = ChunkerConfig::default().max)]
+    chunk_max: u32,
+    /// Files and directories to back up (each stored under its base name).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["barcode", "all_unlabelled"])))]
+pub struct LabelArgs {
+    /// Barcode (label text) of the cartridge to label.
+    #[arg(long)]
+    barcode: Option<String>,
+    /// Label every blank cartridge of the changer the catalog does not know.
+    #[arg(long, conflicts_with_all = ["force", "drive"])]
+    all_unlabelled: bool,
+    /// Configured drive to use.
+    #[arg(long)]
+    drive: Option<String>,
+    /// Configured changer to use (with --all-unlabelled).
+    #[arg(long, requires = "all_unlabelled")]
+    changer: Option<String>,
+    /// Pool the tape is for (default: free for any pool).
+    #[arg(long)]
+    pool: Option<String>,
+    /// Relabel a labelled tape (never one of a live media set).
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn backup(args: BackupArgs, out: OutputFormat) -> Result<()> {
+    let cfg = config::load_config()?;
+    let mut catalog = Catalog::open_default()?;
+    let devices = LibraryDevices::open(&cfg, args.drive.as_deref())?;
+    let mut options = BackupOptions::new(&args.pool, args.paths);
+    options.id = args.id;
+    options.new_media_set = args.new_media_set;
+    options.auto_label = !args.no_auto_label;
+    options.chunker = ChunkerConfig {
+        min: args.chunk_min,
+        avg: args.chunk_avg,
+        max: args.chunk_max,
+    };
+    let mut progress = Progress::new(ptape::source::estimate_bytes(&options.sources));
+    let result = run_backup(devices, &mut catalog, &options, &mut progress);
+    progress.finish();
+    let result = result.context("backup failed")?;
+    out.print(&result, |r| {
+        format!(
+            "snapshot {}\n{} entries, {} bytes; {} new chunks ({} bytes) on {}; {} chunks already on tape",
+            r.snapshot,
+            r.entries,
+            r.total_bytes,
+            r.chunks_written,
+            r.bytes_written,
+            r.tapes.join(", "),
+            r.chunks_deduplicated
+        )
+    })
+}
+
+pub fn label(args: LabelArgs, out: OutputFormat) -> Result<()> {
+    let cfg = config::load_config()?;
+    let catalog = Catalog::open_default()?;
+    let mut devices = match &args.changer {
+        Some(changer) => LibraryDevices::from_resolved(cfg.resolve_changer_drive(changer)?)?,
+        None => LibraryDevices::open(&cfg, args.drive.as_deref())?,
+    };
+    if let Some(barcode) = &args.barcode {
+        let media = inventory::label_tape(
+            &mut devices,
+            &catalog,
+            barcode,
+            args.pool.as_deref(),
+            args.force,
+        )?;
+        return out.print(&media, |m| {
+            format!("labelled {} (media {})", m.label, m.uuid)
+        });
+    }
+    let (labelled, skipped) =
+        inventory::label_all_unlabelled(&mut devices, &catalog, args.pool.as_deref())?;
+    for (label, why) in &skipped {
+        eprintln!("skipped {label}: {why}");
+    }
+    out.print(&labelled, |media| {
+        if media.is_empty() {
+            return "no unlabelled cartridge found".to_string();
+        }
+        let mut t = ListTable::new(&["label", "uuid", "pool"]);
+        for m in media {
+            t.row([
+                m.label.clone(),
+                m.uuid.to_string(),
+                m.pool.clone().unwrap_or_else(|| "-".into()),
+            ]);
+        }
+        t.render()
+    })
+}

@@ -1,0 +1,112 @@
+//! `ptape drive ...` and `ptape changer ...`: the configured devices.
+
+use anyhow::Result;
+use clap::Subcommand;
+use ptape::config::{self, ChangerConfig, DriveConfig};
+use tape_cli::output::{opt, ListTable, OutputFormat};
+
+#[derive(Debug, Subcommand)]
+pub enum DriveCmd {
+    /// List configured drives.
+    List,
+    /// Add a drive.
+    Add {
+        /// Name of the drive.
+        name: String,
+        /// Device path (/dev/sgN, /dev/tape/by-id/..., or an emulated DIR/driveN).
+        #[arg(long)]
+        path: String,
+        /// Name of the configured changer the drive sits in.
+        #[arg(long)]
+        changer: Option<String>,
+        /// Index of the drive in that changer.
+        #[arg(long)]
+        changer_drivenum: Option<u32>,
+    },
+    /// Remove a drive.
+    Remove { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChangerCmd {
+    /// List configured changers.
+    List,
+    /// Add a changer.
+    Add {
+        /// Name of the changer.
+        name: String,
+        /// Device path (/dev/sgN or an emulated DIR/changer).
+        #[arg(long)]
+        path: String,
+    },
+    /// Remove a changer (no drive may refer to it).
+    Remove { name: String },
+}
+
+pub fn drive(cmd: DriveCmd, out: OutputFormat) -> Result<()> {
+    let mut cfg = config::load_config()?;
+    match cmd {
+        DriveCmd::List => out.print(&cfg.drives, |drives| {
+            let mut t = ListTable::new(&["name", "path", "changer", "drivenum"]);
+            for d in drives {
+                t.row([
+                    d.name.clone(),
+                    d.path.clone(),
+                    opt(d.changer.as_ref()),
+                    opt(d.changer_drivenum),
+                ]);
+            }
+            t.render()
+        }),
+        DriveCmd::Add {
+            name,
+            path,
+            changer,
+            changer_drivenum,
+        } => {
+            cfg.add_drive(DriveConfig {
+                name: name.clone(),
+                path,
+                changer,
+                changer_drivenum,
+            })?;
+            config::save_config(&cfg)?;
+            println!("added drive {name}");
+            Ok(())
+        }
+        DriveCmd::Remove { name } => {
+            cfg.remove_drive(&name)?;
+            config::save_config(&cfg)?;
+            println!("removed drive {name}");
+            Ok(())
+        }
+    }
+}
+
+pub fn changer(cmd: ChangerCmd, out: OutputFormat) -> Result<()> {
+    let mut cfg = config::load_config()?;
+    match cmd {
+        ChangerCmd::List => out.print(&cfg.changers, |changers| {
+            let mut t = ListTable::new(&["name", "path"]);
+            for c in changers {
+                t.row([c.name.clone(), c.path.clone()]);
+            }
+            t.render()
+        }),
+        ChangerCmd::Add { name, path } => {
+            cfg.add_changer(ChangerConfig {
+                name: name.clone(),
+                path,
+            })?;
+            config::save_config(&cfg)?;
+            println!("added changer {name}");
+            Ok(())
+        }
+        ChangerCmd::Remove { name } => {
+            cfg.remove_changer(&name)?;
+            config::save_config(&cfg)?;
+            println!("removed changer {name}");
+            Ok(())
+        }
+    }
+}

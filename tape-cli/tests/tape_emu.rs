@@ -1,0 +1,300 @@
+//! `tape-emu` as a user runs it, plus cross-process checks: a drive opened
+//! in this process notices what separate `tape-emu` processes do.
+
+use std::path::Path;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use pbs_tape::emulator::open_device;
+use pbs_tape::scsi::{DataDirection, ScsiError, ScsiTransport, SenseKey};
+use predicates::str::contains;
+
+const T: Duration = Duration::from_secs(60);
+
+fn emu() -> Command {
+    Command::cargo_bin("tape-emu").unwrap()
+}
+
+fn create(dir: &Path, extra: &[&str]) {
+    emu()
+        .arg("create")
+        .arg(dir)
+        .args(extra)
+        .assert()
+        .success()
+        .stdout(contains("created library"));
+}
+
+fn status_json(dir: &Path) -> serde_json::Value {
+    let out = emu()
+        .args(["status", "--output-format", "json"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn tur(dev: &mut impl ScsiTransport) -> Result<(), ScsiError> {
+    dev.execute(&[0; 6], DataDirection::None, T).map(|_| ())
+}
+
+fn sense_is(r: Result<(), ScsiError>, key: SenseKey, asc: u8, ascq: u8) {
+    match r {
+        Err(ScsiError::CheckCondition { sense, .. }) => {
+            assert!(sense.is(key, asc, ascq), "got {sense}")
+        }
+        other => panic!("expected {key:?} {asc:02x}/{ascq:02x}, got {other:?}"),
+    }
+}
+
+#[test]
+fn create_and_status_show_the_library() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lib");
+    create(
+        &dir,
+        &[
+            "--drives",
+            "2",
+            "--slots",
+            "8",
+            "--ie-slots",
+            "2",
+            "--barcodes",
+            "ABC001L9..ABC004L9",
+            "--cleaning",
+            "CLN001L1",
+            "--capacity",
+            "512MiB",
+            "--early-warning",
+            "16MiB",
+            "--lto",
+            "8",
+            "--element-bases",
+            "0,0x1000,0x10,0x100",
+            "--no-dvcid",
+            "--fixed-block-only",
+        ],
+    );
+    assert!(dir.join("changer").is_file());
+    assert!(dir.join("drive1").is_file());
+    let st = status_json(&dir);
+    let cfg = &st["state"]["config"];
+    assert_eq!(cfg["capacity"], 512u64 << 20);
+    assert_eq!(cfg["early_warning"], 16u64 << 20);
+    assert_eq!(cfg["lto_generation"], 8);
+    assert_eq!(cfg["changer_personality"]["dvcid"], false);
+    assert_eq!(cfg["drive_personality"]["fixed_block_only"], true);
+    assert_eq!(st["state"]["slots"][3], "ABC004L9");
+    assert_eq!(st["state"]["slots"][4], "CLN001L1");
+    assert_eq!(st["state"]["drives"].as_array().unwrap().len(), 2);
+    emu().arg("status").arg(&dir).assert().success().stdout(
+        contains("ABC001L9")
+            .and(contains("drive 1"))
+            .and(contains("ie slot 1")),
+    );
+    // A second create in the same place is refused.
+    emu()
+        .arg("create")
+        .arg(&dir)
+        .assert()
+        .failure()
+        .stderr(contains("already exists"));
+}
+
+use predicates::prelude::PredicateBooleanExt;
+
+#[test]
+fn bad_arguments_give_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lib");
+    emu()
+        .arg("create")
+        .arg(&dir)
+        .args(["--barcodes", "ABC010L9..ABC001L9"])
+        .assert()
+        .failure()
+        .stderr(contains("after the last"));
+    emu()
+        .arg("create")
+        .arg(&dir)
+        .args(["--capacity", "2PB"])
+        .assert()
+        .failure()
+        .stderr(contains("unknown size unit"));
+    create(&dir, &["--slots", "4", "--ie-slots", "1"]);
+    emu()
+        .arg("take")
+        .arg(&dir)
+        .arg("0")
+        .assert()
+        .failure()
+        .stderr(contains("import/export slot 0 is empty"));
+    emu()
+        .arg("remove")
+        .arg(&dir)
+        .arg("drive0")
+        .assert()
+        .failure()
+        .stderr(contains("drive 0 is empty"));
+    emu()
+        .arg("status")
+        .arg(tmp.path())
+        .assert()
+        .failure()
+        .stderr(contains("not an emulated tape library"));
+}
+
+#[test]
+fn import_take_insert_remove_write_protect_and_faults() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lib");
+    create(
+        &dir,
+        &["--slots", "4", "--ie-slots", "1", "--barcodes", "ABC001L9"],
+    );
+    emu()
+        .arg("import")
+        .arg(&dir)
+        .arg("NEW001L9")
+        .assert()
+        .success();
+    emu()
+        .arg("import")
+        .arg(&dir)
+        .arg("NEW002L9")
+        .assert()
+        .failure()
+        .stderr(contains("no free import/export slot"));
+    emu()
+        .arg("take")
+        .arg(&dir)
+        .arg("0")
+        .assert()
+        .success()
+        .stdout(contains("NEW001L9"));
+    emu()
+        .arg("insert")
+        .arg(&dir)
+        .arg("0")
+        .arg("NEW001L9")
+        .assert()
+        .success();
+    emu()
+        .arg("write-protect")
+        .arg(&dir)
+        .arg("NEW001L9")
+        .arg("on")
+        .assert()
+        .success();
+    emu()
+        .arg("fault")
+        .arg(&dir)
+        .args(["--device", "drive0", "deferred-write-error", "--after", "5"])
+        .assert()
+        .success();
+    let st = status_json(&dir);
+    assert_eq!(st["state"]["drives"][0]["cartridge"], "NEW001L9");
+    assert_eq!(
+        st["state"]["cartridges"]["NEW001L9"]["write_protected"],
+        true
+    );
+    assert_eq!(st["state"]["faults"][0]["kind"], "deferred-write-error");
+    assert_eq!(st["state"]["faults"][0]["after"], 5);
+    emu()
+        .args(["fault"])
+        .arg(&dir)
+        .arg("clear")
+        .assert()
+        .success();
+    assert_eq!(
+        status_json(&dir)["state"]["faults"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    emu().arg("remove").arg(&dir).arg("0").assert().success();
+    assert!(status_json(&dir)["state"]["drives"][0]["cartridge"].is_null());
+}
+
+#[test]
+fn open_drive_notices_other_processes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lib");
+    create(&dir, &["--slots", "0"]);
+    let mut dev = open_device(&dir.join("drive0")).unwrap();
+    sense_is(tur(&mut dev), SenseKey::NotReady, 0x3a, 0);
+    emu()
+        .arg("insert")
+        .arg(&dir)
+        .arg("0")
+        .arg("TAPE01L9")
+        .assert()
+        .success();
+    sense_is(tur(&mut dev), SenseKey::UnitAttention, 0x28, 0);
+    tur(&mut dev).unwrap();
+    // Data written and flushed here survives a power loss armed by another process.
+    let data = vec![0x5a; 4096];
+    let cdb = [0x0a, 0, 0, 0x10, 0, 0];
+    dev.execute(&cdb, DataDirection::ToDevice(&data), T)
+        .unwrap();
+    dev.execute(&[0x10, 0, 0, 0, 1, 0], DataDirection::None, T)
+        .unwrap();
+    dev.execute(&cdb, DataDirection::ToDevice(&data), T)
+        .unwrap();
+    emu()
+        .arg("fault")
+        .arg(&dir)
+        .args(["--device", "drive0", "power-loss"])
+        .assert()
+        .success();
+    sense_is(tur(&mut dev), SenseKey::UnitAttention, 0x29, 0);
+    let st = status_json(&dir);
+    let tape = &st["cartridges"][0];
+    assert_eq!(tape["barcode"], "TAPE01L9");
+    assert_eq!(
+        tape["objects"], 2,
+        "block + filemark survive, the buffered block is gone"
+    );
+    emu().arg("remove").arg(&dir).arg("0").assert().success();
+    sense_is(tur(&mut dev), SenseKey::NotReady, 0x3a, 0);
+}
+
+#[test]
+fn concurrent_imports_are_serialised_by_the_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lib");
+    create(&dir, &["--slots", "4", "--ie-slots", "8"]);
+    let bin = assert_cmd::cargo::cargo_bin("tape-emu");
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            std::process::Command::new(&bin)
+                .arg("import")
+                .arg(&dir)
+                .arg(format!("CON{i:03}L9"))
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let st = status_json(&dir);
+    let mut ie: Vec<String> = st["state"]["ie_slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    ie.sort();
+    let want: Vec<String> = (0..8).map(|i| format!("CON{i:03}L9")).collect();
+    assert_eq!(ie, want);
+    assert_eq!(st["state"]["generation"], 9);
+}
