@@ -45,6 +45,10 @@ pub struct EncryptionSettings {
     pub decryption_mode: u8,
     /// The 256-bit key, hex encoded.
     pub key_hex: String,
+    /// CKOD: clear the key when the medium is demounted (the unload path
+    /// sets `DriveSettings::encryption` to `None`).
+    #[serde(default)]
+    pub clear_key_on_demount: bool,
 }
 
 /// What the emulator remembers of a cartridge beside its tape image
@@ -66,4 +70,14 @@ pub struct MediumInfo {
     pub manufacture_date: String,
     /// Medium serial number (MAM 0x0401).
     pub medium_serial: String,
+    /// Bytes written / read since the current (or last) load: reset when
+    /// the cartridge is loaded, counted with the lifetime counters
+    /// (MAM 0x0222/0x0223, volume statistics 0x000E/0x000F).
+    #[serde(default)]
+    pub last_load_bytes_written: u64,
+    #[serde(default)]
+    pub last_load_bytes_read: u64,
+    /// Times the medium was formatted / initialized (MAM 0x0007).
+    #[serde(default)]
+    pub initialization_count: u64,
 }

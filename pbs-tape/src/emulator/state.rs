@@ -35,6 +35,43 @@ pub struct LibraryConfig {
     pub changer_personality: ChangerPersonality,
 }
 
+/// Defaults of a new library (documented in `docs/emulator.md`).
+pub mod defaults {
+    /// Native capacity of a new cartridge: 2 GiB (small enough for tests).
+    pub const CAPACITY: u64 = 2 << 30;
+    /// Early warning zone before the end of the cartridge: 64 MiB.
+    pub const EARLY_WARNING: u64 = 64 << 20;
+    /// LTO generation: LTO-9 (density code 0x60).
+    pub const LTO_GENERATION: u8 = 9;
+    /// Largest block / transfer: 1 MiB.
+    pub const MAX_TRANSFER: usize = 1 << 20;
+}
+
+impl Default for LibraryConfig {
+    /// One drive, 16 slots, 1 import/export slot, LTO-9, 2 GiB cartridges,
+    /// a fresh random serial number.
+    fn default() -> Self {
+        LibraryConfig {
+            drives: 1,
+            slots: 16,
+            ie_slots: 1,
+            capacity: defaults::CAPACITY,
+            early_warning: defaults::EARLY_WARNING,
+            lto_generation: defaults::LTO_GENERATION,
+            max_transfer: defaults::MAX_TRANSFER,
+            serial: random_serial(),
+            drive_personality: DrivePersonality::default(),
+            changer_personality: ChangerPersonality::default(),
+        }
+    }
+}
+
+/// A new library serial number: `EMU` and 7 hex digits.
+pub fn random_serial() -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string().to_ascii_uppercase();
+    format!("EMU{}", &id[..7])
+}
+
 /// Optional features of the emulated drives, to prove clean degradation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DrivePersonality {

@@ -1,0 +1,767 @@
+//! The emulated medium changer (SMC-3): MODE SENSE pages 0x1D/0x1E/0x1F,
+//! READ ELEMENT STATUS, MOVE MEDIUM, EXCHANGE MEDIUM, INITIALIZE ELEMENT
+//! STATUS, POSITION TO ELEMENT and PREVENT ALLOW MEDIUM REMOVAL.
+//!
+//! The device dispatch answers INQUIRY, TEST UNIT READY and REQUEST SENSE
+//! itself and hands every other changer CDB to [`execute`].
+//!
+//! Element addresses come from the library's [`ChangerPersonality`]: one
+//! medium transport at `transport_base`, storage slots from `slot_base`,
+//! import/export slots from `ie_base`, drives from `drive_base`.
+//!
+//! Moves are checked before anything changes and applied in one
+//! [`Library::update`], so an illegal move leaves the library as it was:
+//!
+//! | refusal | sense |
+//! |---|---|
+//! | address is no element (or the transport) | 05/2101 INVALID ELEMENT ADDRESS |
+//! | source empty | 05/3B0E MEDIUM SOURCE ELEMENT EMPTY |
+//! | destination full | 05/3B0D MEDIUM DESTINATION ELEMENT FULL |
+//! | drive has not ejected, or removal prevented | 05/5302 MEDIUM REMOVAL PREVENTED |
+//! | used-up cleaning cartridge to a drive | 03/3013 CLEANING VOLUME EXPIRED |
+//! | armed `move-hardware-error` fault | 04/1501 MECHANICAL POSITIONING ERROR |
+//!
+//! A data cartridge moved into a drive is loaded at once (LTO drives load
+//! on insertion): `loaded = true`, and the drive reports UNIT ATTENTION
+//! 28/00 to its next command. A cleaning cartridge cleans at once: its
+//! `uses_left` goes down by one and the drive ejects it (`loaded = false`),
+//! ready to be taken back.
+
+use zerocopy::{FromBytes, IntoBytes};
+
+use crate::changer::address::{ElementAddressAssignment, ElementRange};
+use crate::changer::element_status::ElementType;
+use crate::changer::wire::{
+    to_u24, u24, DeviceIdHead, ElementDescriptorHead, ElementStatusHeader, ElementStatusPageHeader,
+    ExchangeMediumCdb, MoveMediumCdb, PositionToElementCdb, ReadElementStatusCdb, VolumeTag,
+    CODE_SET_ASCII, ELEM_ACCESS, ELEM_EXENAB, ELEM_FULL, ELEM_INENAB, ELEM_SVALID,
+    ID_TYPE_T10_VENDOR, PAGE_ALL, PAGE_DEVICE_CAPABILITIES, PAGE_ELEMENT_ADDRESS_ASSIGNMENT,
+    PAGE_PVOLTAG, PAGE_TRANSPORT_GEOMETRY, RES_DVCID, RES_VOLTAG, VOLUME_IDENTIFIER_LEN,
+};
+use crate::scsi::opcodes::{
+    EXCHANGE_MEDIUM, INITIALIZE_ELEMENT_STATUS, MODE_SENSE_10, MODE_SENSE_6, MOVE_MEDIUM,
+    POSITION_TO_ELEMENT, PREVENT_ALLOW_MEDIUM_REMOVAL, READ_ELEMENT_STATUS,
+};
+use crate::scsi::{DataDirection, SenseData, SenseKey};
+
+use super::cdb::{data_in, no_data, CdbResult, CheckCondition};
+use super::fault::{count_command, DeviceId, FaultClass, FaultKind};
+use super::library::{EmuError, Library};
+use super::state::{CartridgeKind, LibraryState, Location};
+
+/// T10 vendor identification the emulated drives report in DVCID.
+const DVCID_VENDOR: &str = "PTAPE";
+
+/// Handle one changer CDB (everything but INQUIRY, TEST UNIT READY and
+/// REQUEST SENSE, which the device dispatch answers).
+pub(crate) fn execute(lib: &Library, cdb: &[u8], data: DataDirection<'_>) -> CdbResult {
+    let Some(&opcode) = cdb.first() else {
+        return Err(CheckCondition::invalid_opcode());
+    };
+    match opcode {
+        MODE_SENSE_6 | MODE_SENSE_10 => {
+            let state = read(lib)?;
+            let reply = mode_sense(&state, cdb)?;
+            Ok(data_in(data_buf(data)?, &reply))
+        }
+        READ_ELEMENT_STATUS => {
+            let state = read(lib)?;
+            let (reply, alloc) = read_element_status(&state, cdb)?;
+            let buf = data_buf(data)?;
+            let n = alloc.min(buf.len());
+            let mut done = data_in(&mut buf[..n], &reply);
+            done.residual = buf.len() - done.transferred;
+            Ok(done)
+        }
+        MOVE_MEDIUM => {
+            let c = cdb_as::<MoveMediumCdb>(cdb)?;
+            let check = |state: &LibraryState| -> Result<(Elem, Elem), CheckCondition> {
+                check_transport(state, c.transport.get())?;
+                let src = resolve(state, c.source.get())?;
+                let dst = resolve(state, c.destination.get())?;
+                check_move(state, src, dst)?;
+                Ok((src, dst))
+            };
+            check(&read(lib)?)?;
+            move_fault(lib)?;
+            changing(lib, |state| {
+                let (src, dst) = check(state)?;
+                Ok(apply_move(state, src, dst))
+            })
+        }
+        EXCHANGE_MEDIUM => {
+            let c = cdb_as::<ExchangeMediumCdb>(cdb)?;
+            let check = |state: &LibraryState| -> Result<(Elem, Elem, Elem), CheckCondition> {
+                check_transport(state, c.transport.get())?;
+                let src = resolve(state, c.source.get())?;
+                let dst1 = resolve(state, c.first_destination.get())?;
+                let dst2 = resolve(state, c.second_destination.get())?;
+                check_exchange(state, src, dst1, dst2)?;
+                Ok((src, dst1, dst2))
+            };
+            check(&read(lib)?)?;
+            move_fault(lib)?;
+            changing(lib, |state| {
+                let (src, dst1, dst2) = check(state)?;
+                Ok(exchange(state, src, dst1, dst2))
+            })
+        }
+        INITIALIZE_ELEMENT_STATUS => {
+            // The emulated inventory is always current.
+            read(lib)?;
+            Ok(no_data())
+        }
+        POSITION_TO_ELEMENT => {
+            let c = cdb_as::<PositionToElementCdb>(cdb)?;
+            let state = read(lib)?;
+            check_transport(&state, c.transport.get())?;
+            resolve(&state, c.destination.get())?;
+            Ok(no_data())
+        }
+        PREVENT_ALLOW_MEDIUM_REMOVAL => {
+            let prevent = match cdb.get(4).map(|b| b & 0x03) {
+                Some(0) => false,
+                Some(1) => true,
+                _ => return Err(CheckCondition::invalid_field_in_cdb(4, Some(0))),
+            };
+            changing(lib, |state| {
+                state.changer_removal_prevented = prevent;
+                Ok(Vec::new())
+            })
+        }
+        _ => Err(CheckCondition::invalid_opcode()),
+    }
+}
+
+fn data_buf(data: DataDirection<'_>) -> Result<&mut [u8], CheckCondition> {
+    match data {
+        DataDirection::FromDevice(buf) => Ok(buf),
+        DataDirection::None => Ok(&mut []),
+        DataDirection::ToDevice(_) => Err(CheckCondition::invalid_field_in_cdb(0, None)),
+    }
+}
+
+fn cdb_as<T: FromBytes>(cdb: &[u8]) -> Result<T, CheckCondition> {
+    T::read_from_prefix(cdb)
+        .map(|(c, _)| c)
+        .map_err(|_| CheckCondition::invalid_field_in_cdb(0, None))
+}
+
+/// The library state could not be read or written: HARDWARE ERROR,
+/// INTERNAL TARGET FAILURE (04/4400).
+fn internal_failure(_e: EmuError) -> CheckCondition {
+    CheckCondition::new(SenseData::new(SenseKey::HardwareError, 0x44, 0x00))
+}
+
+fn read(lib: &Library) -> Result<LibraryState, CheckCondition> {
+    lib.read_state().map_err(internal_failure)
+}
+
+/// Run a checked change under the library lock. The closure returns the
+/// barcodes that went into drives (their load is counted) or a refusal;
+/// it checks before it changes anything, so a refusal writes nothing.
+fn changing(
+    lib: &Library,
+    f: impl FnOnce(&mut LibraryState) -> Result<Vec<String>, CheckCondition>,
+) -> CdbResult {
+    let outcome = lib.update(|state| Ok(f(state))).map_err(internal_failure)?;
+    for barcode in outcome? {
+        lib.count_load(&barcode).map_err(internal_failure)?;
+    }
+    Ok(no_data())
+}
+
+/// Count a (valid) move for the fault injector: an armed
+/// `move-hardware-error` on the changer fires as HARDWARE ERROR,
+/// MECHANICAL POSITIONING ERROR (04/1501) and the move does not happen.
+/// Refused moves are not counted.
+fn move_fault(lib: &Library) -> Result<(), CheckCondition> {
+    match count_command(lib, DeviceId::Changer, FaultClass::Move) {
+        Ok(Some(FaultKind::MoveHardwareError)) => Err(sense(SenseKey::HardwareError, 0x15, 0x01)),
+        Ok(_) => Ok(()),
+        Err(e) => Err(internal_failure(e)),
+    }
+}
+
+// ---------------------------------------------------------------- elements
+
+/// One element of the emulated changer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Elem {
+    Transport,
+    Slot(usize),
+    Ie(usize),
+    Drive(usize),
+}
+
+/// The element address assignment the personality gives.
+pub(crate) fn element_addresses(state: &LibraryState) -> ElementAddressAssignment {
+    let p = &state.config.changer_personality;
+    let r = |first: u16, count: usize| ElementRange {
+        first,
+        count: count.min(u16::MAX as usize) as u16,
+    };
+    ElementAddressAssignment {
+        transport: r(p.transport_base, 1),
+        storage: r(p.slot_base, state.slots.len()),
+        import_export: r(p.ie_base, state.ie_slots.len()),
+        data_transfer: r(p.drive_base, state.drives.len()),
+    }
+}
+
+fn address_of(state: &LibraryState, e: Elem) -> u16 {
+    let a = element_addresses(state);
+    let at = |r: ElementRange, i: usize| r.first.wrapping_add(i as u16);
+    match e {
+        Elem::Transport => a.transport.first,
+        Elem::Slot(i) => at(a.storage, i),
+        Elem::Ie(i) => at(a.import_export, i),
+        Elem::Drive(i) => at(a.data_transfer, i),
+    }
+}
+
+fn element_at(state: &LibraryState, address: u16) -> Option<Elem> {
+    let a = element_addresses(state);
+    let idx = |r: ElementRange| r.contains(address).then(|| (address - r.first) as usize);
+    if let Some(i) = idx(a.data_transfer) {
+        return Some(Elem::Drive(i));
+    }
+    if let Some(i) = idx(a.storage) {
+        return Some(Elem::Slot(i));
+    }
+    if let Some(i) = idx(a.import_export) {
+        return Some(Elem::Ie(i));
+    }
+    a.transport.contains(address).then_some(Elem::Transport)
+}
+
+fn invalid_element_address() -> CheckCondition {
+    CheckCondition::new(SenseData::new(SenseKey::IllegalRequest, 0x21, 0x01))
+}
+
+/// A storage, import/export or drive element at `address` (05/2101 otherwise).
+fn resolve(state: &LibraryState, address: u16) -> Result<Elem, CheckCondition> {
+    match element_at(state, address) {
+        Some(Elem::Transport) | None => Err(invalid_element_address()),
+        Some(e) => Ok(e),
+    }
+}
+
+/// The transport address of a move: 0 (the default transport) or ours.
+fn check_transport(state: &LibraryState, address: u16) -> Result<(), CheckCondition> {
+    if address == 0 || element_at(state, address) == Some(Elem::Transport) {
+        Ok(())
+    } else {
+        Err(invalid_element_address())
+    }
+}
+
+fn content(state: &LibraryState, e: Elem) -> Option<&str> {
+    match e {
+        Elem::Transport => None,
+        Elem::Slot(i) => state.slots.get(i)?.as_deref(),
+        Elem::Ie(i) => state.ie_slots.get(i)?.as_deref(),
+        Elem::Drive(i) => state.drives.get(i)?.cartridge.as_deref(),
+    }
+}
+
+fn set_content(state: &mut LibraryState, e: Elem, barcode: Option<String>) {
+    match e {
+        Elem::Transport => {}
+        Elem::Slot(i) => state.slots[i] = barcode,
+        Elem::Ie(i) => state.ie_slots[i] = barcode,
+        Elem::Drive(i) => state.drives[i].cartridge = barcode,
+    }
+}
+
+fn location(e: Elem) -> Option<Location> {
+    match e {
+        Elem::Transport => None,
+        Elem::Slot(i) => Some(Location::Slot(i)),
+        Elem::Ie(i) => Some(Location::ImportExport(i)),
+        Elem::Drive(i) => Some(Location::Drive(i)),
+    }
+}
+
+fn elem_of(loc: Location) -> Elem {
+    match loc {
+        Location::Slot(i) => Elem::Slot(i),
+        Location::ImportExport(i) => Elem::Ie(i),
+        Location::Drive(i) => Elem::Drive(i),
+    }
+}
+
+// ------------------------------------------------------------------- moves
+
+fn sense(key: SenseKey, asc: u8, ascq: u8) -> CheckCondition {
+    CheckCondition::new(SenseData::new(key, asc, ascq))
+}
+
+/// Can the cartridge in `src` go to `dst`? (Nothing is changed.)
+fn check_move(state: &LibraryState, src: Elem, dst: Elem) -> Result<(), CheckCondition> {
+    let Some(barcode) = content(state, src) else {
+        return Err(sense(SenseKey::IllegalRequest, 0x3b, 0x0e));
+    };
+    if content(state, dst).is_some() {
+        return Err(sense(SenseKey::IllegalRequest, 0x3b, 0x0d));
+    }
+    check_removable(state, src)?;
+    if let (Elem::Drive(_), Some(CartridgeKind::Cleaning { uses_left: 0 })) =
+        (dst, state.cartridges.get(barcode).map(|c| &c.kind))
+    {
+        return Err(sense(SenseKey::MediumError, 0x30, 0x13));
+    }
+    Ok(())
+}
+
+/// A cartridge may leave a drive only after the drive ejected it.
+fn check_removable(state: &LibraryState, src: Elem) -> Result<(), CheckCondition> {
+    if let Elem::Drive(i) = src {
+        let bay = &state.drives[i];
+        if bay.loaded || bay.removal_prevented {
+            return Err(sense(SenseKey::IllegalRequest, 0x53, 0x02));
+        }
+    }
+    Ok(())
+}
+
+/// Move a (checked) cartridge; returns the barcodes loaded into drives.
+fn apply_move(state: &mut LibraryState, src: Elem, dst: Elem) -> Vec<String> {
+    let Some(barcode) = content(state, src).map(str::to_string) else {
+        return Vec::new();
+    };
+    let origin = match src {
+        Elem::Drive(i) => state.drives[i].source.or(location(src)),
+        _ => location(src),
+    };
+    set_content(state, src, None);
+    if let Elem::Drive(i) = src {
+        let bay = &mut state.drives[i];
+        bay.source = None;
+        bay.loaded = false;
+    }
+    set_content(state, dst, Some(barcode.clone()));
+    let mut loaded = Vec::new();
+    if let Elem::Drive(i) = dst {
+        let cleaning = match state.cartridges.get_mut(&barcode).map(|c| &mut c.kind) {
+            Some(CartridgeKind::Cleaning { uses_left }) => {
+                *uses_left = uses_left.saturating_sub(1);
+                true
+            }
+            _ => false,
+        };
+        let bay = &mut state.drives[i];
+        bay.source = origin;
+        bay.loaded = !cleaning;
+        bay.removal_prevented = false;
+        if !cleaning {
+            loaded.push(barcode);
+        }
+    }
+    loaded
+}
+
+/// Can EXCHANGE MEDIUM move `src` to `dst1` and `dst1`'s cartridge to
+/// `dst2`? (Nothing is changed.)
+fn check_exchange(
+    state: &LibraryState,
+    src: Elem,
+    dst1: Elem,
+    dst2: Elem,
+) -> Result<(), CheckCondition> {
+    if content(state, src).is_none() || content(state, dst1).is_none() {
+        return Err(sense(SenseKey::IllegalRequest, 0x3b, 0x0e));
+    }
+    if src == dst1 {
+        return Err(invalid_element_address());
+    }
+    if dst2 != src && content(state, dst2).is_some() {
+        return Err(sense(SenseKey::IllegalRequest, 0x3b, 0x0d));
+    }
+    check_removable(state, src)?;
+    check_removable(state, dst1)
+}
+
+/// EXCHANGE MEDIUM (checked): `src` to `dst1`, the cartridge of `dst1` to
+/// `dst2`; returns the barcodes loaded into drives.
+fn exchange(state: &mut LibraryState, src: Elem, dst1: Elem, dst2: Elem) -> Vec<String> {
+    // Take the first cartridge into the hand, move the second, put the first down.
+    let first = content(state, src).map(str::to_string);
+    let first_source = match src {
+        Elem::Drive(i) => state.drives[i].source,
+        _ => location(src),
+    };
+    set_content(state, src, None);
+    if let Elem::Drive(i) = src {
+        state.drives[i].loaded = false;
+        state.drives[i].source = None;
+    }
+    let mut loaded = apply_move(state, dst1, dst2);
+    set_content(state, dst1, first.clone());
+    if let (Elem::Drive(i), Some(b)) = (dst1, first) {
+        let bay = &mut state.drives[i];
+        bay.source = first_source;
+        let cleaning = matches!(
+            state.cartridges.get(&b).map(|c| &c.kind),
+            Some(CartridgeKind::Cleaning { .. })
+        );
+        bay.loaded = !cleaning;
+        if !cleaning {
+            loaded.push(b);
+        }
+    }
+    loaded
+}
+
+// --------------------------------------------------- READ ELEMENT STATUS
+
+/// Build the READ ELEMENT STATUS reply; returns it with the allocation length.
+fn read_element_status(
+    state: &LibraryState,
+    cdb: &[u8],
+) -> Result<(Vec<u8>, usize), CheckCondition> {
+    let c = cdb_as::<ReadElementStatusCdb>(cdb)?;
+    let personality = &state.config.changer_personality;
+    let voltag = c.voltag_type & RES_VOLTAG != 0;
+    let dvcid = c.flags & RES_DVCID != 0;
+    if voltag && !personality.barcode_reader {
+        return Err(CheckCondition::invalid_field_in_cdb(1, Some(4)));
+    }
+    if dvcid && !personality.dvcid {
+        return Err(CheckCondition::invalid_field_in_cdb(6, Some(0)));
+    }
+    let wanted = match c.voltag_type & 0x0f {
+        0 => None,
+        code => Some(
+            ElementType::from_code(code)
+                .ok_or_else(|| CheckCondition::invalid_field_in_cdb(1, Some(0)))?,
+        ),
+    };
+    let alloc = u24(c.allocation_length) as usize;
+
+    let mut elems: Vec<(u16, Elem)> = all_elements(state)
+        .into_iter()
+        .map(|e| (address_of(state, e), e))
+        .filter(|(a, e)| {
+            *a >= c.starting_address.get() && (wanted.is_none() || wanted == Some(type_of(*e)))
+        })
+        .collect();
+    elems.sort_by_key(|(a, _)| *a);
+    elems.truncate(c.number_of_elements.get() as usize);
+
+    let mut body = Vec::new();
+    let mut i = 0;
+    while i < elems.len() {
+        let t = type_of(elems[i].1);
+        let run = elems[i..]
+            .iter()
+            .take_while(|(_, e)| type_of(*e) == t)
+            .count();
+        let descs: Vec<Vec<u8>> = elems[i..i + run]
+            .iter()
+            .map(|(a, e)| descriptor(state, *a, *e, voltag, dvcid))
+            .collect();
+        let desc_len = descs.iter().map(Vec::len).max().unwrap_or(0);
+        let page = ElementStatusPageHeader {
+            element_type: t.code(),
+            flags: if voltag { PAGE_PVOLTAG } else { 0 },
+            descriptor_length: (desc_len as u16).into(),
+            reserved: 0,
+            byte_count: to_u24((desc_len * run) as u32),
+        };
+        body.extend_from_slice(page.as_bytes());
+        for mut d in descs {
+            d.resize(desc_len, 0);
+            body.extend_from_slice(&d);
+        }
+        i += run;
+    }
+    let header = ElementStatusHeader {
+        first_element_address: elems.first().map_or(0, |(a, _)| *a).into(),
+        number_of_elements: (elems.len() as u16).into(),
+        reserved: 0,
+        byte_count: to_u24(body.len() as u32),
+    };
+    let mut reply = header.as_bytes().to_vec();
+    reply.extend_from_slice(&body);
+    Ok((reply, alloc))
+}
+
+fn all_elements(state: &LibraryState) -> Vec<Elem> {
+    let mut v = vec![Elem::Transport];
+    v.extend((0..state.slots.len()).map(Elem::Slot));
+    v.extend((0..state.ie_slots.len()).map(Elem::Ie));
+    v.extend((0..state.drives.len()).map(Elem::Drive));
+    v
+}
+
+fn type_of(e: Elem) -> ElementType {
+    match e {
+        Elem::Transport => ElementType::MediumTransport,
+        Elem::Slot(_) => ElementType::Storage,
+        Elem::Ie(_) => ElementType::ImportExport,
+        Elem::Drive(_) => ElementType::DataTransfer,
+    }
+}
+
+/// Text padded with spaces (or cut) to `len` bytes.
+fn padded(text: &str, len: usize) -> Vec<u8> {
+    let mut v: Vec<u8> = text.bytes().take(len).collect();
+    v.resize(len, b' ');
+    v
+}
+
+fn descriptor(state: &LibraryState, address: u16, e: Elem, voltag: bool, dvcid: bool) -> Vec<u8> {
+    let barcode = content(state, e);
+    let mut flags = if barcode.is_some() { ELEM_FULL } else { 0 };
+    match e {
+        Elem::Transport => {}
+        Elem::Ie(_) => flags |= ELEM_ACCESS | ELEM_INENAB | ELEM_EXENAB,
+        _ => flags |= ELEM_ACCESS,
+    }
+    let source = match e {
+        Elem::Drive(i) => state.drives[i]
+            .source
+            .map(|l| address_of(state, elem_of(l))),
+        _ => None,
+    };
+    let head = ElementDescriptorHead {
+        address: address.into(),
+        flags,
+        source_flags: if source.is_some() { ELEM_SVALID } else { 0 },
+        source_address: source.unwrap_or(0).into(),
+        ..Default::default()
+    };
+    let mut d = head.as_bytes().to_vec();
+    if voltag {
+        let mut identifier = [0u8; VOLUME_IDENTIFIER_LEN];
+        if let Some(b) = barcode {
+            identifier.copy_from_slice(&padded(b, VOLUME_IDENTIFIER_LEN));
+        }
+        let tag = VolumeTag {
+            identifier,
+            reserved: [0; 2],
+            sequence: 0.into(),
+        };
+        d.extend_from_slice(tag.as_bytes());
+    }
+    if let (Elem::Drive(i), true) = (e, dvcid) {
+        let product = format!("LTO-{} EMULATED", state.config.lto_generation);
+        let mut ident = padded(DVCID_VENDOR, 8);
+        ident.extend_from_slice(&padded(&product, 16));
+        ident.extend_from_slice(state.drives[i].serial.as_bytes());
+        ident.truncate(u8::MAX as usize);
+        let id = DeviceIdHead {
+            code_set: CODE_SET_ASCII,
+            identifier_type: ID_TYPE_T10_VENDOR,
+            reserved: 0,
+            identifier_length: ident.len() as u8,
+        };
+        d.extend_from_slice(id.as_bytes());
+        d.extend_from_slice(&ident);
+    }
+    d
+}
+
+// ---------------------------------------------------------- MODE SENSE
+
+/// MODE SENSE(6)/(10): pages 0x1D, 0x1E, 0x1F or all (0x3F); no block
+/// descriptors (a changer has none).
+fn mode_sense(state: &LibraryState, cdb: &[u8]) -> Result<Vec<u8>, CheckCondition> {
+    let ten = cdb[0] == MODE_SENSE_10;
+    let need = if ten { 10 } else { 6 };
+    if cdb.len() < need {
+        return Err(CheckCondition::invalid_field_in_cdb(0, None));
+    }
+    let pc = cdb[2] >> 6;
+    let page = cdb[2] & 0x3f;
+    if cdb[3] != 0 {
+        return Err(CheckCondition::invalid_field_in_cdb(3, None));
+    }
+    if pc == 3 {
+        // SAVING PARAMETERS NOT SUPPORTED (05/3900).
+        return Err(sense(SenseKey::IllegalRequest, 0x39, 0x00));
+    }
+    let changeable = pc == 1;
+    let pages: Vec<Vec<u8>> = match page {
+        PAGE_ELEMENT_ADDRESS_ASSIGNMENT => vec![address_page(state)],
+        PAGE_TRANSPORT_GEOMETRY => vec![geometry_page()],
+        PAGE_DEVICE_CAPABILITIES => vec![capabilities_page()],
+        PAGE_ALL => vec![address_page(state), geometry_page(), capabilities_page()],
+        _ => return Err(CheckCondition::invalid_field_in_cdb(2, Some(5))),
+    };
+    let mut body = Vec::new();
+    for mut p in pages {
+        if changeable {
+            // Nothing is changeable: page code and length, zero bits.
+            p[2..].fill(0);
+        }
+        body.extend_from_slice(&p);
+    }
+    let mut reply = if ten {
+        let len = (body.len() + 6) as u16;
+        let mut h = vec![0u8; 8];
+        h[0..2].copy_from_slice(&len.to_be_bytes());
+        h
+    } else {
+        vec![(body.len() + 3).min(255) as u8, 0, 0, 0]
+    };
+    reply.extend_from_slice(&body);
+    Ok(reply)
+}
+
+fn address_page(state: &LibraryState) -> Vec<u8> {
+    element_addresses(state).to_page().as_bytes().to_vec()
+}
+
+/// Transport geometry parameters page 0x1E (SMC-3 7.3.6): one transport,
+/// no rotation.
+fn geometry_page() -> Vec<u8> {
+    vec![PAGE_TRANSPORT_GEOMETRY, 2, 0, 0]
+}
+
+/// Device capabilities page 0x1F (SMC-3 7.3.2): every element type can
+/// store media (except the transport) and every move between storage,
+/// import/export and drives is possible, as is every exchange.
+fn capabilities_page() -> Vec<u8> {
+    const DT: u8 = 0x08;
+    const IE: u8 = 0x04;
+    const ST: u8 = 0x02;
+    let all = DT | IE | ST;
+    let mut p = vec![0u8; 20];
+    p[0] = PAGE_DEVICE_CAPABILITIES;
+    p[1] = 18;
+    p[2] = all; // StorDT, StorI/E, StorST
+    p[4..8].copy_from_slice(&[all, all, all, all]); // MT->, ST->, I/E->, DT->
+    p[12..16].copy_from_slice(&[all, all, all, all]); // exchanges
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::state::{DriveBay, LibraryConfig};
+
+    fn state(slots: &[Option<&str>], drives: usize) -> LibraryState {
+        let config = LibraryConfig {
+            drives,
+            slots: slots.len(),
+            ie_slots: 1,
+            serial: "EMUTEST".into(),
+            ..LibraryConfig::default()
+        };
+        let mut cartridges = std::collections::BTreeMap::new();
+        for b in slots.iter().flatten() {
+            let kind = if b.starts_with("CLN") {
+                CartridgeKind::Cleaning { uses_left: 1 }
+            } else {
+                CartridgeKind::Data
+            };
+            cartridges.insert(
+                b.to_string(),
+                crate::emulator::state::Cartridge {
+                    barcode: b.to_string(),
+                    kind,
+                    write_protected: false,
+                    capacity: 1 << 20,
+                },
+            );
+        }
+        LibraryState {
+            version: LibraryState::VERSION,
+            generation: 1,
+            slots: slots.iter().map(|s| s.map(String::from)).collect(),
+            ie_slots: vec![None],
+            drives: (0..drives)
+                .map(|i| DriveBay {
+                    serial: format!("EMUTESTD{i:02}"),
+                    cartridge: None,
+                    source: None,
+                    loaded: false,
+                    removal_prevented: false,
+                })
+                .collect(),
+            cartridges,
+            changer_removal_prevented: false,
+            faults: Vec::new(),
+            config,
+        }
+    }
+
+    fn asc(r: Result<(), CheckCondition>) -> (u8, u8, u8) {
+        let s = r.unwrap_err().sense;
+        (s.key.code(), s.asc, s.ascq)
+    }
+
+    #[test]
+    fn illegal_moves_give_smc_sense() {
+        let s = state(&[Some("A1"), None], 1);
+        assert_eq!(
+            asc(check_move(&s, Elem::Slot(1), Elem::Drive(0))),
+            (5, 0x3b, 0x0e)
+        );
+        let mut full = s.clone();
+        full.drives[0].cartridge = Some("X".into());
+        full.drives[0].loaded = true;
+        assert_eq!(
+            asc(check_move(&full, Elem::Slot(0), Elem::Drive(0))),
+            (5, 0x3b, 0x0d)
+        );
+        assert_eq!(
+            asc(check_move(&full, Elem::Drive(0), Elem::Slot(1))),
+            (5, 0x53, 0x02)
+        );
+        assert_eq!(asc(resolve(&s, 0x7777).map(drop)), (5, 0x21, 0x01));
+    }
+
+    #[test]
+    fn move_tracks_source_and_autoloads() {
+        let mut s = state(&[Some("A1"), None], 1);
+        let loaded = apply_move(&mut s, Elem::Slot(0), Elem::Drive(0));
+        assert_eq!(loaded, vec!["A1".to_string()]);
+        assert_eq!(s.drives[0].source, Some(Location::Slot(0)));
+        assert!(s.drives[0].loaded);
+        assert_eq!(s.slots[0], None);
+    }
+
+    #[test]
+    fn cleaning_uses_up_the_cartridge() {
+        let mut s = state(&[Some("CLN001L1"), None], 1);
+        assert!(apply_move(&mut s, Elem::Slot(0), Elem::Drive(0)).is_empty());
+        assert!(!s.drives[0].loaded);
+        apply_move(&mut s, Elem::Drive(0), Elem::Slot(0));
+        assert_eq!(
+            asc(check_move(&s, Elem::Slot(0), Elem::Drive(0))),
+            (3, 0x30, 0x13)
+        );
+    }
+
+    #[test]
+    fn element_status_honours_type_start_count() {
+        let s = state(&[Some("A1"), None, Some("A3")], 2);
+        let mut cdb = ReadElementStatusCdb {
+            opcode: READ_ELEMENT_STATUS,
+            voltag_type: RES_VOLTAG | 2,
+            starting_address: 0x1001.into(),
+            number_of_elements: 5.into(),
+            allocation_length: to_u24(0xffff),
+            ..Default::default()
+        };
+        let (reply, _) = read_element_status(&s, cdb.as_bytes()).unwrap();
+        let r = crate::changer::parse_element_status(&reply).unwrap();
+        assert_eq!(r.elements.len(), 2);
+        assert_eq!(r.elements[1].primary_tag.as_deref(), Some("A3"));
+        cdb.voltag_type = 0;
+        cdb.starting_address = 0.into();
+        cdb.flags = RES_DVCID;
+        cdb.number_of_elements = 20.into();
+        let (reply, _) = read_element_status(&s, cdb.as_bytes()).unwrap();
+        let r = crate::changer::parse_element_status(&reply).unwrap();
+        assert_eq!(r.elements.len(), 1 + 3 + 1 + 2);
+        let d = r.elements.iter().find(|e| e.address == 0x101).unwrap();
+        assert_eq!(
+            d.device_id.as_ref().and_then(|i| i.serial.as_deref()),
+            Some("EMUTESTD01")
+        );
+    }
+}

@@ -1,0 +1,389 @@
+//! SECURITY PROTOCOL IN (0xA2, SPC-5 6.40) and OUT (0xB5, SPC-5 6.41) of
+//! the emulated drive: protocol 0x00 (supported protocols, certificate) and
+//! protocol 0x20 tape data encryption (SSC-5 8.5).
+//!
+//! The capabilities page lists two algorithms: index 1 a vendor-specific
+//! algorithm the emulator only lists (not capable of encryption here) and
+//! index 2 AES-256-GCM, so hosts must look the index up as on real drives.
+//! The next block encryption status page reports status 0h (cannot be
+//! determined): the information commands do not see block contents.
+
+use zerocopy::byteorder::big_endian::{U16, U32, U64};
+use zerocopy::{FromBytes, IntoBytes};
+
+use super::super::cdb::{Cdb, CdbResult, CheckCondition};
+use super::super::crypto::encode_key_hex;
+use super::super::drive_state::EncryptionSettings;
+use super::{parameter_list, respond, InfoContext};
+use crate::drive::encryption::{
+    decryption_mode, encryption_mode, page, AlgorithmDescriptorWire, CapabilitiesHeader,
+    NextBlockStatusWire, PageHeader, SetDataEncryptionWire, StatusPageWire, AES_256_KEY_LENGTH,
+    ALGORITHM_AES_256_GCM, ALGORITHM_DESCRIPTOR_LENGTH, KEY_FORMAT_PLAIN, PROTOCOL_INFORMATION,
+    PROTOCOL_TAPE_DATA_ENCRYPTION, SCOPE_ALL_IT_NEXUS,
+};
+use crate::scsi::DataDirection;
+
+/// Algorithm index of AES-256-GCM in the capabilities page.
+pub const AES_INDEX: u8 = 2;
+/// Algorithm index of the listed-only vendor algorithm.
+const VENDOR_INDEX: u8 = 1;
+/// Its (vendor-specific range) algorithm code.
+const VENDOR_ALGORITHM: u32 = 0xFF00_0001;
+
+/// SPIN pages of protocol 0x20, ascending.
+const IN_PAGES: [u16; 6] = [
+    page::IN_SUPPORT,
+    page::OUT_SUPPORT,
+    page::CAPABILITIES,
+    page::SUPPORTED_KEY_FORMATS,
+    page::STATUS,
+    page::NEXT_BLOCK_STATUS,
+];
+
+fn header(code: u16, body_len: usize) -> PageHeader {
+    PageHeader {
+        page_code: U16::new(code),
+        page_length: U16::new(body_len as u16),
+    }
+}
+
+/// A page of 2-byte codes.
+fn code_list_page(code: u16, items: &[u16]) -> Vec<u8> {
+    let mut out = header(code, items.len() * 2).as_bytes().to_vec();
+    for i in items {
+        out.extend_from_slice(&i.to_be_bytes());
+    }
+    out
+}
+
+fn algorithm(index: u8, code: u32, key_length: u16, capable: bool) -> AlgorithmDescriptorWire {
+    AlgorithmDescriptorWire {
+        algorithm_index: index,
+        reserved1: 0,
+        descriptor_length: U16::new(ALGORITHM_DESCRIPTOR_LENGTH),
+        // AVFMV set; DECRYPT_C / ENCRYPT_C = 2 (in the device server) when capable.
+        flags1: 0x80 | if capable { 0x0a } else { 0 },
+        flags2: 0,
+        maximum_ukad_length: U16::new(0),
+        maximum_akad_length: U16::new(0),
+        key_length: U16::new(key_length),
+        // RDMC_C = 0, EAREM 0.
+        flags3: 0,
+        reserved2: 0,
+        maximum_eedk_count: U16::new(0),
+        maximum_eedk_size: U16::new(0),
+        reserved3: [0; 2],
+        security_algorithm_code: U32::new(code),
+    }
+}
+
+fn capabilities_page() -> Vec<u8> {
+    let descriptors = [
+        algorithm(VENDOR_INDEX, VENDOR_ALGORITHM, 16, false),
+        algorithm(AES_INDEX, ALGORITHM_AES_256_GCM, AES_256_KEY_LENGTH, true),
+    ];
+    let hdr = CapabilitiesHeader {
+        header: header(page::CAPABILITIES, 16 + descriptors.len() * 24),
+        // CFG_P = 01b: encryption capabilities configured for this drive.
+        config: 0x01,
+        reserved: [0; 15],
+    };
+    let mut out = hdr.as_bytes().to_vec();
+    for d in &descriptors {
+        out.extend_from_slice(d.as_bytes());
+    }
+    out
+}
+
+fn status_page(ctx: &InfoContext<'_>) -> Vec<u8> {
+    let enc = ctx.settings.encryption.as_ref();
+    let page = StatusPageWire {
+        header: header(page::STATUS, 20),
+        scope: if enc.is_some() {
+            SCOPE_ALL_IT_NEXUS << 5
+        } else {
+            0
+        },
+        encryption_mode: enc.map_or(0, |e| e.encryption_mode),
+        decryption_mode: enc.map_or(0, |e| e.decryption_mode),
+        algorithm_index: enc.map_or(0, |e| e.algorithm_index),
+        key_instance_counter: U32::new(u32::from(enc.is_some())),
+        flags: 0,
+        kad_format: 0,
+        asdk_count: U16::new(0),
+        reserved: [0; 8],
+    };
+    page.as_bytes().to_vec()
+}
+
+fn next_block_page(ctx: &InfoContext<'_>) -> Vec<u8> {
+    let page = NextBlockStatusWire {
+        header: header(page::NEXT_BLOCK_STATUS, 12),
+        logical_object_number: U64::new(ctx.medium.as_ref().map_or(0, |m| m.logical_object)),
+        status: 0x00,
+        algorithm_index: 0,
+        flags: 0,
+        kad_format: 0,
+    };
+    page.as_bytes().to_vec()
+}
+
+/// Common CDB checks of SECURITY PROTOCOL IN/OUT; returns (protocol,
+/// protocol specific, length).
+fn parse(raw: &[u8]) -> Result<(u8, u16, usize), CheckCondition> {
+    let cdb = Cdb::parse(raw)?;
+    // INC_512 (byte 4 bit 7) is not supported; the rest is reserved.
+    cdb.reserved(4, 0xff)?;
+    cdb.reserved(5, 0xff)?;
+    cdb.reserved(10, 0xff)?;
+    Ok((
+        cdb.byte(1),
+        cdb.be16(2),
+        usize::try_from(cdb.be32(6)).unwrap_or(usize::MAX),
+    ))
+}
+
+/// SECURITY PROTOCOL IN (0xA2).
+pub fn security_protocol_in(
+    ctx: &mut InfoContext<'_>,
+    raw: &[u8],
+    data: DataDirection<'_>,
+) -> CdbResult {
+    Cdb::parse(raw)?;
+    if !ctx.config.drive_personality.encryption {
+        return Err(CheckCondition::invalid_opcode());
+    }
+    let (protocol, specific, alloc) = parse(raw)?;
+    let response = match (protocol, specific) {
+        (PROTOCOL_INFORMATION, 0x0000) => {
+            // 6 reserved bytes, list length, protocol list.
+            let list = [PROTOCOL_INFORMATION, PROTOCOL_TAPE_DATA_ENCRYPTION];
+            let mut out = vec![0u8; 6];
+            out.extend_from_slice(&(list.len() as u16).to_be_bytes());
+            out.extend_from_slice(&list);
+            out
+        }
+        // Certificate data: none.
+        (PROTOCOL_INFORMATION, 0x0001) => vec![0, 0, 0, 0],
+        (PROTOCOL_INFORMATION, _) => return Err(CheckCondition::invalid_field_in_cdb(2, None)),
+        (PROTOCOL_TAPE_DATA_ENCRYPTION, p) => match p {
+            page::IN_SUPPORT => code_list_page(page::IN_SUPPORT, &IN_PAGES),
+            page::OUT_SUPPORT => code_list_page(page::OUT_SUPPORT, &[page::SET_DATA_ENCRYPTION]),
+            page::CAPABILITIES => capabilities_page(),
+            page::SUPPORTED_KEY_FORMATS => {
+                let mut out = header(page::SUPPORTED_KEY_FORMATS, 1).as_bytes().to_vec();
+                out.push(KEY_FORMAT_PLAIN);
+                out
+            }
+            page::STATUS => status_page(ctx),
+            page::NEXT_BLOCK_STATUS => next_block_page(ctx),
+            _ => return Err(CheckCondition::invalid_field_in_cdb(2, None)),
+        },
+        _ => return Err(CheckCondition::invalid_field_in_cdb(1, None)),
+    };
+    respond(data, alloc, &response)
+}
+
+/// SECURITY PROTOCOL OUT (0xB5): set data encryption page 0x0010.
+pub fn security_protocol_out(
+    ctx: &mut InfoContext<'_>,
+    raw: &[u8],
+    data: DataDirection<'_>,
+) -> CdbResult {
+    Cdb::parse(raw)?;
+    if !ctx.config.drive_personality.encryption {
+        return Err(CheckCondition::invalid_opcode());
+    }
+    let (protocol, specific, len) = parse(raw)?;
+    if protocol != PROTOCOL_TAPE_DATA_ENCRYPTION {
+        return Err(CheckCondition::invalid_field_in_cdb(1, None));
+    }
+    if specific != page::SET_DATA_ENCRYPTION {
+        return Err(CheckCondition::invalid_field_in_cdb(2, None));
+    }
+    let list = parameter_list(&data, len)?;
+    let Ok((p, rest)) = SetDataEncryptionWire::ref_from_prefix(list) else {
+        return Err(CheckCondition::parameter_list_length_error());
+    };
+    let bad = CheckCondition::invalid_field_in_parameter_list;
+    if p.header.page_code.get() != page::SET_DATA_ENCRYPTION {
+        return Err(bad(0));
+    }
+    if 4 + usize::from(p.header.page_length.get()) > list.len() {
+        return Err(bad(2));
+    }
+    // SCOPE: public (0), local (1), all I_T nexus (2); LOCK accepted.
+    if p.scope_lock >> 5 > SCOPE_ALL_IT_NEXUS || p.scope_lock & 0x1e != 0 {
+        return Err(bad(4));
+    }
+    // CEEM 0/1 (no external encryption mode check), RDMC 0/2/3, SDK 0.
+    let ceem = p.flags >> 6;
+    let rdmc = (p.flags >> 4) & 0x03;
+    if ceem > 1 || rdmc == 1 || p.flags & 0x08 != 0 {
+        return Err(bad(5));
+    }
+    let enc_mode = p.encryption_mode;
+    let dec_mode = p.decryption_mode;
+    if enc_mode != encryption_mode::DISABLE && enc_mode != encryption_mode::ENCRYPT {
+        return Err(bad(6));
+    }
+    if dec_mode > decryption_mode::MIXED {
+        return Err(bad(7));
+    }
+    let key_length = usize::from(p.key_length.get());
+    if enc_mode == encryption_mode::DISABLE && dec_mode == decryption_mode::DISABLE {
+        if ctx.settings.encryption.take().is_some() {
+            ctx.settings_changed = true;
+        }
+        return Ok(crate::emulator::cdb::no_data());
+    }
+    if p.algorithm_index != AES_INDEX {
+        return Err(bad(8));
+    }
+    if p.key_format != KEY_FORMAT_PLAIN {
+        return Err(bad(9));
+    }
+    if p.kad_format != 0 {
+        return Err(bad(10));
+    }
+    if key_length != usize::from(AES_256_KEY_LENGTH) {
+        return Err(bad(18));
+    }
+    let Some(key) = rest.get(..key_length) else {
+        return Err(CheckCondition::parameter_list_length_error());
+    };
+    let new = EncryptionSettings {
+        algorithm_index: p.algorithm_index,
+        encryption_mode: enc_mode,
+        decryption_mode: dec_mode,
+        key_hex: encode_key_hex(key),
+        clear_key_on_demount: p.flags & 0x04 != 0,
+    };
+    if ctx.settings.encryption.as_ref() != Some(&new) {
+        ctx.settings.encryption = Some(new);
+        ctx.settings_changed = true;
+    }
+    Ok(crate::emulator::cdb::no_data())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{assert_illegal, Fixture};
+    use crate::drive::encryption::{
+        decode_capabilities, decode_next_block_status, decode_status, encode_set_data_encryption,
+    };
+
+    fn spin(protocol: u8, page: u16, alloc: u32) -> [u8; 12] {
+        let [p0, p1] = page.to_be_bytes();
+        let [a0, a1, a2, a3] = alloc.to_be_bytes();
+        [0xa2, protocol, p0, p1, 0, 0, a0, a1, a2, a3, 0, 0]
+    }
+
+    fn spout(len: usize) -> [u8; 12] {
+        let [a0, a1, a2, a3] = (len as u32).to_be_bytes();
+        [0xb5, 0x20, 0x00, 0x10, 0, 0, a0, a1, a2, a3, 0, 0]
+    }
+
+    #[test]
+    fn capabilities_need_lookup() {
+        let mut f = Fixture::new();
+        let caps = decode_capabilities(&f.read(&spin(0x20, 0x10, 8192), 8192).unwrap()).unwrap();
+        assert_eq!(caps.algorithms.len(), 2);
+        assert_eq!(caps.algorithms[0].index, 1);
+        assert_ne!(caps.algorithms[0].name, "AES-256-GCM");
+        assert_eq!(caps.aes256_gcm_index(), Some(super::AES_INDEX));
+        let protocols = f.read(&spin(0, 0, 100), 100).unwrap();
+        assert_eq!(protocols, vec![0, 0, 0, 0, 0, 0, 0, 2, 0x00, 0x20]);
+        let pages = f.read(&spin(0x20, 0, 100), 100).unwrap();
+        assert_eq!(&pages[..4], &[0, 0, 0, 12]);
+        let formats = f.read(&spin(0x20, 0x11, 100), 100).unwrap();
+        assert_eq!(formats, vec![0, 0x11, 0, 1, 0]);
+    }
+
+    #[test]
+    fn set_and_clear_key() {
+        let mut f = Fixture::new();
+        let page = encode_set_data_encryption(2, 3, super::AES_INDEX, &[0x5a; 32]);
+        let (res, changed, _) = f.run(
+            &spout(page.len()),
+            crate::scsi::DataDirection::ToDevice(&page),
+        );
+        res.unwrap();
+        assert!(changed);
+        let enc = f.settings.encryption.clone().unwrap();
+        assert_eq!((enc.encryption_mode, enc.decryption_mode), (2, 3));
+        assert_eq!(enc.key_hex, "5a".repeat(32));
+        let st = decode_status(&f.read(&spin(0x20, 0x20, 100), 100).unwrap()).unwrap();
+        assert!(st.encrypting);
+        assert_eq!(st.decryption_mode, "mixed");
+        assert_eq!(st.algorithm_index, super::AES_INDEX);
+        let nb = decode_next_block_status(&f.read(&spin(0x20, 0x21, 100), 100).unwrap()).unwrap();
+        assert_eq!(nb.encryption_status, 0);
+        let clear = encode_set_data_encryption(0, 0, super::AES_INDEX, &[]);
+        f.write(&spout(clear.len()), &clear).unwrap();
+        assert!(f.settings.encryption.is_none());
+        let st = decode_status(&f.read(&spin(0x20, 0x20, 100), 100).unwrap()).unwrap();
+        assert!(!st.encrypting);
+    }
+
+    #[test]
+    fn validation() {
+        let mut f = Fixture::new();
+        let bad_index = encode_set_data_encryption(2, 2, 1, &[1; 32]);
+        assert_illegal(
+            &f.write(&spout(bad_index.len()), &bad_index).unwrap_err(),
+            0x26,
+            Some(8),
+        );
+        let short_key = encode_set_data_encryption(2, 2, super::AES_INDEX, &[1; 16]);
+        assert_illegal(
+            &f.write(&spout(short_key.len()), &short_key).unwrap_err(),
+            0x26,
+            Some(18),
+        );
+        let external = encode_set_data_encryption(1, 2, super::AES_INDEX, &[1; 32]);
+        assert_illegal(
+            &f.write(&spout(external.len()), &external).unwrap_err(),
+            0x26,
+            Some(6),
+        );
+        let mut sdk = encode_set_data_encryption(2, 2, super::AES_INDEX, &[1; 32]);
+        sdk[5] = 0x08;
+        assert_illegal(
+            &f.write(&spout(sdk.len()), &sdk).unwrap_err(),
+            0x26,
+            Some(5),
+        );
+        let mut scope = encode_set_data_encryption(2, 2, super::AES_INDEX, &[1; 32]);
+        scope[4] = 0xE0;
+        assert_illegal(
+            &f.write(&spout(scope.len()), &scope).unwrap_err(),
+            0x26,
+            Some(4),
+        );
+        let ok = encode_set_data_encryption(2, 2, super::AES_INDEX, &[1; 32]);
+        assert_illegal(&f.write(&spout(ok.len() + 8), &ok).unwrap_err(), 0x1a, None);
+        assert!(f.settings.encryption.is_none());
+        // CDB errors.
+        assert_illegal(
+            &f.read(&spin(0x20, 0x30, 100), 100).unwrap_err(),
+            0x24,
+            Some(2),
+        );
+        assert_illegal(
+            &f.read(&spin(0x21, 0, 100), 100).unwrap_err(),
+            0x24,
+            Some(1),
+        );
+        let mut inc = spin(0x20, 0x10, 100);
+        inc[4] = 0x80;
+        assert_illegal(&f.read(&inc, 100).unwrap_err(), 0x24, Some(4));
+        f.config.drive_personality.encryption = false;
+        assert_illegal(
+            &f.read(&spin(0x20, 0x10, 100), 100).unwrap_err(),
+            0x20,
+            None,
+        );
+        assert_illegal(&f.write(&spout(ok.len()), &ok).unwrap_err(), 0x20, None);
+    }
+}
