@@ -81,6 +81,8 @@ pub const EXCHANGE_MEDIUM: u8 = 0xA6;
 pub const SECURITY_PROTOCOL_OUT: u8 = 0xB5;
 /// READ ELEMENT STATUS (SMC-3 6.15).
 pub const READ_ELEMENT_STATUS: u8 = 0xB8;
+/// INITIALIZE ELEMENT STATUS WITH RANGE (SMC-3 6.4).
+pub const INITIALIZE_ELEMENT_STATUS_WITH_RANGE: u8 = 0x37;
 
 /// Name of an operation code, for log and error messages.
 ///
@@ -123,6 +125,7 @@ pub fn opcode_name(op: u8) -> &'static str {
         EXCHANGE_MEDIUM => "EXCHANGE MEDIUM",
         SECURITY_PROTOCOL_OUT => "SECURITY PROTOCOL OUT",
         READ_ELEMENT_STATUS => "READ ELEMENT STATUS",
+        INITIALIZE_ELEMENT_STATUS_WITH_RANGE => "INITIALIZE ELEMENT STATUS WITH RANGE",
         _ => "unknown opcode",
     }
 }

@@ -328,6 +328,18 @@ impl SenseData {
         self
     }
 
+    /// COMMAND-SPECIFIC INFORMATION (fixed format keeps the low 32 bits).
+    pub fn with_command_specific(mut self, value: u64) -> Self {
+        self.command_specific = (value != 0).then_some(value);
+        self
+    }
+
+    /// Field replaceable unit code.
+    pub fn with_fru(mut self, fru: u8) -> Self {
+        self.fru = fru;
+        self
+    }
+
     /// Sense-key-specific bytes (SKSV is set automatically when encoding).
     pub fn with_sense_key_specific(mut self, sks: [u8; 3]) -> Self {
         self.sense_key_specific = Some(sks);
@@ -566,8 +578,15 @@ impl fmt::Display for SenseData {
         )?;
         if let Some(info) = self.information {
             if self.ili {
-                // With ILI the INFORMATION field is the length residue.
-                write!(f, " residue {}", info as u32 as i32)?;
+                // With ILI the INFORMATION field is the length residue
+                // (requested - actual), two's complement: 4 bytes in fixed
+                // format, 8 in descriptor format.
+                let residue = if info > u64::from(u32::MAX) {
+                    info as i64
+                } else {
+                    i64::from(info as u32 as i32)
+                };
+                write!(f, " residue {residue}")?;
             } else {
                 write!(f, " at block {info}")?;
             }

@@ -23,6 +23,7 @@ use std::time::Duration;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 
 use super::devpath::{resolve_sg_path, SYSFS_ROOT};
+use super::opcodes::opcode_name;
 use super::sense::SenseData;
 use super::transport::{status, Completion, DataDirection, DeviceError, ScsiError, ScsiTransport};
 
@@ -368,7 +369,25 @@ impl ScsiTransport for SgDevice {
             }
             .into());
         }
-        classify(&SgOutcome::from_header(&hdr), &sense, len, timeout)
+        let outcome = SgOutcome::from_header(&hdr);
+        let result = classify(&outcome, &sense, len, timeout);
+        match &result {
+            Ok(done) => tracing::trace!(
+                path = self.path,
+                op = opcode_name(cdb[0]),
+                transferred = done.transferred,
+                duration_ms = hdr.duration,
+                "SG_IO"
+            ),
+            Err(e) => tracing::debug!(
+                path = self.path,
+                op = opcode_name(cdb[0]),
+                ?outcome,
+                duration_ms = hdr.duration,
+                "SG_IO: {e}"
+            ),
+        }
+        result
     }
 
     fn max_transfer(&self) -> usize {
@@ -595,10 +614,38 @@ mod tests {
         );
     }
 
+    /// Field offsets of sg_io_hdr_t on LP64 (x86_64, aarch64), 88 bytes.
+    #[cfg(target_pointer_width = "64")]
     #[test]
     fn header_layout_matches_kernel_abi() {
-        // sg_io_hdr_t is 88 bytes on LP64 (x86_64, aarch64).
-        #[cfg(target_pointer_width = "64")]
+        use std::mem::offset_of;
         assert_eq!(std::mem::size_of::<SgIoHdr>(), 88);
+        let offsets = [
+            (offset_of!(SgIoHdr, interface_id), 0),
+            (offset_of!(SgIoHdr, dxfer_direction), 4),
+            (offset_of!(SgIoHdr, cmd_len), 8),
+            (offset_of!(SgIoHdr, mx_sb_len), 9),
+            (offset_of!(SgIoHdr, iovec_count), 10),
+            (offset_of!(SgIoHdr, dxfer_len), 12),
+            (offset_of!(SgIoHdr, dxferp), 16),
+            (offset_of!(SgIoHdr, cmdp), 24),
+            (offset_of!(SgIoHdr, sbp), 32),
+            (offset_of!(SgIoHdr, timeout), 40),
+            (offset_of!(SgIoHdr, flags), 44),
+            (offset_of!(SgIoHdr, pack_id), 48),
+            (offset_of!(SgIoHdr, usr_ptr), 56),
+            (offset_of!(SgIoHdr, status), 64),
+            (offset_of!(SgIoHdr, masked_status), 65),
+            (offset_of!(SgIoHdr, msg_status), 66),
+            (offset_of!(SgIoHdr, sb_len_wr), 67),
+            (offset_of!(SgIoHdr, host_status), 68),
+            (offset_of!(SgIoHdr, driver_status), 70),
+            (offset_of!(SgIoHdr, resid), 72),
+            (offset_of!(SgIoHdr, duration), 76),
+            (offset_of!(SgIoHdr, info), 80),
+        ];
+        for (i, (got, want)) in offsets.iter().enumerate() {
+            assert_eq!(got, want, "field #{i}");
+        }
     }
 }
