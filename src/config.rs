@@ -75,6 +75,8 @@ pub enum ConfigError {
     Unknown { kind: &'static str, name: String },
     #[error("drive {drive:?} refers to unknown changer {changer:?}")]
     UnknownChangerRef { drive: String, changer: String },
+    #[error("cannot create the embedded library in {path}: {message}")]
+    EmbeddedLibrary { path: PathBuf, message: String },
     #[error("changer {changer:?} is still used by drive {drive:?}")]
     ChangerInUse { changer: String, drive: String },
 }
@@ -194,17 +196,38 @@ pub fn save_config(config: &Config) -> Result<(), ConfigError> {
 }
 
 /// Path of the default drive: the configured default (or first) drive, else
-/// the embedded library's drive. `None` only when a configured default
-/// names no drive path (never with a valid configuration).
+/// the embedded library's drive (the library is created when missing, so
+/// the path can be opened). `None` only when a configured default names no
+/// drive path (never with a valid configuration).
 pub fn default_drive_path() -> Result<Option<String>, ConfigError> {
-    Ok(Some(load_config()?.resolve_drive(None)?.path))
+    let config = load_config()?;
+    let drive = config.resolve_drive(None)?;
+    if drive.embedded {
+        ensure_embedded()?;
+    }
+    Ok(Some(drive.path))
 }
 
 /// Path of the default changer: the configured default (or first) changer,
-/// the changer of the default drive, else the embedded library's changer.
-/// `None` when drives are configured but none sits in a changer.
+/// the changer of the default drive, else the embedded library's changer
+/// (created when missing). `None` when drives are configured but none sits
+/// in a changer.
 pub fn default_changer_path() -> Result<Option<String>, ConfigError> {
-    load_config()?.default_changer_path()
+    let config = load_config()?;
+    if config.uses_embedded_library() && config.changers.is_empty() {
+        ensure_embedded()?;
+    }
+    config.default_changer_path()
+}
+
+fn ensure_embedded() -> Result<(), ConfigError> {
+    let dir = embedded_library_dir()?;
+    crate::library::ensure_embedded_library(&dir)
+        .map(|_| ())
+        .map_err(|e| ConfigError::EmbeddedLibrary {
+            path: dir,
+            message: e.to_string(),
+        })
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {

@@ -17,28 +17,34 @@ pub enum DeviceError {
     Changer {
         path: String,
         #[source]
-        source: pbs_tape::changer::ChangerError,
+        source: Box<pbs_tape::changer::ChangerError>,
     },
     #[error("drive {path}: {source}")]
     Drive {
         path: String,
         #[source]
-        source: pbs_tape::drive::DriveError,
+        source: Box<pbs_tape::drive::DriveError>,
     },
     #[error(transparent)]
-    Tape(#[from] TapeIoError),
+    Tape(Box<TapeIoError>),
     #[error("cannot open {path}: {source}")]
     Open {
         path: String,
         #[source]
-        source: pbs_tape::scsi::ScsiError,
+        source: Box<pbs_tape::scsi::ScsiError>,
     },
     #[error("cartridge {0} is not in the library")]
     NotOnline(String),
     #[error("drive {path} holds no cartridge")]
     DriveEmpty { path: String },
-    #[error("drive {path} holds a cartridge, but {wanted} was asked for and there is no changer to swap it")]
+    #[error("drive {path} holds another cartridge, but {wanted} was asked for and there is no changer to swap it")]
     NoChanger { path: String, wanted: String },
+}
+
+impl From<TapeIoError> for DeviceError {
+    fn from(e: TapeIoError) -> Self {
+        DeviceError::Tape(Box::new(e))
+    }
 }
 
 /// Moving the tape to a position (beyond what [`TapeWrite`] offers).

@@ -18,6 +18,8 @@ use crate::pool;
 /// Errors of labelling.
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
+    #[error("{0} is a cleaning cartridge; it cannot be labelled")]
+    CleaningCartridge(String),
     #[error("tape {label} is already labelled (media {uuid}); use --force to relabel it")]
     AlreadyLabelled { label: String, uuid: String },
     #[error("tape {label} belongs to media set {set} of pool {pool}, which is still live; it cannot be relabelled")]
@@ -34,21 +36,30 @@ pub enum InventoryError {
     Format {
         label: String,
         #[source]
-        source: FormatError,
+        source: Box<FormatError>,
     },
     #[error("tape {label}: {source}")]
     Device {
         label: String,
         #[source]
-        source: DeviceError,
+        source: Box<DeviceError>,
     },
     #[error(transparent)]
-    Devices(#[from] DeviceError),
+    Devices(Box<DeviceError>),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Pool(#[from] crate::pool::PoolError),
 }
+
+impl From<DeviceError> for InventoryError {
+    fn from(e: DeviceError) -> Self {
+        InventoryError::Devices(Box::new(e))
+    }
+}
+
+/// Cartridges labelled, and those skipped with the reason.
+pub type LabelAllOutcome = (Vec<MediaRecord>, Vec<(String, String)>);
 
 /// The largest power-of-two block size not above `wanted` and `max`
 /// (at least the format's smallest block).
@@ -85,6 +96,9 @@ pub fn label_tape<D: TapeDevices>(
     pool: Option<&str>,
     force: bool,
 ) -> Result<MediaRecord, InventoryError> {
+    if pbs_tape::changer::is_cleaning_barcode(label) {
+        return Err(InventoryError::CleaningCartridge(label.to_string()));
+    }
     if let Some(p) = pool {
         pool::get_pool(catalog, p)?;
     }
@@ -100,11 +114,11 @@ pub fn label_tape<D: TapeDevices>(
     }
     let dev_err = |source| InventoryError::Device {
         label: label.to_string(),
-        source,
+        source: Box::new(source),
     };
     let fmt_err = |source| InventoryError::Format {
         label: label.to_string(),
-        source,
+        source: Box::new(source),
     };
     let mut tape = devices.load(label).map_err(dev_err)?;
     let checked = (|| {
@@ -142,7 +156,7 @@ pub fn label_tape<D: TapeDevices>(
                 let _ = devices.unload(tape);
             }
             return Err(match e {
-                LabelWriteError::Tape(e) => dev_err(DeviceError::Tape(e)),
+                LabelWriteError::Tape(e) => dev_err(DeviceError::from(e)),
                 LabelWriteError::Format(e) => fmt_err(e),
             });
         }
@@ -210,7 +224,7 @@ pub fn label_all_unlabelled<D: TapeDevices>(
     devices: &mut D,
     catalog: &Catalog,
     pool: Option<&str>,
-) -> Result<(Vec<MediaRecord>, Vec<(String, String)>), InventoryError> {
+) -> Result<LabelAllOutcome, InventoryError> {
     let mut labelled = Vec::new();
     let mut skipped = Vec::new();
     for label in devices.online_labels()? {

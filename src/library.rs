@@ -32,12 +32,12 @@ pub enum LibraryError {
     Emulator {
         path: String,
         #[source]
-        source: EmuError,
+        source: Box<EmuError>,
     },
     #[error(transparent)]
     Config(#[from] config::ConfigError),
     #[error(transparent)]
-    Device(#[from] DeviceError),
+    Device(#[from] Box<DeviceError>),
 }
 
 /// Barcodes of the embedded library's cartridges.
@@ -52,7 +52,7 @@ pub fn embedded_barcodes() -> Vec<String> {
 pub fn ensure_embedded_library(dir: &Path) -> Result<bool, LibraryError> {
     let emu = |source| LibraryError::Emulator {
         path: dir.display().to_string(),
-        source,
+        source: Box::new(source),
     };
     match Library::open(dir) {
         Ok(_) => Ok(false),
@@ -93,14 +93,14 @@ impl std::fmt::Debug for LibraryDevices {
 fn changer_err(path: &str) -> impl FnOnce(pbs_tape::changer::ChangerError) -> DeviceError + '_ {
     move |source| DeviceError::Changer {
         path: path.to_string(),
-        source,
+        source: Box::new(source),
     }
 }
 
 fn drive_err(path: &str) -> impl FnOnce(DriveError) -> DeviceError + '_ {
     move |source| DeviceError::Drive {
         path: path.to_string(),
-        source,
+        source: Box::new(source),
     }
 }
 
@@ -112,7 +112,7 @@ impl LibraryDevices {
         if resolved.embedded {
             ensure_embedded_library(&config::embedded_library_dir()?)?;
         }
-        Ok(Self::from_resolved(resolved)?)
+        Self::from_resolved(resolved).map_err(|e| LibraryError::Device(Box::new(e)))
     }
 
     /// Opens the given drive (and its changer).
@@ -122,7 +122,7 @@ impl LibraryDevices {
                 let transport =
                     pbs_tape::device::open_transport(path).map_err(|source| DeviceError::Open {
                         path: path.clone(),
-                        source,
+                        source: Box::new(source),
                     })?;
                 Some(MediaChanger::new(transport))
             }
@@ -145,7 +145,13 @@ impl LibraryDevices {
     fn open_drive(&self) -> Result<LtoDrive, DeviceError> {
         let path = &self.drive.path;
         let mut drive = LtoDrive::open(path).map_err(drive_err(path))?;
-        drive.test_unit_ready().map_err(drive_err(path))?;
+        if let Err(first) = drive.test_unit_ready() {
+            // A cartridge left in the drive unthreaded: thread it (LOAD).
+            drive
+                .load()
+                .and_then(|()| drive.test_unit_ready())
+                .map_err(|_| drive_err(path)(first))?;
+        }
         drive.set_variable_block_mode().map_err(drive_err(path))?;
         drive.rewind().map_err(drive_err(path))?;
         Ok(drive)
@@ -243,18 +249,20 @@ impl TapeDevices for LibraryDevices {
             self.loaded = Some(label.to_string());
             return Ok(drive);
         }
+        // A standalone drive: the cartridge in it must carry this label,
+        // or be blank or unreadable (about to be labelled; the callers check
+        // labels and UUIDs before writing).
         let mut drive = self.open_drive()?;
-        let found = read_media_label(&mut drive).ok().flatten();
-        match found {
-            Some(l) if l.label_text == label => {
+        match read_media_label(&mut drive) {
+            Ok(Some(l)) if l.label_text != label => Err(DeviceError::NoChanger {
+                path: self.drive.path.clone(),
+                wanted: label.to_string(),
+            }),
+            _ => {
                 LtoDrive::rewind(&mut drive).map_err(drive_err(&self.drive.path))?;
                 self.loaded = Some(label.to_string());
                 Ok(drive)
             }
-            _ => Err(DeviceError::NoChanger {
-                path: self.drive.path.clone(),
-                wanted: label.to_string(),
-            }),
         }
     }
 

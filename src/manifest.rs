@@ -269,7 +269,15 @@ where
     };
     let mut names = std::collections::HashSet::new();
     for source in sources {
-        let base = source
+        // `.` or `dir/..` have no base name of their own: use the real one.
+        let named = match source.file_name() {
+            Some(_) => source.clone(),
+            None => std::fs::canonicalize(source).map_err(|e| ManifestError::Io {
+                path: source.clone(),
+                source: e,
+            })?,
+        };
+        let base = named
             .file_name()
             .ok_or_else(|| ManifestError::NoBaseName {
                 path: source.clone(),
@@ -497,6 +505,33 @@ mod tests {
     }
 
     #[test]
+    fn fifos_are_recorded_without_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("data");
+        std::fs::create_dir(&root).unwrap();
+        nix::unistd::mkfifo(
+            &root.join("pipe"),
+            nix::sys::stat::Mode::from_bits_truncate(0o640),
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            root.join("pipe"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o640),
+        )
+        .unwrap();
+        let mut sent = 0;
+        let m = build_manifest(&[root], "s", small(), |_| {
+            sent += 1;
+            Ok(())
+        })
+        .unwrap();
+        let e = entry(&m, "data/pipe");
+        assert_eq!(e.kind, EntryKind::Fifo);
+        assert_eq!(e.mode, 0o640);
+        assert_eq!(sent, 0);
+    }
+
+    #[test]
     fn encoding_is_deterministic_and_round_trips() {
         let dir = tree();
         let (m1, _) = build(dir.path());
@@ -546,6 +581,19 @@ mod tests {
             Err(ManifestError::Invalid(_))
         ));
         assert!(Manifest::decode(b"{").is_err());
+    }
+
+    #[test]
+    fn dot_is_stored_under_its_real_name_and_root_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("named");
+        std::fs::create_dir(&root).unwrap();
+        let m = build_manifest(&[root.join(".")], "s", small(), |_| Ok(())).unwrap();
+        assert_eq!(m.entries[0].path.0, b"named");
+        assert!(matches!(
+            build_manifest(&[PathBuf::from("/")], "s", small(), |_| Ok(())),
+            Err(ManifestError::NoBaseName { .. })
+        ));
     }
 
     #[test]

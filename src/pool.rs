@@ -8,7 +8,8 @@
 //! A pool writes into its current *writable* media set. A backup starts a
 //! new media set when the pool has none, when its allocation is
 //! `always-new`, or when the job asks for one (`--new-media-set`); starting
-//! one closes the previous writable set.
+//! one closes the previous writable set. An `always-new` set is closed when
+//! its job succeeded (see [`crate::writer`]).
 
 use uuid::Uuid;
 

@@ -27,8 +27,8 @@ use pbs_tape::format::{
 use uuid::Uuid;
 
 use crate::catalog::{
-    self, now_epoch, ArchiveCommit, ArchiveRecord, Catalog, CatalogError, MediaLocation,
-    MediaRecord, MediaSetRecord, MediaStatus, PoolRecord, SnapshotRecord,
+    self, now_epoch, Allocation, ArchiveCommit, ArchiveRecord, Catalog, CatalogError,
+    MediaLocation, MediaRecord, MediaSetRecord, MediaStatus, PoolRecord, SnapshotRecord,
 };
 use crate::chunking::{Chunk, Digest};
 use crate::devices::{DeviceError, TapeDevices, TapeMotion};
@@ -46,16 +46,16 @@ pub enum WriterError {
     Format {
         label: String,
         #[source]
-        source: FormatError,
+        source: Box<FormatError>,
     },
     #[error("tape {label}: {source}")]
     Device {
         label: String,
         #[source]
-        source: DeviceError,
+        source: Box<DeviceError>,
     },
     #[error(transparent)]
-    Devices(#[from] DeviceError),
+    Devices(Box<DeviceError>),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     #[error(transparent)]
@@ -155,21 +155,27 @@ enum Stop {
 fn format_err(label: &str) -> impl FnOnce(FormatError) -> WriterError + '_ {
     move |source| WriterError::Format {
         label: label.to_string(),
-        source,
+        source: Box::new(source),
     }
 }
 
 fn device_err(label: &str) -> impl FnOnce(DeviceError) -> WriterError + '_ {
     move |source| WriterError::Device {
         label: label.to_string(),
-        source,
+        source: Box::new(source),
+    }
+}
+
+impl From<DeviceError> for WriterError {
+    fn from(e: DeviceError) -> Self {
+        WriterError::Devices(Box::new(e))
     }
 }
 
 fn tape_err(label: &str) -> impl FnOnce(pbs_tape::format::TapeIoError) -> WriterError + '_ {
     move |source| WriterError::Device {
         label: label.to_string(),
-        source: DeviceError::Tape(source),
+        source: Box::new(DeviceError::from(source)),
     }
 }
 
@@ -357,6 +363,10 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         }
         self.commit(Some(&snapshot))?;
         self.write_catalog_archives()?;
+        if self.pool.allocation == Allocation::AlwaysNew {
+            // One job, one media set: nothing is appended to it later.
+            self.catalog.close_media_set(self.set.uuid)?;
+        }
         if let Some(mounted) = self.mounted.take() {
             let label = mounted.media.label.clone();
             let tape = mounted.writer.into_tape();
@@ -491,7 +501,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
 
     fn mount_for_append(&mut self, media: MediaRecord) -> Result<Mounted<D::Tape>, WriterError> {
         let label = media.label.clone();
-        let online = self.devices.online_labels()?;
+        let online = self.online_labels()?;
         if !online.contains(&label) {
             return Err(WriterError::MediaOffline {
                 label,
@@ -528,9 +538,19 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         Ok(Mounted { media, writer })
     }
 
+    /// The labels that can be loaded now; with a changer, the catalog's
+    /// online/offline locations are brought up to date on the way.
+    fn online_labels(&mut self) -> Result<Vec<String>, WriterError> {
+        let online = self.devices.online_labels()?;
+        if self.devices.can_autolabel() {
+            self.catalog.sync_media_locations(&online)?;
+        }
+        Ok(online)
+    }
+
     /// Finds, loads, (labels) and adds the next tape to the media set.
     fn mount_new_member(&mut self) -> Result<Mounted<D::Tape>, WriterError> {
-        let online = self.devices.online_labels()?;
+        let online = self.online_labels()?;
         let now = now_epoch();
         let mut known_free = Vec::new();
         let mut expired = Vec::new();
@@ -541,7 +561,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             {
                 continue;
             }
-            let pool_ok = media.pool.as_deref().map_or(true, |p| p == self.pool.name);
+            let pool_ok = !matches!(media.pool.as_deref(), Some(p) if p != self.pool.name);
             match media.media_set {
                 None if pool_ok => known_free.push(media),
                 Some(set_uuid) if set_uuid != self.set.uuid && pool_ok => {
@@ -560,7 +580,14 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         known_free.sort_by_key(|m| (m.pool.is_none(), m.label.clone()));
         for media in known_free.into_iter().chain(expired) {
             let label = media.label.clone();
-            let mut tape = self.load_checked(&media)?;
+            let mut tape = match self.load_checked(&media) {
+                Ok(tape) => tape,
+                Err(e @ WriterError::WrongMedia { .. }) => {
+                    self.events.note(&format!("skipped: {e}"));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             tape.locate_file(1).map_err(tape_err(&label))?;
             let writer =
                 new_media_writer(tape, &self.options.format).map_err(format_err(&label))?;

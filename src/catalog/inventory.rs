@@ -230,6 +230,29 @@ impl Catalog {
         Ok(())
     }
 
+    /// Marks the tapes of `online` (the labels a changer holds) online and
+    /// the other online ones offline; tapes in the vault stay there unless
+    /// they are back in the library.
+    pub fn sync_media_locations(&self, online: &[String]) -> Result<(), CatalogError> {
+        let tx = self.conn.unchecked_transaction()?;
+        for media in self.media_list()? {
+            let present = online.contains(&media.label);
+            let location = match (present, media.location) {
+                (true, _) => MediaLocation::Online,
+                (false, MediaLocation::Online) => MediaLocation::Offline,
+                (false, other) => other,
+            };
+            if location != media.location {
+                tx.execute(
+                    "UPDATE media SET location = ?2 WHERE uuid = ?1",
+                    params![media.uuid.to_string(), location.as_str()],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Records that a tape joined a media set at position `seq_nr` (after
     /// its media set label was written and flushed).
     pub fn assign_media_to_set(

@@ -26,6 +26,25 @@ pub fn is_retryable_unit_attention(sense: &SenseData) -> bool {
         && matches!(sense.asc, ASC_MEDIUM_MAY_HAVE_CHANGED | ASC_POWER_ON_RESET)
 }
 
+/// SSC commands that act at the current tape position. After a power on or
+/// reset (29/xx) that position is lost (the drive is back at BOT and its
+/// write buffer is gone): re-issuing READ, WRITE, WRITE FILEMARKS, SPACE or
+/// ERASE would act at the wrong place (a WRITE at BOT overwrites the whole
+/// tape), so their 29/xx UNIT ATTENTION goes to the caller instead.
+fn acts_at_current_position(cdb: &[u8]) -> bool {
+    use super::opcodes::{ERASE, READ_6, SPACE_16, SPACE_6, WRITE_6, WRITE_FILEMARKS_6};
+    matches!(
+        cdb.first(),
+        Some(&(READ_6 | WRITE_6 | WRITE_FILEMARKS_6 | SPACE_6 | SPACE_16 | ERASE))
+    )
+}
+
+/// True when this command may be issued again after `sense`.
+fn may_retry(cdb: &[u8], sense: &SenseData) -> bool {
+    is_retryable_unit_attention(sense)
+        && !(sense.asc == ASC_POWER_ON_RESET && acts_at_current_position(cdb))
+}
+
 /// A transport wrapper that retries once on a retryable UNIT ATTENTION.
 #[derive(Debug)]
 pub struct UnitAttentionRetry<T: ScsiTransport> {
@@ -70,7 +89,7 @@ impl<T: ScsiTransport> ScsiTransport for UnitAttentionRetry<T> {
         timeout: Duration,
     ) -> Result<Completion, ScsiError> {
         match self.inner.execute(cdb, data.reborrow(), timeout) {
-            Err(ScsiError::CheckCondition { sense, .. }) if is_retryable_unit_attention(&sense) => {
+            Err(ScsiError::CheckCondition { sense, .. }) if may_retry(cdb, &sense) => {
                 tracing::debug!(path = self.inner.path(), %sense, "unit attention, retrying once");
                 self.last_unit_attention = Some(sense);
                 self.inner.execute(cdb, data, timeout)
@@ -174,6 +193,33 @@ mod tests {
         assert!(err
             .sense()
             .is_some_and(|s| s.is(SenseKey::UnitAttention, 0x29, 0)));
+        assert_eq!(t.inner().calls, 2);
+    }
+
+    #[test]
+    fn reset_is_not_retried_for_position_dependent_commands() {
+        // WRITE(6) after power on/reset: the position is lost, no retry.
+        let mut t = wrap(vec![ua(0x29, 0x00), ok(0)]);
+        let err = t
+            .execute(
+                &[0x0a, 0, 0, 0, 4, 0],
+                DataDirection::ToDevice(&[1; 4]),
+                Duration::from_secs(1),
+            )
+            .unwrap_err();
+        assert!(err
+            .sense()
+            .is_some_and(|s| s.is(SenseKey::UnitAttention, 0x29, 0)));
+        assert_eq!(t.inner().calls, 1);
+        // A medium change before a READ(6) is still retried.
+        let mut t = wrap(vec![ua(0x28, 0x00), ok(4)]);
+        let mut buf = [0u8; 4];
+        t.execute(
+            &[0x08, 0, 0, 0, 4, 0],
+            DataDirection::FromDevice(&mut buf),
+            Duration::from_secs(1),
+        )
+        .unwrap();
         assert_eq!(t.inner().calls, 2);
     }
 

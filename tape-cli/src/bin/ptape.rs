@@ -16,8 +16,18 @@ mod backup_cmd;
 mod catalog_cmds;
 #[path = "../ptape/config_cmds.rs"]
 mod config_cmds;
+#[path = "../ptape/content_cmd.rs"]
+mod content_cmd;
 #[path = "../ptape/progress.rs"]
 mod progress;
+#[path = "../ptape/read_events.rs"]
+mod read_events;
+#[path = "../ptape/restore_cmd.rs"]
+mod restore_cmd;
+#[path = "../ptape/scan_cmd.rs"]
+mod scan_cmd;
+#[path = "../ptape/verify_cmd.rs"]
+mod verify_cmd;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -58,6 +68,15 @@ enum Cmd {
     /// Configured media changers.
     #[command(subcommand)]
     Changer(config_cmds::ChangerCmd),
+    /// Restore a snapshot (or parts of it) into a directory.
+    Restore(restore_cmd::RestoreArgs),
+    /// Read media sets back and check every archive and chunk digest.
+    Verify(verify_cmd::VerifyArgs),
+    /// List the archives and snapshots on each tape.
+    Content(content_cmd::ContentArgs),
+    /// The media catalog itself.
+    #[command(subcommand)]
+    Catalog(scan_cmd::CatalogCmd),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +96,10 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Snapshots { pool } => catalog_cmds::snapshots(pool, out),
         Cmd::Drive(cmd) => config_cmds::drive(cmd, out),
         Cmd::Changer(cmd) => config_cmds::changer(cmd, out),
+        Cmd::Restore(args) => restore_cmd::restore(args, out),
+        Cmd::Verify(args) => verify_cmd::verify_cmd(args, out),
+        Cmd::Content(args) => content_cmd::content(args, out),
+        Cmd::Catalog(cmd) => scan_cmd::catalog(cmd, out),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::{Subcommand, ValueEnum};
-use ptape::catalog::{Allocation, Catalog};
+use ptape::catalog::{Allocation, Catalog, CatalogError, MediaLocation, MediaStatus};
 use ptape::pool::{self, Retention};
 use tape_cli::output::{human_bytes, opt, ListTable, OutputFormat};
 
@@ -43,6 +43,17 @@ pub enum PoolCmd {
 pub enum MediaCmd {
     /// List labelled tapes.
     List,
+    /// Change a tape's status or location.
+    Update {
+        /// Label (barcode) of the tape.
+        label: String,
+        /// New status: writable, full, retired, damaged.
+        #[arg(long)]
+        status: Option<MediaStatus>,
+        /// New location: online, offline, vault.
+        #[arg(long)]
+        location: Option<MediaLocation>,
+    },
 }
 
 pub fn pool(cmd: PoolCmd, out: OutputFormat) -> Result<()> {
@@ -78,6 +89,27 @@ pub fn pool(cmd: PoolCmd, out: OutputFormat) -> Result<()> {
 pub fn media(cmd: MediaCmd, out: OutputFormat) -> Result<()> {
     let catalog = Catalog::open_default()?;
     match cmd {
+        MediaCmd::Update {
+            label,
+            status,
+            location,
+        } => {
+            let media = catalog
+                .media_by_label(&label)?
+                .ok_or_else(|| CatalogError::UnknownMedia(label.clone()))?;
+            if let Some(status) = status {
+                catalog.set_media_status(media.uuid, status)?;
+            }
+            if let Some(location) = location {
+                catalog.set_media_location(media.uuid, location)?;
+            }
+            let media = catalog
+                .media_by_uuid(media.uuid)?
+                .ok_or_else(|| CatalogError::UnknownMedia(label.clone()))?;
+            out.print(&media, |m| {
+                format!("{}: status {}, location {}", m.label, m.status, m.location)
+            })
+        }
         MediaCmd::List => {
             let media = catalog.media_list()?;
             out.print(&media, |media| {
