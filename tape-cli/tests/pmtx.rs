@@ -4,12 +4,10 @@
 //! clear message, a non-zero exit and an unchanged library.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use assert_cmd::Command;
 use pbs_tape::emulator::library::Library;
 use pbs_tape::emulator::state::LibraryConfig;
-use pbs_tape::scsi::{DataDirection, ScsiTransport};
 use serde_json::Value;
 
 struct Lab {
@@ -90,12 +88,19 @@ fn slot(status: &Value, n: usize) -> &Value {
         .unwrap()
 }
 
-/// TEST UNIT READY on an emulated drive: true when it has a medium ready.
-fn drive_ready(path: &Path) -> bool {
-    let mut t = pbs_tape::device::open_transport(&path.display().to_string()).unwrap();
-    let tur = [0u8; 6];
-    t.execute(&tur, DataDirection::None, Duration::from_secs(60))
-        .is_ok()
+/// `pmt -f DRIVE status` as JSON.
+fn pmt_status(drive: &Path) -> Value {
+    let out = Command::cargo_bin("pmt")
+        .unwrap()
+        .arg("-f")
+        .arg(drive)
+        .args(["status", "--output-format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
 }
 
 #[test]
@@ -120,10 +125,12 @@ fn scripted_sequence() {
     assert_eq!(s["drives"][0]["barcode"], "ABC003L9");
     assert_eq!(s["drives"][0]["source_slot"], 3);
     assert_eq!(slot(&s, 3)["full"], false);
-    assert!(
-        drive_ready(&lab.lib.drive_device_path(0)),
-        "drive 0 has the medium"
+    let drive = pmt_status(&lab.lib.drive_device_path(0));
+    assert_eq!(
+        drive["medium_present"], true,
+        "pmt sees the medium: {drive}"
     );
+    assert_eq!(drive["serial"], "PMTXTESTD00");
 
     // unload back to where it came from (pmtx ejects through the drive)
     let m = lab.json(&["unload", "--drivenum", "0"]);
@@ -131,7 +138,10 @@ fn scripted_sequence() {
     let s = lab.status();
     assert_eq!(s["drives"][0]["full"], false);
     assert_eq!(slot(&s, 3)["barcode"], "ABC003L9");
-    assert!(!drive_ready(&lab.lib.drive_device_path(0)));
+    assert_eq!(
+        pmt_status(&lab.lib.drive_device_path(0))["medium_present"],
+        false
+    );
 
     // transfer
     lab.json(&["transfer", "1", "10"]);
@@ -293,6 +303,24 @@ fn inquiry_scan_and_device_selection() {
         .get_output()
         .clone();
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/changer"));
+
+    // a tape drive is not a changer
+    let out = Command::cargo_bin("pmtx")
+        .unwrap()
+        .arg("-f")
+        .arg(lab.lib.drive_device_path(0))
+        .arg("status")
+        .assert()
+        .failure()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("is not a medium changer (peripheral device type 1)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

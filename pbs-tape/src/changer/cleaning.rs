@@ -128,15 +128,16 @@ fn wait_and_return<T: ScsiTransport>(
 }
 
 /// The drive still has the cleaning cartridge: cleaning cartridge installed
-/// (30/03), medium removal prevented / not unloaded (05/53xx), becoming
+/// (30/03), medium removal prevented / not unloaded (05/53xx, 05/3B83), becoming
 /// ready (02/0401) or a unit attention from the load.
 fn still_busy(e: &ChangerError) -> bool {
-    e.sense().is_some_and(|s| {
-        (s.asc, s.ascq) == ASC_CLEANING
-            || (s.key == SenseKey::IllegalRequest && s.asc == 0x53)
-            || (s.key == SenseKey::NotReady && s.asc == 0x04 && s.ascq == 0x01)
-            || s.key == SenseKey::UnitAttention
-    })
+    super::media_changer::is_not_ejected(e)
+        || e.sense().is_some_and(|s| {
+            (s.asc, s.ascq) == ASC_CLEANING
+                || (s.key == SenseKey::IllegalRequest && s.asc == 0x53)
+                || (s.key == SenseKey::NotReady && s.asc == 0x04 && s.ascq == 0x01)
+                || s.key == SenseKey::UnitAttention
+        })
 }
 
 #[cfg(test)]

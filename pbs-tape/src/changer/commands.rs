@@ -112,7 +112,7 @@ pub struct ElementStatusRequest {
     pub dvcid: bool,
 }
 
-/// READ ELEMENT STATUS (opcode 0xB8, SMC-3 6.12). Fills `buf` (its length
+/// READ ELEMENT STATUS (opcode 0xB8, SMC-3 6.15). Fills `buf` (its length
 /// is the allocation length; keep it at most 0xFFFF, some changers honour
 /// only two of the three length bytes) and returns the bytes received.
 pub fn read_element_status(
@@ -138,7 +138,7 @@ pub fn read_element_status(
     )
 }
 
-/// MOVE MEDIUM (opcode 0xA5, SMC-3 6.10): move the cartridge in `source`
+/// MOVE MEDIUM (opcode 0xA5, SMC-3 6.11): move the cartridge in `source`
 /// to the empty element `destination` with the medium transport
 /// `transport`. May take minutes on large libraries.
 pub fn move_medium(
@@ -157,7 +157,7 @@ pub fn move_medium(
     run(t, "MOVE MEDIUM", cdb.as_bytes(), DataDirection::None).map(drop)
 }
 
-/// EXCHANGE MEDIUM (opcode 0xA6, SMC-3 6.2): move `source` to
+/// EXCHANGE MEDIUM (opcode 0xA6, SMC-3 6.3): move `source` to
 /// `first_destination` and the cartridge that was there to
 /// `second_destination` (equal to `source` for a swap).
 pub fn exchange_medium(
@@ -178,14 +178,14 @@ pub fn exchange_medium(
     run(t, "EXCHANGE MEDIUM", cdb.as_bytes(), DataDirection::None).map(drop)
 }
 
-/// INITIALIZE ELEMENT STATUS (opcode 0x07, SMC-3 6.5): the changer
+/// INITIALIZE ELEMENT STATUS (opcode 0x07, SMC-3 6.2): the changer
 /// re-scans every element (barcodes, full/empty). Slow on big libraries.
 pub fn initialize_element_status(t: &mut dyn ScsiTransport) -> Result<(), ChangerError> {
     let cdb = [INITIALIZE_ELEMENT_STATUS, 0, 0, 0, 0, 0];
     run(t, "INITIALIZE ELEMENT STATUS", &cdb, DataDirection::None).map(drop)
 }
 
-/// POSITION TO ELEMENT (opcode 0x2B, SMC-3 6.11): move the medium
+/// POSITION TO ELEMENT (opcode 0x2B, SMC-3 6.14): move the medium
 /// transport in front of `destination` without moving a cartridge.
 pub fn position_to_element(
     t: &mut dyn ScsiTransport,

@@ -1,4 +1,4 @@
-//! Decoding READ ELEMENT STATUS data (SMC-3 6.12) into [`Element`]s.
+//! Decoding READ ELEMENT STATUS data (SMC-3 6.15) into [`Element`]s.
 //!
 //! The parser is pure (bytes in, elements out) and trusts only what the
 //! data states: the report and page byte counts and the element
@@ -213,7 +213,11 @@ fn parse_descriptor(element_type: ElementType, page_flags: u8, desc: &[u8]) -> E
 
     let mut rest = desc.get(DESC_HEAD_LEN..).unwrap_or(&[]);
     let primary_tag = take_tag(page_flags & PAGE_PVOLTAG != 0, &mut rest);
-    let alternate_tag = take_tag(page_flags & PAGE_AVOLTAG != 0, &mut rest);
+    // Some changers set AVOLTAG for drives without sending an alternate tag
+    // (seen in mhvtl's DVCID personalities): when what is left is exactly
+    // one device identifier, it is not a volume tag.
+    let bogus_avoltag = element_type == ElementType::DataTransfer && is_exact_device_id(rest);
+    let alternate_tag = take_tag(page_flags & PAGE_AVOLTAG != 0 && !bogus_avoltag, &mut rest);
     let device_id = if element_type == ElementType::DataTransfer {
         parse_device_id(rest)
     } else {
@@ -266,6 +270,16 @@ pub fn volume_identifier(raw: &[u8]) -> Option<String> {
         .collect();
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_string())
+}
+
+/// True when `rest` is one device identification (code set 1..=3, a
+/// non-empty identifier) that fills it exactly.
+fn is_exact_device_id(rest: &[u8]) -> bool {
+    DeviceIdHead::read_from_prefix(rest).is_ok_and(|(h, body)| {
+        (1..=3).contains(&(h.code_set & 0x0f))
+            && h.identifier_length > 0
+            && h.identifier_length as usize == body.len()
+    })
 }
 
 /// Decode the device identification part (code set, type, length, identifier).
@@ -414,6 +428,19 @@ mod tests {
         assert_eq!(id.vendor.as_deref(), Some("IBM"));
         assert_eq!(id.product.as_deref(), Some("ULT3580-HH9"));
         assert_eq!(id.serial.as_deref(), Some("10WT012345"));
+    }
+
+    #[test]
+    fn bogus_avoltag_on_drives_keeps_the_dvcid() {
+        let mut d = vec![0u8; 12 + 4 + 10];
+        d[0..2].copy_from_slice(&0x1f4u16.to_be_bytes());
+        d[12..16].copy_from_slice(&[CODE_SET_ASCII, ID_TYPE_VENDOR_SPECIFIC, 0, 10]);
+        d[16..26].copy_from_slice(b"XYZZY_B1  ");
+        let bytes = report(0x1f4, 1, &[page(4, PAGE_AVOLTAG, 26, &[d])]);
+        let e = &parse_element_status(&bytes).unwrap().elements[0];
+        assert_eq!(e.alternate_tag, None);
+        let id = e.device_id.as_ref().unwrap();
+        assert_eq!(id.serial.as_deref(), Some("XYZZY_B1"));
     }
 
     #[test]

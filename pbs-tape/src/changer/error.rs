@@ -8,6 +8,13 @@ use super::element_status::ElementStatusError;
 /// SCSI failures carry the decoded sense.
 #[derive(Debug, thiserror::Error)]
 pub enum ChangerError {
+    /// The device could not be opened.
+    #[error("cannot open changer: {source}")]
+    Open {
+        device: String,
+        #[source]
+        source: ScsiError,
+    },
     /// A SCSI command failed; `command` names it (e.g. "MOVE MEDIUM").
     #[error("{command} failed on {device}: {source}")]
     Scsi {
@@ -111,7 +118,7 @@ impl ChangerError {
     /// The decoded sense of the failed command, if any.
     pub fn sense(&self) -> Option<&SenseData> {
         match self {
-            ChangerError::Scsi { source, .. } => source.sense(),
+            ChangerError::Scsi { source, .. } | ChangerError::Open { source, .. } => source.sense(),
             ChangerError::CleaningCartridgeExpired { sense, .. } => Some(sense),
             _ => None,
         }

@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+use crate::scsi::discovery::PERIPHERAL_TYPE_CHANGER;
 use crate::scsi::ScsiTransport;
 
 use super::address::{ElementAddressAssignment, ElementRange};
@@ -19,6 +20,13 @@ use super::commands::{
 use super::element_status::{parse_element_status, Element, ElementType};
 use super::error::ChangerError;
 use super::status::{ChangerStatus, DriveStatus, Place};
+
+/// ILLEGAL REQUEST, INVALID FIELD IN CDB (05/24xx): the changer does not
+/// support a bit we set.
+fn is_invalid_field(err: &ChangerError) -> bool {
+    err.sense()
+        .is_some_and(|s| s.key == crate::scsi::SenseKey::IllegalRequest && s.asc == 0x24)
+}
 
 /// The changer refused because the drive has not released the cartridge:
 /// ILLEGAL REQUEST, MEDIUM REMOVAL PREVENTED (05/5302) or the vendor form
@@ -74,6 +82,28 @@ pub struct MediaChanger<T: ScsiTransport> {
     voltag: bool,
     /// Ask for device identifiers (cleared when the changer rejects DVCID=1).
     dvcid: bool,
+}
+
+impl MediaChanger<Box<dyn ScsiTransport>> {
+    /// Open the changer at `path` (sg node, `/dev/tape/by-id/...-sg` or an
+    /// emulated `DIR/changer`) and check with INQUIRY that it is a medium
+    /// changer (peripheral device type 8).
+    pub fn open(path: &str) -> Result<Self, ChangerError> {
+        let mut transport =
+            crate::device::open_transport(path).map_err(|source| ChangerError::Open {
+                device: path.to_string(),
+                source,
+            })?;
+        let inquiry = crate::scsi::spc::inquiry(transport.as_mut())
+            .map_err(|e| ChangerError::scsi("INQUIRY", path, e))?;
+        if inquiry.peripheral_type != PERIPHERAL_TYPE_CHANGER {
+            return Err(ChangerError::NotAChanger {
+                device: path.to_string(),
+                peripheral_type: inquiry.peripheral_type,
+            });
+        }
+        Ok(MediaChanger::new(transport))
+    }
 }
 
 impl<T: ScsiTransport> MediaChanger<T> {
@@ -148,11 +178,23 @@ impl<T: ScsiTransport> MediaChanger<T> {
             })?;
             let fresh: Vec<Element> = report
                 .elements
-                .into_iter()
+                .iter()
                 .filter(|e| e.element_type == element_type && e.address >= start)
                 .take(remaining)
+                .cloned()
                 .collect();
             let Some(last) = fresh.iter().map(|e| e.address).max() else {
+                if report.truncated && report.elements_available > 0 {
+                    return Err(ChangerError::Decode {
+                        what: "element status",
+                        device: self.path().to_string(),
+                        message: format!(
+                            "not one {} element descriptor fits in {} bytes",
+                            element_type.name(),
+                            buf.len()
+                        ),
+                    });
+                }
                 break;
             };
             out.extend(fresh);
@@ -165,7 +207,7 @@ impl<T: ScsiTransport> MediaChanger<T> {
     }
 
     /// One READ ELEMENT STATUS, dropping DVCID and then VOLTAG when the
-    /// changer rejects them (ILLEGAL REQUEST).
+    /// changer rejects them (ILLEGAL REQUEST, INVALID FIELD IN CDB 05/24xx).
     fn request(
         &mut self,
         element_type: ElementType,
@@ -184,8 +226,8 @@ impl<T: ScsiTransport> MediaChanger<T> {
             };
             match commands::read_element_status(&mut self.transport, &req, buf) {
                 Ok(n) => return Ok(n),
-                Err(e) if is_illegal_request(&e) && dvcid => self.dvcid = false,
-                Err(e) if is_illegal_request(&e) && self.voltag => self.voltag = false,
+                Err(e) if is_invalid_field(&e) && dvcid => self.dvcid = false,
+                Err(e) if is_invalid_field(&e) && self.voltag => self.voltag = false,
                 Err(e) => return Err(e),
             }
         }

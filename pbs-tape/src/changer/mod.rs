@@ -33,7 +33,9 @@ pub use element_status::{
     ElementType,
 };
 pub use error::ChangerError;
-pub use mapping::{map_drives, map_drives_by_serial, map_drives_with, serials_match};
+pub use mapping::{
+    candidate_drive_devices, map_drives, map_drives_by_serial, map_drives_with, serials_match,
+};
 pub use media_changer::{BoxError, Ejector, MediaChanger, MoveOutcome, Step};
 pub use status::{
     ChangerStatus, DriveStatus, ElementException, Place, SlotStatus, TransportStatus,

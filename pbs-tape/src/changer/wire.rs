@@ -17,7 +17,7 @@ pub const PAGE_DEVICE_CAPABILITIES: u8 = 0x1F;
 pub const PAGE_ALL: u8 = 0x3F;
 
 /// Length of a volume tag (volume identifier 32 bytes, 2 reserved, volume
-/// sequence number 2; SMC-3 6.12.3 table 27).
+/// sequence number 2; SMC-3 6.15.3).
 pub const VOLUME_TAG_LEN: usize = 36;
 /// Length of the volume identifier inside a volume tag.
 pub const VOLUME_IDENTIFIER_LEN: usize = 32;
@@ -34,7 +34,7 @@ pub const PAGE_PVOLTAG: u8 = 0x80;
 /// Element status page header byte 1: alternate volume tag present.
 pub const PAGE_AVOLTAG: u8 = 0x40;
 
-/// Element descriptor byte 2 flags (SMC-3 6.12.3..6.12.6).
+/// Element descriptor byte 2 flags (SMC-3 6.15.3..6.15.6).
 pub const ELEM_FULL: u8 = 0x01;
 /// Import/export element only: the cartridge was placed by the operator.
 pub const ELEM_IMPEXP: u8 = 0x02;
@@ -58,7 +58,7 @@ pub const ID_TYPE_VENDOR_SPECIFIC: u8 = 0;
 /// Identifier type: T10 vendor identification (vendor 8, product 16, serial).
 pub const ID_TYPE_T10_VENDOR: u8 = 1;
 
-/// READ ELEMENT STATUS CDB (SMC-3 6.12, opcode 0xB8), 12 bytes.
+/// READ ELEMENT STATUS CDB (SMC-3 6.15, opcode 0xB8), 12 bytes.
 #[derive(Debug, Clone, Copy, Default, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
 #[repr(C)]
 pub struct ReadElementStatusCdb {
@@ -75,7 +75,7 @@ pub struct ReadElementStatusCdb {
     pub control: u8,
 }
 
-/// MOVE MEDIUM CDB (SMC-3 6.10, opcode 0xA5), 12 bytes.
+/// MOVE MEDIUM CDB (SMC-3 6.11, opcode 0xA5), 12 bytes.
 #[derive(Debug, Clone, Copy, Default, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
 #[repr(C)]
 pub struct MoveMediumCdb {
@@ -90,7 +90,7 @@ pub struct MoveMediumCdb {
     pub control: u8,
 }
 
-/// EXCHANGE MEDIUM CDB (SMC-3 6.2, opcode 0xA6), 12 bytes.
+/// EXCHANGE MEDIUM CDB (SMC-3 6.3, opcode 0xA6), 12 bytes.
 #[derive(Debug, Clone, Copy, Default, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
 #[repr(C)]
 pub struct ExchangeMediumCdb {
@@ -105,7 +105,7 @@ pub struct ExchangeMediumCdb {
     pub control: u8,
 }
 
-/// POSITION TO ELEMENT CDB (SMC-3 6.11, opcode 0x2B), 10 bytes.
+/// POSITION TO ELEMENT CDB (SMC-3 6.14, opcode 0x2B), 10 bytes.
 #[derive(Debug, Clone, Copy, Default, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
 #[repr(C)]
 pub struct PositionToElementCdb {
@@ -138,7 +138,7 @@ pub struct ElementAddressPage {
     pub reserved: [u8; 2],
 }
 
-/// Element status data header (SMC-3 6.12.2), 8 bytes.
+/// Element status data header (SMC-3 6.15.2), 8 bytes.
 #[derive(Debug, Clone, Copy, Default, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
 #[repr(C)]
 pub struct ElementStatusHeader {
@@ -150,7 +150,7 @@ pub struct ElementStatusHeader {
     pub byte_count: [u8; 3],
 }
 
-/// Element status page header (SMC-3 6.12.3), 8 bytes.
+/// Element status page header (SMC-3 6.15.3), 8 bytes.
 #[derive(Debug, Clone, Copy, Default, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
 #[repr(C)]
 pub struct ElementStatusPageHeader {
@@ -163,7 +163,7 @@ pub struct ElementStatusPageHeader {
     pub byte_count: [u8; 3],
 }
 
-/// The first 12 bytes every element descriptor has (SMC-3 6.12.4..6.12.7).
+/// The first 12 bytes every element descriptor has (SMC-3 6.15.4..6.12.7).
 #[derive(Debug, Clone, Copy, Default, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
 #[repr(C)]
 pub struct ElementDescriptorHead {
@@ -183,7 +183,7 @@ pub struct ElementDescriptorHead {
     pub source_address: U16,
 }
 
-/// Volume tag information (SMC-3 6.12.3 table 27), 36 bytes.
+/// Volume tag information (SMC-3 6.15.3), 36 bytes.
 #[derive(Debug, Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
 #[repr(C)]
 pub struct VolumeTag {
@@ -193,7 +193,7 @@ pub struct VolumeTag {
 }
 
 /// Head of the device identification part of an element descriptor
-/// (SMC-3 6.12.5, after the volume tags), 4 bytes.
+/// (SMC-3 6.15.5, after the volume tags), 4 bytes.
 #[derive(Debug, Clone, Copy, Default, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
 #[repr(C)]
 pub struct DeviceIdHead {

@@ -1,6 +1,7 @@
 //! The emulated medium changer (SMC-3): MODE SENSE pages 0x1D/0x1E/0x1F,
 //! READ ELEMENT STATUS, MOVE MEDIUM, EXCHANGE MEDIUM, INITIALIZE ELEMENT
-//! STATUS, POSITION TO ELEMENT and PREVENT ALLOW MEDIUM REMOVAL.
+//! STATUS (also WITH RANGE), POSITION TO ELEMENT and PREVENT ALLOW MEDIUM
+//! REMOVAL.
 //!
 //! The device dispatch answers INQUIRY, TEST UNIT READY and REQUEST SENSE
 //! itself and hands every other changer CDB to [`execute`].
@@ -39,18 +40,18 @@ use crate::changer::wire::{
     PAGE_PVOLTAG, PAGE_TRANSPORT_GEOMETRY, RES_DVCID, RES_VOLTAG, VOLUME_IDENTIFIER_LEN,
 };
 use crate::scsi::opcodes::{
-    EXCHANGE_MEDIUM, INITIALIZE_ELEMENT_STATUS, MODE_SENSE_10, MODE_SENSE_6, MOVE_MEDIUM,
-    POSITION_TO_ELEMENT, PREVENT_ALLOW_MEDIUM_REMOVAL, READ_ELEMENT_STATUS,
+    EXCHANGE_MEDIUM, INITIALIZE_ELEMENT_STATUS, INITIALIZE_ELEMENT_STATUS_WITH_RANGE,
+    MODE_SENSE_10, MODE_SENSE_6, MOVE_MEDIUM, POSITION_TO_ELEMENT, PREVENT_ALLOW_MEDIUM_REMOVAL,
+    READ_ELEMENT_STATUS,
 };
 use crate::scsi::{DataDirection, SenseData, SenseKey};
 
 use super::cdb::{data_in, no_data, CdbResult, CheckCondition};
+use super::common::VENDOR;
+use super::drive::drive_product;
 use super::fault::{count_command, DeviceId, FaultClass, FaultKind};
 use super::library::{EmuError, Library};
 use super::state::{CartridgeKind, LibraryState, Location};
-
-/// T10 vendor identification the emulated drives report in DVCID.
-const DVCID_VENDOR: &str = "PTAPE";
 
 /// Handle one changer CDB (everything but INQUIRY, TEST UNIT READY and
 /// REQUEST SENSE, which the device dispatch answers).
@@ -109,6 +110,20 @@ pub(crate) fn execute(lib: &Library, cdb: &[u8], data: DataDirection<'_>) -> Cdb
         INITIALIZE_ELEMENT_STATUS => {
             // The emulated inventory is always current.
             read(lib)?;
+            Ok(no_data())
+        }
+        INITIALIZE_ELEMENT_STATUS_WITH_RANGE => {
+            // RANGE (byte 1 bit 0): only the elements from the starting
+            // address on; the starting address must name an element.
+            let state = read(lib)?;
+            let range = cdb.get(1).is_some_and(|b| b & 0x01 != 0);
+            let start = match cdb.get(2..4) {
+                Some(&[hi, lo]) => u16::from_be_bytes([hi, lo]),
+                _ => return Err(CheckCondition::invalid_field_in_cdb(0, None)),
+            };
+            if range && element_at(&state, start).is_none() {
+                return Err(invalid_element_address());
+            }
             Ok(no_data())
         }
         POSITION_TO_ELEMENT => {
@@ -306,6 +321,12 @@ fn check_move(state: &LibraryState, src: Elem, dst: Elem) -> Result<(), CheckCon
         return Err(sense(SenseKey::IllegalRequest, 0x3b, 0x0d));
     }
     check_removable(state, src)?;
+    check_accepts(state, barcode, dst)
+}
+
+/// A drive refuses a used-up cleaning cartridge: MEDIUM ERROR, CLEANING
+/// VOLUME EXPIRED (03/3013).
+fn check_accepts(state: &LibraryState, barcode: &str, dst: Elem) -> Result<(), CheckCondition> {
     if let (Elem::Drive(_), Some(CartridgeKind::Cleaning { uses_left: 0 })) =
         (dst, state.cartridges.get(barcode).map(|c| &c.kind))
     {
@@ -325,40 +346,56 @@ fn check_removable(state: &LibraryState, src: Elem) -> Result<(), CheckCondition
     Ok(())
 }
 
-/// Move a (checked) cartridge; returns the barcodes loaded into drives.
-fn apply_move(state: &mut LibraryState, src: Elem, dst: Elem) -> Vec<String> {
-    let Some(barcode) = content(state, src).map(str::to_string) else {
-        return Vec::new();
+/// Take the cartridge out of `e`: its barcode and where it came from
+/// (for a drive, the drive's own source element).
+fn take_out(state: &mut LibraryState, e: Elem) -> Option<(String, Option<Location>)> {
+    let barcode = content(state, e)?.to_string();
+    let origin = match e {
+        Elem::Drive(i) => state.drives[i].source.or(location(e)),
+        _ => location(e),
     };
-    let origin = match src {
-        Elem::Drive(i) => state.drives[i].source.or(location(src)),
-        _ => location(src),
-    };
-    set_content(state, src, None);
-    if let Elem::Drive(i) = src {
+    set_content(state, e, None);
+    if let Elem::Drive(i) = e {
         let bay = &mut state.drives[i];
         bay.source = None;
         bay.loaded = false;
     }
-    set_content(state, dst, Some(barcode.clone()));
-    let mut loaded = Vec::new();
-    if let Elem::Drive(i) = dst {
-        let cleaning = match state.cartridges.get_mut(&barcode).map(|c| &mut c.kind) {
-            Some(CartridgeKind::Cleaning { uses_left }) => {
-                *uses_left = uses_left.saturating_sub(1);
-                true
-            }
-            _ => false,
-        };
-        let bay = &mut state.drives[i];
-        bay.source = origin;
-        bay.loaded = !cleaning;
-        bay.removal_prevented = false;
-        if !cleaning {
-            loaded.push(barcode);
+    Some((barcode, origin))
+}
+
+/// Put a cartridge into `e`. A data cartridge in a drive is loaded at once
+/// (returned, to count the load); a cleaning cartridge cleans at once (one
+/// use less) and is left ejected.
+fn put_in(
+    state: &mut LibraryState,
+    e: Elem,
+    barcode: String,
+    origin: Option<Location>,
+) -> Option<String> {
+    set_content(state, e, Some(barcode.clone()));
+    let Elem::Drive(i) = e else {
+        return None;
+    };
+    let cleaning = match state.cartridges.get_mut(&barcode).map(|c| &mut c.kind) {
+        Some(CartridgeKind::Cleaning { uses_left }) => {
+            *uses_left = uses_left.saturating_sub(1);
+            true
         }
-    }
-    loaded
+        _ => false,
+    };
+    let bay = &mut state.drives[i];
+    bay.source = origin;
+    bay.loaded = !cleaning;
+    bay.removal_prevented = false;
+    (!cleaning).then_some(barcode)
+}
+
+/// Move a (checked) cartridge; returns the barcodes loaded into drives.
+fn apply_move(state: &mut LibraryState, src: Elem, dst: Elem) -> Vec<String> {
+    let Some((barcode, origin)) = take_out(state, src) else {
+        return Vec::new();
+    };
+    put_in(state, dst, barcode, origin).into_iter().collect()
 }
 
 /// Can EXCHANGE MEDIUM move `src` to `dst1` and `dst1`'s cartridge to
@@ -369,9 +406,9 @@ fn check_exchange(
     dst1: Elem,
     dst2: Elem,
 ) -> Result<(), CheckCondition> {
-    if content(state, src).is_none() || content(state, dst1).is_none() {
+    let (Some(first), Some(second)) = (content(state, src), content(state, dst1)) else {
         return Err(sense(SenseKey::IllegalRequest, 0x3b, 0x0e));
-    }
+    };
     if src == dst1 {
         return Err(invalid_element_address());
     }
@@ -379,36 +416,19 @@ fn check_exchange(
         return Err(sense(SenseKey::IllegalRequest, 0x3b, 0x0d));
     }
     check_removable(state, src)?;
-    check_removable(state, dst1)
+    check_removable(state, dst1)?;
+    check_accepts(state, first, dst1)?;
+    check_accepts(state, second, dst2)
 }
 
 /// EXCHANGE MEDIUM (checked): `src` to `dst1`, the cartridge of `dst1` to
 /// `dst2`; returns the barcodes loaded into drives.
 fn exchange(state: &mut LibraryState, src: Elem, dst1: Elem, dst2: Elem) -> Vec<String> {
-    // Take the first cartridge into the hand, move the second, put the first down.
-    let first = content(state, src).map(str::to_string);
-    let first_source = match src {
-        Elem::Drive(i) => state.drives[i].source,
-        _ => location(src),
-    };
-    set_content(state, src, None);
-    if let Elem::Drive(i) = src {
-        state.drives[i].loaded = false;
-        state.drives[i].source = None;
-    }
+    // The first cartridge goes into the hand, the second moves on, the first is put down.
+    let first = take_out(state, src);
     let mut loaded = apply_move(state, dst1, dst2);
-    set_content(state, dst1, first.clone());
-    if let (Elem::Drive(i), Some(b)) = (dst1, first) {
-        let bay = &mut state.drives[i];
-        bay.source = first_source;
-        let cleaning = matches!(
-            state.cartridges.get(&b).map(|c| &c.kind),
-            Some(CartridgeKind::Cleaning { .. })
-        );
-        bay.loaded = !cleaning;
-        if !cleaning {
-            loaded.push(b);
-        }
+    if let Some((barcode, origin)) = first {
+        loaded.extend(put_in(state, dst1, barcode, origin));
     }
     loaded
 }
@@ -546,8 +566,9 @@ fn descriptor(state: &LibraryState, address: u16, e: Elem, voltag: bool, dvcid: 
         d.extend_from_slice(tag.as_bytes());
     }
     if let (Elem::Drive(i), true) = (e, dvcid) {
-        let product = format!("LTO-{} EMULATED", state.config.lto_generation);
-        let mut ident = padded(DVCID_VENDOR, 8);
+        // The same T10 vendor identification the drive reports in its VPD page 0x83.
+        let product = drive_product(state.config.lto_generation);
+        let mut ident = padded(VENDOR, 8);
         ident.extend_from_slice(&padded(&product, 16));
         ident.extend_from_slice(state.drives[i].serial.as_bytes());
         ident.truncate(u8::MAX as usize);
@@ -722,6 +743,31 @@ mod tests {
         assert_eq!(s.drives[0].source, Some(Location::Slot(0)));
         assert!(s.drives[0].loaded);
         assert_eq!(s.slots[0], None);
+    }
+
+    #[test]
+    fn exchange_with_a_drive_swaps_and_tracks_sources() {
+        let mut s = state(&[Some("A1"), None, Some("CLN001L1")], 1);
+        apply_move(&mut s, Elem::Slot(2), Elem::Drive(0)); // cleaning: ejected at once
+        assert_eq!(s.drives[0].source, Some(Location::Slot(2)));
+        check_exchange(&s, Elem::Slot(0), Elem::Drive(0), Elem::Slot(1)).unwrap();
+        let loaded = exchange(&mut s, Elem::Slot(0), Elem::Drive(0), Elem::Slot(1));
+        assert_eq!(loaded, vec!["A1".to_string()]);
+        assert_eq!(s.slots[1].as_deref(), Some("CLN001L1"));
+        assert_eq!(s.slots[0], None);
+        assert_eq!(s.drives[0].cartridge.as_deref(), Some("A1"));
+        assert_eq!(s.drives[0].source, Some(Location::Slot(0)));
+        assert!(s.drives[0].loaded);
+        // A loaded drive cannot give its cartridge up.
+        assert_eq!(
+            asc(check_exchange(
+                &s,
+                Elem::Slot(1),
+                Elem::Drive(0),
+                Elem::Slot(1)
+            )),
+            (5, 0x53, 0x02)
+        );
     }
 
     #[test]

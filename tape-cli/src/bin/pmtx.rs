@@ -3,6 +3,7 @@
 //! Slots are numbered from 1 (import/export slots follow the storage
 //! slots), drives from 0, as mtx does. See docs/pmtx.md.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -139,8 +140,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             return Ok(());
         }
         Command::Man { dir } => {
+            let mut stdout = std::io::stdout().lock();
             for path in write_man_pages(Cli::command(), &dir)? {
-                println!("{}", path.display());
+                writeln!(stdout, "{}", path.display())?;
             }
             return Ok(());
         }
@@ -150,7 +152,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let path = select_device(cli.device.as_deref(), DeviceKind::Changer, || {
         Ok(ptape::config::default_changer_path()?)
     })?;
-    let mut changer = MediaChanger::new(open(&path)?);
+    let mut changer = MediaChanger::open(&path)?;
     changer.set_ejector(ejector(&path));
     match cli.command {
         Command::Status => print_status(out, &path, &changer.status()?),
@@ -181,20 +183,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Previous { drivenum } => {
             print_moves(out, &changer.step(drivenum, Step::Previous)?)
         }
-        Command::Import { barcodes } => {
-            let moves = barcodes
-                .iter()
-                .map(|b| changer.import(b))
-                .collect::<Result<Vec<_>, _>>()?;
-            print_moves(out, &moves)
-        }
-        Command::Export { barcodes } => {
-            let moves = barcodes
-                .iter()
-                .map(|b| changer.export(b))
-                .collect::<Result<Vec<_>, _>>()?;
-            print_moves(out, &moves)
-        }
+        Command::Import { barcodes } => each(out, &barcodes, |b| changer.import(b)),
+        Command::Export { barcodes } => each(out, &barcodes, |b| changer.export(b)),
         Command::Clean { drivenum, timeout } => {
             let report = clean_drive(&mut changer, drivenum, Duration::from_secs(timeout))?;
             out.print(&report, |r| {
@@ -213,31 +203,12 @@ fn open(path: &str) -> anyhow::Result<Box<dyn ScsiTransport>> {
     pbs_tape::device::open_transport(path).with_context(|| format!("cannot open changer {path}"))
 }
 
-/// Candidate drive devices: for an emulated library its `driveN` files,
-/// otherwise the tape drives in sysfs (sg nodes).
-fn drive_candidates(changer_path: &str) -> Vec<String> {
-    let p = Path::new(changer_path);
-    if let Some(dir) = p.parent().filter(|d| d.join("state.json").is_file()) {
-        let mut v: Vec<String> = (0..)
-            .map(|i| dir.join(format!("drive{i}")))
-            .take_while(|d| d.is_file())
-            .map(|d| d.display().to_string())
-            .collect();
-        v.sort();
-        return v;
-    }
-    discovery::scan_tape_drives(Path::new("/sys"))
-        .into_iter()
-        .map(|d| d.sg_path)
-        .collect()
-}
-
 /// Eject through the drive: find its device by serial number among the
 /// candidates and send it LOAD UNLOAD (unload).
 fn ejector(changer_path: &str) -> Ejector {
     let changer_path = changer_path.to_string();
     Box::new(move |drive: &DriveStatus| {
-        let candidates = drive_candidates(&changer_path);
+        let candidates = changer::candidate_drive_devices(&changer_path);
         let device = changer::map_drives(&one_drive(drive), &candidates)
             .into_iter()
             .map(|(_, p)| p)
@@ -251,6 +222,28 @@ fn ejector(changer_path: &str) -> Ejector {
         LtoDrive::open(&device)?.unload()?;
         Ok(())
     })
+}
+
+/// One move per barcode; on a failure the moves already done are printed
+/// before the error.
+fn each(
+    out: OutputFormat,
+    barcodes: &[String],
+    mut one: impl FnMut(&str) -> Result<MoveOutcome, changer::ChangerError>,
+) -> anyhow::Result<()> {
+    let mut done = Vec::new();
+    for b in barcodes {
+        match one(b) {
+            Ok(m) => done.push(m),
+            Err(e) => {
+                if !done.is_empty() {
+                    print_moves(out, &done)?;
+                }
+                return Err(e.into());
+            }
+        }
+    }
+    print_moves(out, &done)
 }
 
 fn print_moves(out: OutputFormat, moves: &[MoveOutcome]) -> anyhow::Result<()> {
@@ -375,17 +368,18 @@ struct ScannedChanger {
 }
 
 fn scan(out: OutputFormat, emulated: &[PathBuf]) -> anyhow::Result<()> {
-    let mut found: Vec<ScannedChanger> = discovery::scan_changers(Path::new("/sys"))
-        .into_iter()
-        .map(|d| ScannedChanger {
-            path: d.sg_path,
-            vendor: d.vendor,
-            product: d.model,
-            serial: d.serial,
-            by_id: d.by_id,
-            emulated: false,
-        })
-        .collect();
+    let mut found: Vec<ScannedChanger> =
+        discovery::scan_changers(Path::new(pbs_tape::scsi::devpath::SYSFS_ROOT))
+            .into_iter()
+            .map(|d| ScannedChanger {
+                path: d.sg_path,
+                vendor: d.vendor,
+                product: d.model,
+                serial: d.serial,
+                by_id: d.by_id,
+                emulated: false,
+            })
+            .collect();
     for dir in emulated {
         let path = dir.join("changer").display().to_string();
         let mut t = open(&path)?;
