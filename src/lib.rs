@@ -5,21 +5,52 @@
 //! - [`manifest`]: snapshot manifests (the file tree of a backup).
 //! - [`catalog`]: the SQLite media catalog.
 //! - [`pool`]: media pools, retention and media set allocation.
+//! - [`inventory`]: labelling tapes.
+//! - [`devices`]: what the writer needs from drives and changers
+//!   ([`devices::TapeDevices`]), and in-memory cartridges for tests.
+//! - [`library`]: the configured drive and changer, or the embedded
+//!   emulated library, as [`devices::TapeDevices`].
+//! - [`source`]: the reader thread that walks and chunks the sources.
+//! - [`writer`]: the pool writer (tapes of a media set, spanning, the
+//!   finish barrier, catalog rows).
+//! - [`backup`]: a backup job and snapshot naming.
+//! - [`status`]: what ptape will use (`ptape status`).
 //! - [`error`]: the umbrella [`Error`].
+//!
+//! ```no_run
+//! use ptape::backup::{run_backup, BackupOptions};
+//! use ptape::catalog::Catalog;
+//! use ptape::library::LibraryDevices;
+//! use ptape::writer::NoEvents;
+//!
+//! # fn main() -> Result<(), ptape::Error> {
+//! let config = ptape::config::load_config()?;
+//! let mut catalog = Catalog::open_default()?;
+//! let devices = LibraryDevices::open(&config, None)?;
+//! let options = BackupOptions::new("default", vec!["/home/alice".into()]);
+//! let result = run_backup(devices, &mut catalog, &options, &mut NoEvents)?;
+//! println!("snapshot {}", result.snapshot);
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod backup;
 pub mod catalog;
 pub mod chunking;
 pub mod config;
+pub mod content;
 pub mod devices;
 pub mod error;
 pub mod inventory;
 pub mod library;
 pub mod manifest;
 pub mod pool;
+pub mod reading;
+pub mod restore;
+pub mod scan;
 pub mod source;
 pub mod status;
+pub mod verify;
 pub mod writer;
 
 pub use error::Error;

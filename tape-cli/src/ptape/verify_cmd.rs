@@ -36,7 +36,9 @@ pub fn verify_cmd(args: VerifyArgs, out: OutputFormat) -> Result<()> {
     let report =
         verify(devices, &catalog, &selection, &mut events).context("verification failed")?;
     out.print(&report, |r| {
-        let mut t = ListTable::new(&["tape", "seq", "state", "archives", "chunks", "data", "problems"]);
+        let mut t = ListTable::new(&[
+            "tape", "seq", "state", "archives", "chunks", "data", "problems",
+        ]);
         for tape in &r.tapes {
             let mut problems = tape.errors.clone();
             problems.extend(tape.archives.iter().filter_map(|a| {
@@ -76,7 +78,10 @@ pub fn verify_cmd(args: VerifyArgs, out: OutputFormat) -> Result<()> {
             why.push(format!("damaged tapes: {}", damaged.join(", ")));
         }
         if !offline.is_empty() {
-            why.push(format!("tapes not online (not verified): {}", offline.join(", ")));
+            why.push(format!(
+                "tapes not online (not verified): {}",
+                offline.join(", ")
+            ));
         }
         bail!("verification failed: {}", why.join("; "));
     }

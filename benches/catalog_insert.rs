@@ -1,0 +1,154 @@
+//! Catalog insert rate: chunk rows committed through `Catalog::commit_archives`
+//! against a bare rusqlite loop on the same schema, pragmas and
+//! transaction batching (one transaction per archive of `BATCH` chunks).
+//!
+//! Rows: `PTAPE_BENCH_ROWS` (default 10 000 000; e.g. 1000000 for a quick
+//! run). Run: `cargo bench -p ptape --bench catalog_insert`.
+
+mod util;
+
+use std::time::Instant;
+
+use ptape::catalog::{
+    schema, ArchiveCommit, ArchiveRecord, Catalog, ContentType, MediaLocation, MediaRecord,
+    MediaStatus,
+};
+use rusqlite::{params, Connection};
+use uuid::Uuid;
+
+/// Chunk rows per archive (per transaction).
+const BATCH: u64 = 10_000;
+
+fn digests(n: u64, state: &mut u64) -> Vec<[u8; 32]> {
+    (0..n)
+        .map(|_| {
+            let mut d = [0u8; 32];
+            util::fill_random(&mut d, state);
+            d
+        })
+        .collect()
+}
+
+fn archive(media: Uuid, file_number: u64, entries: u64) -> ArchiveRecord {
+    ArchiveRecord {
+        uuid: Uuid::new_v4(),
+        media,
+        file_number,
+        content: ContentType::Chunks,
+        first_object: 0,
+        last_object: 0,
+        complete: true,
+        entries,
+        bytes: entries * 65536,
+    }
+}
+
+fn media(label: &str) -> MediaRecord {
+    MediaRecord {
+        uuid: Uuid::new_v4(),
+        label: label.into(),
+        pool: None,
+        media_set: None,
+        seq_nr: None,
+        status: MediaStatus::Writable,
+        location: MediaLocation::Online,
+        bytes_used: 0,
+        labelled: 0,
+    }
+}
+
+fn through_catalog(dir: &std::path::Path, rows: u64) -> f64 {
+    let mut catalog = Catalog::open(&dir.join("catalog.db")).expect("open catalog");
+    let m = media("CA0001L9");
+    catalog.insert_media(&m).expect("insert media");
+    let mut state = 1;
+    let t = Instant::now();
+    let mut done = 0;
+    let mut file = 2;
+    while done < rows {
+        let n = BATCH.min(rows - done);
+        let commit = ArchiveCommit {
+            archive: archive(m.uuid, file, n),
+            chunks: digests(n, &mut state),
+            snapshot: None,
+        };
+        catalog.commit_archives(&[commit]).expect("commit archive");
+        done += n;
+        file += 1;
+    }
+    t.elapsed().as_secs_f64()
+}
+
+fn bare_rusqlite(dir: &std::path::Path, rows: u64) -> f64 {
+    let mut conn = Connection::open(dir.join("bare.db")).expect("open bare db");
+    let _: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .expect("WAL");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("synchronous");
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .expect("foreign keys");
+    schema::migrate(&mut conn).expect("schema");
+    let m = media("BA0001L9");
+    conn.execute(
+        "INSERT INTO media (uuid, label, status, location, bytes_used, labelled)
+         VALUES (?1, ?2, 'writable', 'online', 0, 0)",
+        params![m.uuid.to_string(), m.label],
+    )
+    .expect("insert media");
+    let media_text = m.uuid.to_string();
+    let mut state = 1;
+    let t = Instant::now();
+    let mut done = 0;
+    let mut file = 2i64;
+    while done < rows {
+        let n = BATCH.min(rows - done);
+        let a = archive(m.uuid, file as u64, n);
+        let chunks = digests(n, &mut state);
+        let tx = conn.transaction().expect("transaction");
+        let archive_text = a.uuid.to_string();
+        tx.execute(
+            "INSERT INTO archives (uuid, media, file_number, content, first_object, last_object,
+             complete, entries, bytes) VALUES (?1, ?2, ?3, 'chunks', 0, 0, 1, ?4, ?5)",
+            params![archive_text, media_text, file, n as i64, (n * 65536) as i64],
+        )
+        .expect("insert archive");
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO chunks (digest, media, file_number, archive)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .expect("prepare");
+            for d in &chunks {
+                stmt.execute(params![d.as_slice(), media_text, file, archive_text])
+                    .expect("insert chunk");
+            }
+        }
+        tx.execute(
+            "UPDATE media SET bytes_used = bytes_used + ?2 WHERE uuid = ?1",
+            params![media_text, (n * 65536) as i64],
+        )
+        .expect("update media");
+        tx.commit().expect("commit");
+        done += n;
+        file += 1;
+    }
+    t.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let rows = util::env_f64("PTAPE_BENCH_ROWS", 10_000_000.0) as u64;
+    let scratch = util::scratch();
+    println!("catalog_insert: {rows} chunk rows, {BATCH} per transaction");
+    let catalog_secs = through_catalog(scratch.path(), rows);
+    let bare_secs = bare_rusqlite(scratch.path(), rows);
+    let catalog_rate = rows as f64 / catalog_secs;
+    let bare_rate = rows as f64 / bare_secs;
+    println!("  Catalog::commit_archives  {catalog_secs:8.2} s  {catalog_rate:12.0} rows/s");
+    println!("  bare rusqlite loop        {bare_secs:8.2} s  {bare_rate:12.0} rows/s");
+    println!(
+        "  ratio catalog/bare        {:8.2}",
+        catalog_rate / bare_rate
+    );
+}

@@ -1,0 +1,483 @@
+//! Rebuilding the media catalog from the tapes alone (`ptape catalog scan`).
+//!
+//! Pass 1, for every tape: read the media label and media set label, then
+//! walk the tape files reading only each file's content header (LOCATE to
+//! each file); catalog archives are read whole and imported (they carry
+//! every row of the tapes a job wrote, so one tape may bring the rows of
+//! others). Pass 2: every chunk or snapshot archive that no catalog archive
+//! described (none written, or damaged) is read completely (each chunk
+//! verified) and its rows are built from what was read. A tape is loaded a
+//! second time only when it needs such a full read.
+
+use std::collections::HashSet;
+
+use pbs_tape::format::{
+    read_catalog_archive, read_media_set_label, scan_tape, ContentHeader, ContentType, MediaLabel,
+    MediaSetLabel, ScannedContent, TapeWrite,
+};
+use uuid::Uuid;
+
+use crate::catalog::export::{ArchiveExport, TAPE_CATALOG_VERSION};
+use crate::catalog::{
+    self, ArchiveRecord, Catalog, CatalogError, MediaLocation, MediaRecord, MediaSetRecord,
+    MediaSetStatus, MediaStatus, SnapshotRecord, TapeCatalog,
+};
+use crate::devices::{DeviceError, TapeDevices, TapeMotion};
+use crate::manifest::{ChunkDigest, Manifest};
+use crate::reading::{locate, peek_content_header, TapeAccessError};
+use crate::writer::WriterEvents;
+
+/// Errors that stop a catalog scan (damage on one tape does not: it is
+/// reported in that tape's notes).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("no cartridge to scan: {0}")]
+    NoTapes(String),
+    #[error(transparent)]
+    Tape(#[from] TapeAccessError),
+    #[error(transparent)]
+    Devices(Box<DeviceError>),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+}
+
+impl From<DeviceError> for ScanError {
+    fn from(e: DeviceError) -> Self {
+        ScanError::Devices(Box::new(e))
+    }
+}
+
+/// What the scan learned from one tape.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TapeScanReport {
+    pub label: String,
+    /// `None`: blank cartridge.
+    pub media: Option<Uuid>,
+    pub media_set: Option<Uuid>,
+    pub seq_nr: Option<u64>,
+    /// Tape files after the labels.
+    pub files: u64,
+    /// Catalog archives found on this tape and imported.
+    pub catalog_archives: u64,
+    /// Archives read completely because no catalog archive described them.
+    pub full_reads: u64,
+    /// Archive rows added to the catalog from this tape.
+    pub archives_added: u64,
+    /// Damage and other remarks.
+    pub notes: Vec<String>,
+}
+
+/// The outcome of a scan.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScanReport {
+    pub tapes: Vec<TapeScanReport>,
+    /// Snapshots in the catalog after the scan.
+    pub snapshots: u64,
+}
+
+/// One tape after pass 1.
+struct Walked {
+    label: MediaLabel,
+    set: MediaSetLabel,
+    files: Vec<(u64, ContentHeader)>,
+    /// Rows of the catalog archives read in pass 1 (no second read needed).
+    catalog_files: Vec<ArchiveRecord>,
+    report: usize,
+}
+
+/// Scans the tapes `labels` (all online cartridges when `None`) and adds
+/// what they hold to `catalog`. With `mark_missing_offline`, catalogued
+/// tapes that are not online afterwards are marked offline.
+pub fn scan_tapes<D: TapeDevices>(
+    mut devices: D,
+    catalog: &mut Catalog,
+    labels: Option<Vec<String>>,
+    mark_missing_offline: bool,
+    events: &mut dyn WriterEvents,
+) -> Result<ScanReport, ScanError> {
+    let online = devices.online_labels()?;
+    let labels = labels.unwrap_or_else(|| online.clone());
+    if labels.is_empty() {
+        return Err(ScanError::NoTapes(
+            "the drive is empty and no changer lists a cartridge".into(),
+        ));
+    }
+    let mut reports = Vec::new();
+    let mut walked = Vec::new();
+    for label in &labels {
+        events.tape(label, 0);
+        let mut report = TapeScanReport {
+            label: label.clone(),
+            media: None,
+            media_set: None,
+            seq_nr: None,
+            files: 0,
+            catalog_archives: 0,
+            full_reads: 0,
+            archives_added: 0,
+            notes: Vec::new(),
+        };
+        let mut tape = devices
+            .load(label)
+            .map_err(|e| TapeAccessError::device(label, e))?;
+        let outcome = walk_tape(&mut tape, catalog, &mut report);
+        devices
+            .unload(tape)
+            .map_err(|e| TapeAccessError::device(label, e))?;
+        if let Some(mut w) = outcome? {
+            w.report = reports.len();
+            walked.push(w);
+        }
+        for n in &report.notes {
+            events.note(&format!("{label}: {n}"));
+        }
+        reports.push(report);
+    }
+    // Pass 2: read whatever no catalog archive described.
+    for w in &walked {
+        let report = &mut reports[w.report];
+        let known: HashSet<u64> = catalog
+            .archives_of_media(w.label.uuid)?
+            .iter()
+            .map(|a| a.file_number)
+            .collect();
+        let mut tape_catalog = tape_catalog_of(w, catalog)?;
+        for a in w
+            .catalog_files
+            .iter()
+            .filter(|a| !known.contains(&a.file_number))
+        {
+            tape_catalog.archives.push(ArchiveExport {
+                archive: a.clone(),
+                chunks: Vec::new(),
+            });
+        }
+        let read: HashSet<u64> = w.catalog_files.iter().map(|a| a.file_number).collect();
+        let missing: Vec<&(u64, ContentHeader)> = w
+            .files
+            .iter()
+            .filter(|(n, _)| !known.contains(n) && !read.contains(n))
+            .collect();
+        if !missing.is_empty() {
+            let label = report.label.clone();
+            let mut tape = devices
+                .load(&label)
+                .map_err(|e| TapeAccessError::device(&label, e))?;
+            for (n, header) in missing {
+                match read_archive(&mut tape, &label, *n, header, w) {
+                    Ok((archive, snapshot)) => {
+                        report.full_reads += 1;
+                        tape_catalog.archives.push(archive);
+                        tape_catalog.snapshots.extend(snapshot);
+                    }
+                    Err(e) => report.notes.push(format!("file {n}: {e}")),
+                }
+            }
+            devices
+                .unload(tape)
+                .map_err(|e| TapeAccessError::device(&label, e))?;
+        }
+        report.archives_added += import(catalog, &tape_catalog, report)?;
+        // A tape the catalog knew in another (or no) set: the labels win.
+        let set = tape_catalog.media_set.as_ref();
+        if let (Some(m), Some(set)) = (catalog.media_by_uuid(w.label.uuid)?, set) {
+            if m.media_set != Some(set.uuid) {
+                catalog.assign_media_to_set(m.uuid, set, tape_catalog.media.seq_nr.unwrap_or(0))?;
+            }
+        }
+        catalog.set_media_location(w.label.uuid, MediaLocation::Online)?;
+    }
+    if mark_missing_offline {
+        for m in catalog.media_list()? {
+            if !online.contains(&m.label) && m.location == MediaLocation::Online {
+                catalog.set_media_location(m.uuid, MediaLocation::Offline)?;
+            }
+        }
+    }
+    Ok(ScanReport {
+        tapes: reports,
+        snapshots: catalog.snapshots(None)?.len() as u64,
+    })
+}
+
+/// Pass 1 on the loaded (rewound) tape: labels, file headers, catalog
+/// archives imported.
+fn walk_tape<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite>(
+    tape: &mut T,
+    catalog: &mut Catalog,
+    report: &mut TapeScanReport,
+) -> Result<Option<Walked>, ScanError> {
+    let label = report.label.clone();
+    let fmt = |e| TapeAccessError::format(&label, e);
+    let Some(media_label) = pbs_tape::format::read_media_label(tape).map_err(fmt)? else {
+        report.notes.push("blank cartridge".into());
+        return Ok(None);
+    };
+    report.media = Some(media_label.uuid);
+    if media_label.label_text != label {
+        report.notes.push(format!(
+            "the media label says {:?}; recorded under barcode {label}",
+            media_label.label_text
+        ));
+    }
+    if let Some(known) = catalog.media_by_label(&label)? {
+        if known.uuid != media_label.uuid {
+            report.notes.push(format!(
+                "the catalog knows {label} as media {}, the tape carries {}: skipped (relabelled?)",
+                known.uuid, media_label.uuid
+            ));
+            return Ok(None);
+        }
+    }
+    let Some(set) = read_media_set_label(tape).map_err(fmt)? else {
+        if catalog.media_by_uuid(media_label.uuid)?.is_none() {
+            catalog.insert_media(&MediaRecord {
+                uuid: media_label.uuid,
+                label: label.clone(),
+                pool: None,
+                media_set: None,
+                seq_nr: None,
+                status: MediaStatus::Writable,
+                location: MediaLocation::Online,
+                bytes_used: 0,
+                labelled: media_label.ctime,
+            })?;
+        }
+        report.notes.push("labelled, in no media set".into());
+        return Ok(None);
+    };
+    report.media_set = Some(set.uuid);
+    report.seq_nr = Some(set.seq_nr);
+    let mut files = Vec::new();
+    let mut catalog_files = Vec::new();
+    for n in 2.. {
+        locate(tape, &label, n)?;
+        let header = match peek_content_header(tape) {
+            Ok(Some(h)) => h,
+            Ok(None) => break,
+            Err(e) => {
+                report.notes.push(format!(
+                    "file {n}: damaged, its content header is unreadable: {e}"
+                ));
+                continue;
+            }
+        };
+        files.push((n, header));
+        if header.content_type != ContentType::CatalogArchive {
+            continue;
+        }
+        locate(tape, &label, n)?;
+        let first = object_position(tape, &label)?;
+        let decoded = read_catalog_archive(tape)
+            .map_err(|e| e.to_string())
+            .and_then(|a| {
+                let tc = TapeCatalog::decode(&a.data).map_err(|e| e.to_string())?;
+                Ok((tc, a.data.len() as u64))
+            });
+        match decoded {
+            Ok((tc, bytes)) => {
+                let end = object_position(tape, &label)?;
+                catalog_files.push(ArchiveRecord {
+                    uuid: header.uuid,
+                    media: media_label.uuid,
+                    file_number: n,
+                    content: catalog::ContentType::Catalog,
+                    first_object: first,
+                    last_object: end.saturating_sub(1),
+                    complete: true,
+                    entries: 1,
+                    bytes,
+                });
+                report.catalog_archives += 1;
+                let added = import(catalog, &tc, report)?;
+                if tc.media.uuid == media_label.uuid {
+                    report.archives_added += added;
+                }
+            }
+            Err(e) => report.notes.push(format!(
+                "file {n}: damaged catalog archive ({e}): full scan"
+            )),
+        }
+    }
+    report.files = files.len() as u64;
+    Ok(Some(Walked {
+        label: media_label,
+        set,
+        files,
+        catalog_files,
+        report: 0,
+    }))
+}
+
+/// The logical object the tape is at (READ POSITION).
+fn object_position<T: TapeWrite>(tape: &mut T, label: &str) -> Result<u64, TapeAccessError> {
+    tape.position()
+        .map(|p| p.logical_object)
+        .map_err(|e| TapeAccessError::io(label, e))
+}
+
+/// Imports rows; a conflict (label known with another UUID) is noted.
+fn import(
+    catalog: &mut Catalog,
+    tc: &TapeCatalog,
+    report: &mut TapeScanReport,
+) -> Result<u64, ScanError> {
+    match catalog.import_tape(tc) {
+        Ok(n) => Ok(n as u64),
+        Err(CatalogError::MediaExists(label)) => {
+            report.notes.push(format!(
+                "catalog rows of {label} not imported: the catalog knows another tape by that label"
+            ));
+            Ok(0)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The rows of a walked tape as its labels describe it, without archives.
+fn tape_catalog_of(w: &Walked, catalog: &Catalog) -> Result<TapeCatalog, ScanError> {
+    let set = MediaSetRecord {
+        uuid: w.set.uuid,
+        pool: w.set.pool.clone(),
+        created: w.set.ctime,
+        status: MediaSetStatus::Writable,
+    };
+    let known = catalog.media_by_uuid(w.label.uuid)?;
+    let media = MediaRecord {
+        uuid: w.label.uuid,
+        label: known
+            .map(|m| m.label)
+            .unwrap_or_else(|| w.label.label_text.clone()),
+        pool: Some(set.pool.clone()),
+        media_set: Some(set.uuid),
+        seq_nr: u32::try_from(w.set.seq_nr).ok(),
+        status: MediaStatus::Writable,
+        location: MediaLocation::Online,
+        bytes_used: 0,
+        labelled: w.label.ctime,
+    };
+    Ok(TapeCatalog {
+        version: TAPE_CATALOG_VERSION,
+        media,
+        media_set: Some(set),
+        pool: None,
+        archives: Vec::new(),
+        snapshots: Vec::new(),
+    })
+}
+
+/// Reads tape file `n` completely and builds its catalog rows.
+fn read_archive<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite>(
+    tape: &mut T,
+    label: &str,
+    n: u64,
+    header: &ContentHeader,
+    w: &Walked,
+) -> Result<(ArchiveExport, Option<SnapshotRecord>), ScanError> {
+    locate(tape, label, n)?;
+    let first = object_position(tape, label)?;
+    let scanned = scan_tape(tape, n)
+        .next()
+        .ok_or_else(|| {
+            TapeAccessError::format(
+                label,
+                pbs_tape::format::FormatError::StreamCutShort {
+                    at: "end of data",
+                    blocks: 0,
+                },
+            )
+        })?
+        .map_err(|e| TapeAccessError::format(label, e))?;
+    let end = object_position(tape, label)?;
+    let mut record = ArchiveRecord {
+        uuid: header.uuid,
+        media: w.label.uuid,
+        file_number: n,
+        content: catalog::ContentType::Chunks,
+        first_object: first,
+        last_object: end.saturating_sub(1),
+        complete: true,
+        entries: 1,
+        bytes: 0,
+    };
+    let mut chunks = Vec::new();
+    let mut snapshot = None;
+    match scanned.content {
+        ScannedContent::ChunkArchive {
+            digests,
+            chunk_bytes,
+            continues_on_next_tape,
+            ..
+        } => {
+            record.entries = digests.len() as u64;
+            record.bytes = chunk_bytes;
+            record.complete = !continues_on_next_tape;
+            chunks = digests.into_iter().map(ChunkDigest).collect();
+        }
+        ScannedContent::SnapshotArchive(s) => {
+            record.content = catalog::ContentType::Snapshot;
+            record.bytes = s.manifest.len() as u64;
+            let manifest = Manifest::decode(&s.manifest).map_err(|e| {
+                TapeAccessError::format(
+                    label,
+                    pbs_tape::format::FormatError::BadContentBody {
+                        what: "snapshot manifest",
+                        message: e.to_string(),
+                    },
+                )
+            })?;
+            snapshot = Some(SnapshotRecord {
+                time: snapshot_time(&s.snapshot).unwrap_or(w.set.ctime),
+                name: s.snapshot,
+                pool: w.set.pool.clone(),
+                media_set: w.set.uuid,
+                media: w.label.uuid,
+                file_number: n,
+                archive: header.uuid,
+                entries: manifest.entries.len() as u64,
+                total_bytes: manifest.total_file_bytes(),
+            });
+        }
+        ScannedContent::CatalogArchive(c) => {
+            record.content = catalog::ContentType::Catalog;
+            record.bytes = c.data.len() as u64;
+        }
+        ScannedContent::MediaLabel(_) | ScannedContent::MediaSetLabel(_) => {
+            return Err(TapeAccessError::format(
+                label,
+                pbs_tape::format::FormatError::WrongContentType {
+                    expected: ContentType::ChunkArchive,
+                    found: header.content_type,
+                },
+            )
+            .into())
+        }
+    }
+    Ok((
+        ArchiveExport {
+            archive: record,
+            chunks,
+        },
+        snapshot,
+    ))
+}
+
+/// The time part of `POOL/ID/TIME`, seconds since the epoch.
+fn snapshot_time(name: &str) -> Option<i64> {
+    let time = name.rsplit('/').next()?;
+    time.parse::<jiff::Timestamp>().ok().map(|t| t.as_second())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_time_comes_from_the_name() {
+        assert_eq!(
+            snapshot_time("default/web1/2026-11-25T12:00:00Z"),
+            Some(1_795_608_000)
+        );
+        assert_eq!(snapshot_time("garbage"), None);
+    }
+}

@@ -1,0 +1,299 @@
+//! Reading media sets back and checking them (`ptape verify`): every
+//! archive the catalog records is located and read completely; block
+//! framing (magic, CRC32C, sequence, end-of-stream, filemark), content
+//! headers and every chunk digest are checked, and what was read is
+//! compared with the catalog's rows. Damage in one archive does not stop
+//! the check of the next one.
+
+use pbs_tape::format::{read_media_set_label, scan_tape, ScannedContent};
+use uuid::Uuid;
+
+use crate::catalog::{self, Catalog, CatalogError, MediaRecord, TapeCatalog};
+use crate::chunking::digest_to_hex;
+use crate::devices::{DeviceError, TapeDevices};
+use crate::manifest::Manifest;
+use crate::reading::{load_checked, locate, TapeAccessError};
+use crate::writer::WriterEvents;
+
+/// Errors that stop a verification (damage does not: it is reported).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("media set {0} does not exist")]
+    UnknownMediaSet(Uuid),
+    #[error("pool {0:?} has no media set")]
+    EmptyPool(String),
+    #[error("the catalog holds no media set to verify")]
+    Nothing,
+    #[error(transparent)]
+    Devices(Box<DeviceError>),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+}
+
+impl From<DeviceError> for VerifyError {
+    fn from(e: DeviceError) -> Self {
+        VerifyError::Devices(Box::new(e))
+    }
+}
+
+/// Which media sets to verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifySelection {
+    MediaSet(Uuid),
+    Pool(String),
+    All,
+}
+
+/// The check of one archive (tape file).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ArchiveCheck {
+    pub file_number: u64,
+    pub content: catalog::ContentType,
+    pub uuid: Uuid,
+    /// Entries read and verified.
+    pub entries: u64,
+    /// `None`: intact.
+    pub error: Option<String>,
+}
+
+/// Overall state of one tape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TapeState {
+    Ok,
+    Damaged,
+    /// Not in the library: not verified.
+    Offline,
+}
+
+/// The check of one tape.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TapeCheck {
+    pub label: String,
+    pub media: Uuid,
+    pub media_set: Option<Uuid>,
+    pub seq_nr: Option<u32>,
+    pub state: TapeState,
+    pub archives: Vec<ArchiveCheck>,
+    /// Chunks whose digest was recomputed and matched.
+    pub chunks: u64,
+    pub chunk_bytes: u64,
+    /// Tape-level problems (labels, loading).
+    pub errors: Vec<String>,
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VerifyReport {
+    pub media_sets: Vec<Uuid>,
+    pub tapes: Vec<TapeCheck>,
+    /// True when every tape was read and nothing was damaged.
+    pub ok: bool,
+}
+
+/// Verifies the selected media sets; see the module documentation.
+pub fn verify<D: TapeDevices>(
+    mut devices: D,
+    catalog: &Catalog,
+    selection: &VerifySelection,
+    events: &mut dyn WriterEvents,
+) -> Result<VerifyReport, VerifyError> {
+    let sets: Vec<Uuid> = match selection {
+        VerifySelection::MediaSet(uuid) => {
+            catalog
+                .media_set(*uuid)?
+                .ok_or(VerifyError::UnknownMediaSet(*uuid))?;
+            vec![*uuid]
+        }
+        VerifySelection::Pool(pool) => {
+            crate::pool::get_pool(catalog, pool)
+                .map_err(|_| VerifyError::EmptyPool(pool.clone()))?;
+            let sets: Vec<Uuid> = catalog
+                .media_sets(Some(pool))?
+                .iter()
+                .map(|s| s.uuid)
+                .collect();
+            if sets.is_empty() {
+                return Err(VerifyError::EmptyPool(pool.clone()));
+            }
+            sets
+        }
+        VerifySelection::All => {
+            let sets: Vec<Uuid> = catalog.media_sets(None)?.iter().map(|s| s.uuid).collect();
+            if sets.is_empty() {
+                return Err(VerifyError::Nothing);
+            }
+            sets
+        }
+    };
+    let online = devices.online_labels()?;
+    let mut tapes = Vec::new();
+    for set in &sets {
+        for media in catalog.media_of_set(*set)? {
+            let mut check = TapeCheck {
+                label: media.label.clone(),
+                media: media.uuid,
+                media_set: media.media_set,
+                seq_nr: media.seq_nr,
+                state: TapeState::Ok,
+                archives: Vec::new(),
+                chunks: 0,
+                chunk_bytes: 0,
+                errors: Vec::new(),
+            };
+            if !online.contains(&media.label) {
+                check.state = TapeState::Offline;
+                check.errors.push("not online: not verified".into());
+            } else {
+                events.tape(&media.label, media.seq_nr.unwrap_or(0));
+                verify_tape(&mut devices, catalog, &media, &mut check, events)?;
+                if !check.errors.is_empty() || check.archives.iter().any(|a| a.error.is_some()) {
+                    check.state = TapeState::Damaged;
+                }
+            }
+            tapes.push(check);
+        }
+    }
+    let ok = tapes.iter().all(|t| t.state == TapeState::Ok);
+    Ok(VerifyReport {
+        media_sets: sets,
+        tapes,
+        ok,
+    })
+}
+
+/// Loads one tape and checks its labels and every catalogued archive.
+fn verify_tape<D: TapeDevices>(
+    devices: &mut D,
+    catalog: &Catalog,
+    media: &MediaRecord,
+    check: &mut TapeCheck,
+    events: &mut dyn WriterEvents,
+) -> Result<(), VerifyError> {
+    let label = &media.label;
+    let mut tape = match load_checked(devices, media) {
+        Ok(t) => t,
+        Err(e @ (TapeAccessError::WrongMedia { .. } | TapeAccessError::Format { .. })) => {
+            check.errors.push(e.to_string());
+            return Ok(());
+        }
+        Err(TapeAccessError::Device { source, .. }) => return Err((*source).into()),
+    };
+    match read_media_set_label(&mut tape) {
+        Ok(Some(l)) if Some(l.uuid) == media.media_set => {}
+        Ok(other) => check.errors.push(format!(
+            "media set label names {}, the catalog expects {:?}",
+            other.map_or("no media set".into(), |l| l.uuid.to_string()),
+            media.media_set
+        )),
+        Err(e) => check.errors.push(format!("media set label: {e}")),
+    }
+    for archive in catalog.archives_of_media(media.uuid)? {
+        let mut result = ArchiveCheck {
+            file_number: archive.file_number,
+            content: archive.content,
+            uuid: archive.uuid,
+            entries: 0,
+            error: None,
+        };
+        match check_archive(&mut tape, label, catalog, &archive, &mut result, check) {
+            Ok(()) => {}
+            Err(message) => {
+                events.note(&format!("{label} file {}: {message}", archive.file_number));
+                result.error = Some(message);
+            }
+        }
+        check.archives.push(result);
+    }
+    devices
+        .unload(tape)
+        .map_err(|e| VerifyError::Devices(Box::new(e)))?;
+    Ok(())
+}
+
+/// Reads one archive completely and compares it with its catalog rows.
+fn check_archive<T: pbs_tape::format::TapeRead + crate::devices::TapeMotion>(
+    tape: &mut T,
+    label: &str,
+    catalog: &Catalog,
+    archive: &catalog::ArchiveRecord,
+    result: &mut ArchiveCheck,
+    check: &mut TapeCheck,
+) -> Result<(), String> {
+    locate(tape, label, archive.file_number).map_err(|e| e.to_string())?;
+    let file = match scan_tape(tape, archive.file_number).next() {
+        Some(Ok(f)) => f,
+        Some(Err(e)) => return Err(e.to_string()),
+        None => return Err("end of data where the catalog records an archive".into()),
+    };
+    if file.header.uuid != archive.uuid {
+        return Err(format!(
+            "archive UUID {} on tape, the catalog records {}",
+            file.header.uuid, archive.uuid
+        ));
+    }
+    match (file.content, archive.content) {
+        (
+            ScannedContent::ChunkArchive {
+                digests,
+                chunk_bytes,
+                continues_on_next_tape,
+                ..
+            },
+            catalog::ContentType::Chunks,
+        ) => {
+            result.entries = digests.len() as u64;
+            check.chunks += digests.len() as u64;
+            check.chunk_bytes += chunk_bytes;
+            let listed = catalog
+                .chunks_of_archive(archive.media, archive.file_number)
+                .map_err(|e| e.to_string())?;
+            if listed != digests {
+                let first_diff = listed
+                    .iter()
+                    .zip(&digests)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(listed.len().min(digests.len()));
+                return Err(format!(
+                    "the tape holds {} chunks, the catalog lists {}; first difference at entry {first_diff}{}",
+                    digests.len(),
+                    listed.len(),
+                    digests
+                        .get(first_diff)
+                        .map(|d| format!(" (tape: {})", digest_to_hex(d)))
+                        .unwrap_or_default()
+                ));
+            }
+            if continues_on_next_tape == archive.complete {
+                return Err(format!(
+                    "the archive {} on the next tape, the catalog says it {}",
+                    if continues_on_next_tape {
+                        "continues"
+                    } else {
+                        "ends"
+                    },
+                    if archive.complete {
+                        "ends here"
+                    } else {
+                        "continues"
+                    }
+                ));
+            }
+        }
+        (ScannedContent::SnapshotArchive(s), catalog::ContentType::Snapshot) => {
+            Manifest::decode(&s.manifest).map_err(|e| format!("snapshot {}: {e}", s.snapshot))?;
+            result.entries = 1;
+        }
+        (ScannedContent::CatalogArchive(c), catalog::ContentType::Catalog) => {
+            TapeCatalog::decode(&c.data).map_err(|e| format!("catalog archive: {e}"))?;
+            result.entries = 1;
+        }
+        (_, expected) => {
+            return Err(format!(
+                "the tape holds a {}, the catalog records {expected} content",
+                file.header.content_type
+            ))
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,279 @@
+//! `ptape restore`, `verify`, `content` and `catalog scan` driven as
+//! processes against a pre-built emulated library in the data directory.
+
+#[path = "../../tests/restore_util/mod.rs"]
+mod restore_util;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use pbs_tape::emulator::library::Library;
+use restore_util::{assert_same_tree, corrupt_image, make_library, make_tree, take_offline, MIB};
+use serde_json::Value;
+
+/// A fresh configuration and data directory, a library and a source tree.
+struct Env {
+    tmp: tempfile::TempDir,
+    lib: Library,
+    src: PathBuf,
+}
+
+impl Env {
+    fn new(tapes: usize, capacity: u64) -> Env {
+        let tmp = tempfile::tempdir().unwrap();
+        let lib = make_library(&tmp.path().join("data/library"), tapes, capacity);
+        let src = make_tree(&tmp.path().join("src"), 21 * MIB as usize);
+        Env { tmp, lib, src }
+    }
+
+    fn ptape(&self) -> Command {
+        let mut cmd = Command::cargo_bin("ptape").unwrap();
+        cmd.env("PTAPE_CONFIG_DIR", self.tmp.path().join("config"))
+            .env("PTAPE_DATA_DIR", self.tmp.path().join("data"))
+            .env_remove("TAPE")
+            .env_remove("CHANGER")
+            .env_remove("RUST_LOG");
+        cmd
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.ptape().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "ptape {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--output-format", "json"]);
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+
+    /// Runs ptape, requires exit code 1, returns stderr.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.ptape().args(args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "ptape {args:?} should fail: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    /// Backs up the source tree; returns the snapshot name and the tapes.
+    fn backup(&self) -> (String, Vec<String>) {
+        let src = self.src.to_str().unwrap();
+        let v = self.json(&[
+            "backup",
+            "--id",
+            "cli",
+            "--chunk-min",
+            "16384",
+            "--chunk-avg",
+            "65536",
+            "--chunk-max",
+            "262144",
+            src,
+        ]);
+        let tapes = v["tapes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_string())
+            .collect();
+        (v["snapshot"].as_str().unwrap().to_string(), tapes)
+    }
+
+    fn out(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn backup_snapshots_restore_and_partial_restore() {
+    let env = Env::new(2, 512 * MIB);
+    let (snapshot, _) = env.backup();
+    let snaps = env.json(&["snapshots"]);
+    assert_eq!(snaps[0]["name"], snapshot.as_str());
+
+    let out = env.out("full");
+    let r = env.json(&["restore", &snapshot, s(&out)]);
+    assert_eq!(r["snapshot"], snapshot.as_str());
+    assert_eq!(r["tapes"][0], "BK0001L9");
+    assert_same_tree(&env.src, &out.join("data"));
+
+    // Existing files are not replaced without --overwrite.
+    let err = env.fails(&["restore", &snapshot, s(&out)]);
+    assert!(err.contains("exists; use --overwrite"), "{err}");
+    env.ok(&["restore", "--overwrite", &snapshot, s(&out)]);
+    assert_same_tree(&env.src, &out.join("data"));
+
+    let part = env.out("part");
+    env.ok(&[
+        "restore",
+        &snapshot,
+        s(&part),
+        "--path",
+        "data/docs/nested",
+        "--path",
+        "data/run.sh",
+    ]);
+    assert_same_tree(&env.src.join("docs/nested"), &part.join("data/docs/nested"));
+    assert_eq!(
+        std::fs::read(part.join("data/run.sh")).unwrap(),
+        std::fs::read(env.src.join("run.sh")).unwrap()
+    );
+    assert!(!part.join("data/large.bin").exists());
+    assert!(!part.join("data/docs/a.txt").exists());
+
+    let err = env.fails(&[
+        "restore",
+        &snapshot,
+        s(&env.out("x")),
+        "--path",
+        "data/nope",
+    ]);
+    assert!(
+        err.contains("\"data/nope\" is not in the snapshot"),
+        "{err}"
+    );
+}
+
+#[test]
+fn content_lists_archives_per_tape() {
+    let env = Env::new(2, 512 * MIB);
+    let (snapshot, _) = env.backup();
+    let v = env.json(&["content"]);
+    let tapes = v.as_array().unwrap();
+    let tape = tapes.iter().find(|t| t["label"] == "BK0001L9").unwrap();
+    let archives = tape["archives"].as_array().unwrap();
+    let kinds: Vec<&str> = archives
+        .iter()
+        .map(|a| a["content"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"chunks") && kinds.contains(&"snapshot"),
+        "{kinds:?}"
+    );
+    let snap = archives
+        .iter()
+        .find(|a| a["content"] == "snapshot")
+        .unwrap();
+    assert_eq!(snap["snapshot"], snapshot.as_str());
+    assert!(archives[0]["file_number"].as_u64().unwrap() >= 2);
+    let entries: u64 = archives
+        .iter()
+        .filter(|a| a["content"] == "chunks")
+        .map(|a| a["entries"].as_u64().unwrap())
+        .sum();
+    assert!(entries > 21 * MIB / (256 * 1024), "{entries}");
+    assert_eq!(tape["snapshots"][0], snapshot.as_str());
+    let text = env.ok(&["content"]);
+    assert!(
+        text.contains("BK0001L9") && text.contains(&snapshot),
+        "{text}"
+    );
+}
+
+#[test]
+fn restore_after_losing_the_database_and_scanning() {
+    let env = Env::new(5, 10 * MIB);
+    let (snapshot, tapes) = env.backup();
+    assert!(tapes.len() >= 3, "{tapes:?}");
+    for f in ["catalog.db", "catalog.db-wal", "catalog.db-shm"] {
+        let _ = std::fs::remove_file(env.tmp.path().join("data").join(f));
+    }
+    assert!(env.json(&["snapshots"]).as_array().unwrap().is_empty());
+    let report = env.json(&["catalog", "scan"]);
+    assert_eq!(report["snapshots"], 1);
+    let scanned: Vec<&str> = report["tapes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["label"].as_str().unwrap())
+        .collect();
+    for t in &tapes {
+        assert!(scanned.contains(&t.as_str()), "{scanned:?}");
+    }
+    assert_eq!(env.json(&["snapshots"])[0]["name"], snapshot.as_str());
+    let out = env.out("after-scan");
+    env.ok(&["restore", &snapshot, s(&out)]);
+    assert_same_tree(&env.src, &out.join("data"));
+}
+
+#[test]
+fn restore_names_the_offline_tape() {
+    let env = Env::new(5, 10 * MIB);
+    let (snapshot, tapes) = env.backup();
+    take_offline(&env.lib, &tapes[0]);
+    let out = env.out("offline");
+    let err = env.fails(&["restore", &snapshot, s(&out)]);
+    assert!(err.contains("not online"), "{err}");
+    assert!(err.contains(&tapes[0]), "{err}");
+    for other in &tapes[1..] {
+        assert!(!err.contains(other.as_str()), "{err}");
+    }
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+}
+
+#[test]
+fn verify_passes_then_detects_a_corrupted_tape() {
+    let env = Env::new(2, 512 * MIB);
+    env.backup();
+    let v = env.json(&["verify"]);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["tapes"][0]["state"], "ok");
+    assert!(v["tapes"][0]["chunks"].as_u64().unwrap() > 0);
+
+    corrupt_image(&env.lib, "BK0001L9");
+    let out = env
+        .ptape()
+        .args(["verify", "--pool", "default"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("damaged tapes: BK0001L9"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("damaged"), "{stdout}");
+    assert!(
+        stdout.contains("MEDIUM ERROR") || stdout.contains("checksum"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn scan_of_the_cartridge_in_one_drive() {
+    let env = Env::new(2, 512 * MIB);
+    let (snapshot, _) = env.backup();
+    std::fs::remove_file(env.tmp.path().join("data/catalog.db")).unwrap();
+    // An empty drive: a clear error.
+    let err = env.fails(&["catalog", "scan", "--drive", "drive0"]);
+    assert!(err.contains("no cartridge to scan"), "{err}");
+    Command::cargo_bin("pmtx")
+        .unwrap()
+        .args(["-f", s(&env.lib.changer_device_path())])
+        .args(["load", "--barcode", "BK0001L9"])
+        .assert()
+        .success();
+    let report = env.json(&["catalog", "scan", "--drive", "drive0"]);
+    let tapes = report["tapes"].as_array().unwrap();
+    assert_eq!(tapes.len(), 1);
+    assert_eq!(tapes[0]["label"], "BK0001L9");
+    assert_eq!(tapes[0]["full_reads"], 0);
+    assert_eq!(report["snapshots"], 1);
+    // The cartridge stayed in the drive; restore uses it from there.
+    let state = env.lib.read_state().unwrap();
+    assert_eq!(state.drives[0].cartridge.as_deref(), Some("BK0001L9"));
+    let out = env.out("from-drive");
+    env.ok(&["restore", &snapshot, s(&out)]);
+    assert_same_tree(&env.src, &out.join("data"));
+}
