@@ -92,7 +92,9 @@ impl<'a, R: TapeRead> ChunkArchiveReader<'a, R> {
         let header = EntryHeader::parse(&raw, self.index)?;
         // parse() bounded data_len by MAX_CHUNK_LEN.
         let len = header.data_len.get() as usize;
-        let mut data = Vec::new();
+        // Reserving is cheap (address space only); pages are touched as
+        // data arrives, so a lying header costs nothing but the error.
+        let mut data = Vec::with_capacity(len);
         while data.len() < len {
             let old = data.len();
             let step = (len - old).min(READ_STEP);

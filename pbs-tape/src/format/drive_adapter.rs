@@ -24,19 +24,21 @@ impl TapeLimits for LtoDrive {
 }
 
 impl TapeWrite for LtoDrive {
-    /// WRITE(6), variable-block mode (SSC-5 7.11).
+    /// WRITE(6) (opcode 0Ah, SSC-5 7.11), variable-block mode; early warning
+    /// (0/00/02 with EOM) is [`WriteOutcome::EarlyWarning`].
     fn write_block(&mut self, block: &[u8]) -> Result<WriteOutcome, TapeIoError> {
         Ok(outcome(LtoDrive::write_block(self, block)?))
     }
-    /// WRITE FILEMARKS(6) count 1 (SSC-5 7.12).
+    /// WRITE FILEMARKS(6) (opcode 10h, SSC-5 7.12), count 1.
     fn write_filemark(&mut self, immediate: bool) -> Result<WriteOutcome, TapeIoError> {
         Ok(outcome(self.write_filemarks(1, immediate)?))
     }
-    /// WRITE FILEMARKS(6) count 0, IMMED=0.
+    /// WRITE FILEMARKS(6) (opcode 10h, SSC-5 7.12), count 0, IMMED=0:
+    /// the buffer reaches the medium; deferred errors surface here.
     fn flush(&mut self) -> Result<(), TapeIoError> {
         Ok(LtoDrive::flush(self)?)
     }
-    /// READ POSITION long form (SSC-5 7.7).
+    /// READ POSITION (opcode 34h, SSC-5 7.7), long form.
     fn position(&mut self) -> Result<TapePosition, TapeIoError> {
         let p = self.read_position()?;
         Ok(TapePosition {
@@ -47,7 +49,8 @@ impl TapeWrite for LtoDrive {
 }
 
 impl TapeRead for LtoDrive {
-    /// READ(6), variable-block mode (SSC-5 7.4).
+    /// READ(6) (opcode 08h, SSC-5 7.4), variable-block mode; a medium
+    /// error stays an error, never end of data.
     fn read_block(&mut self, buf: &mut [u8]) -> Result<ReadOutcome, TapeIoError> {
         Ok(match LtoDrive::read_block(self, buf)? {
             ReadEvent::Block(len) => ReadOutcome::Block(len),

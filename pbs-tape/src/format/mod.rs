@@ -44,6 +44,7 @@ mod label;
 mod memory_tape;
 mod pending;
 mod producer;
+mod read_ahead;
 mod scan;
 mod tape;
 mod writer;
@@ -67,6 +68,7 @@ pub use label::{
 pub use memory_tape::MemoryTape;
 pub use pending::PendingArchive;
 pub use producer::{ProducerSet, ProducerToken};
+pub use read_ahead::ReadAhead;
 pub use scan::{scan_tape, ScannedContent, ScannedFile, TapeScanner};
 pub use tape::{
     ReadOutcome, TapeIoError, TapeLimits, TapePosition, TapeRead, TapeWrite, WriteOutcome,

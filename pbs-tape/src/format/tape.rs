@@ -55,7 +55,7 @@ pub enum ReadOutcome {
 pub enum TapeIoError {
     /// The LTO drive reported an error (including hard end of medium).
     #[error(transparent)]
-    Drive(#[from] DriveError),
+    Drive(Box<DriveError>),
     /// Physical end of medium on a non-drive tape (memory or file tape).
     #[error("end of medium reached on {device}")]
     EndOfMedium { device: String },
@@ -83,18 +83,22 @@ pub enum TapeIoError {
         #[source]
         source: std::io::Error,
     },
-    /// An injected fault (test doubles only).
-    #[error("injected fault on {device}: {message}")]
-    Injected { device: String, message: String },
+    /// The read-ahead thread stopped or panicked ([`super::ReadAhead`]).
+    #[error("read-ahead thread for {device}: {message}")]
+    ReadAhead { device: String, message: String },
 }
 
 impl TapeIoError {
     /// True for a hard end of medium (SSC VOLUME OVERFLOW): data may be lost.
     pub fn is_end_of_medium(&self) -> bool {
-        matches!(
-            self,
-            TapeIoError::EndOfMedium { .. } | TapeIoError::Drive(DriveError::EndOfMedium { .. })
-        )
+        matches!(self, TapeIoError::EndOfMedium { .. })
+            || matches!(self, TapeIoError::Drive(e) if matches!(**e, DriveError::EndOfMedium { .. }))
+    }
+}
+
+impl From<DriveError> for TapeIoError {
+    fn from(e: DriveError) -> Self {
+        TapeIoError::Drive(Box::new(e))
     }
 }
 

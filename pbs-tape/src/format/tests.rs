@@ -295,3 +295,155 @@ fn file_tape_round_trip_and_truncating_write() {
     assert_eq!(files.len(), 3);
     assert_eq!(files[2].header.content_type, ContentType::CatalogArchive);
 }
+
+/// A tape that counts flushes and filemark kinds, and can silently drop a
+/// block (a drive that lost data without saying so).
+struct Probe {
+    inner: MemoryTape,
+    flushes: usize,
+    immediate_filemarks: usize,
+    synchronous_filemarks: usize,
+    drop_block: Option<usize>,
+    blocks: usize,
+}
+
+impl Probe {
+    fn new() -> Self {
+        Probe {
+            inner: MemoryTape::new(),
+            flushes: 0,
+            immediate_filemarks: 0,
+            synchronous_filemarks: 0,
+            drop_block: None,
+            blocks: 0,
+        }
+    }
+}
+
+impl TapeLimits for Probe {
+    fn max_block_size(&self) -> usize {
+        self.inner.max_block_size()
+    }
+    fn device_name(&self) -> String {
+        "probe".into()
+    }
+}
+
+impl TapeWrite for Probe {
+    fn write_block(&mut self, block: &[u8]) -> Result<WriteOutcome, TapeIoError> {
+        self.blocks += 1;
+        if self.drop_block == Some(self.blocks - 1) {
+            return Ok(WriteOutcome::Written);
+        }
+        self.inner.write_block(block)
+    }
+    fn write_filemark(&mut self, immediate: bool) -> Result<WriteOutcome, TapeIoError> {
+        if immediate {
+            self.immediate_filemarks += 1;
+        } else {
+            self.synchronous_filemarks += 1;
+        }
+        self.inner.write_filemark(immediate)
+    }
+    fn flush(&mut self) -> Result<(), TapeIoError> {
+        self.flushes += 1;
+        self.inner.flush()
+    }
+    fn position(&mut self) -> Result<TapePosition, TapeIoError> {
+        self.inner.position()
+    }
+}
+
+#[test]
+fn flushes_happen_only_at_commit_points() {
+    let mut w = MediaWriter::new(Probe::new(), small_config()).unwrap();
+    w.write_media_label(&label()).unwrap();
+    for i in 0..6 {
+        let mut a = w.start_chunk_archive("s").unwrap();
+        let (data, digest) = chunk(i, 70_000);
+        a.add_chunk(&digest, &data).unwrap();
+        a.finish().unwrap();
+        if i == 2 {
+            assert_eq!(w.checkpoint().unwrap().len(), 4);
+        }
+    }
+    assert_eq!(w.commit().unwrap().len(), 3);
+    let probe = w.into_tape();
+    assert_eq!(probe.flushes, 2);
+    assert_eq!(probe.immediate_filemarks, 7);
+    assert_eq!(probe.synchronous_filemarks, 0);
+}
+
+#[test]
+fn a_silently_lost_block_fails_the_position_check() {
+    let mut probe = Probe::new();
+    probe.drop_block = Some(3);
+    let mut w = MediaWriter::new(probe, small_config()).unwrap();
+    w.write_media_label(&label()).unwrap();
+    let mut a = w.start_chunk_archive("s").unwrap();
+    for i in 0..8 {
+        let (data, digest) = chunk(i, 40_000);
+        a.add_chunk(&digest, &data).unwrap();
+    }
+    a.finish().unwrap();
+    match w.commit() {
+        Err(FormatError::PositionMismatch { expected, actual }) => {
+            assert_eq!(expected.logical_object, actual.logical_object + 1)
+        }
+        other => panic!("expected a position mismatch, got {other:?}"),
+    }
+    assert!(w.pending().len() == 2 && w.is_poisoned());
+    assert!(w.commit().is_err());
+}
+
+#[test]
+fn read_ahead_reads_the_same_tape() {
+    let mut w = MediaWriter::new(MemoryTape::new(), small_config()).unwrap();
+    w.write_media_label(&label()).unwrap();
+    let mut a = w.start_chunk_archive("s").unwrap();
+    let chunks: Vec<_> = (0..12).map(|i| chunk(i, 50_000)).collect();
+    for (data, digest) in &chunks {
+        a.add_chunk(digest, data).unwrap();
+    }
+    a.finish().unwrap();
+    w.write_snapshot_archive("snap", b"m").unwrap();
+    w.commit().unwrap();
+    let mut tape = w.into_tape();
+    tape.rewind();
+    let mut plain_tape = tape.clone();
+    let plain: Vec<_> = scan_tape(&mut plain_tape, 0)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut ahead = ReadAhead::new(tape, 3);
+    let read: Vec<_> = scan_tape(&mut ahead, 0).collect::<Result<_, _>>().unwrap();
+    assert_eq!(read, plain);
+    assert_eq!(read.len(), 3);
+    // After end of data the worker paused; the tape comes back.
+    let mut tape = ahead.into_inner().unwrap();
+    assert_eq!(
+        tape.read_block(&mut [0u8; 16]).unwrap(),
+        ReadOutcome::EndOfData
+    );
+}
+
+#[test]
+fn read_ahead_stops_at_filemarks_and_passes_errors() {
+    let mut tape = MemoryTape::new();
+    tape.write_block(&[1u8; 100]).unwrap();
+    tape.write_filemark(true).unwrap();
+    tape.write_block(&[2u8; 5000]).unwrap();
+    tape.rewind();
+    let mut ahead = ReadAhead::new(tape.with_max_block_size(4096), 4);
+    let mut buf = vec![0u8; 4096];
+    assert_eq!(ahead.read_block(&mut buf).unwrap(), ReadOutcome::Block(100));
+    assert_eq!(ahead.read_block(&mut buf).unwrap(), ReadOutcome::Filemark);
+    // The worker waited at the filemark: the tape is right after it.
+    let mut tape = ahead.into_inner().unwrap();
+    assert_eq!(tape.position().unwrap().logical_object, 2);
+    let mut ahead = ReadAhead::new(tape, 2);
+    assert!(matches!(
+        ahead.read_block(&mut buf),
+        Err(TapeIoError::BlockLargerThanBuffer { block: 5000, .. })
+    ));
+    drop(ahead);
+}
