@@ -3,16 +3,42 @@
 //! Binaries expose `completions SHELL` (prints to stdout) and a hidden
 //! `man DIR` (writes `NAME.1` and `NAME-SUBCOMMAND.1` pages into DIR).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Command;
 pub use clap_complete::Shell;
 
-/// Print the completion script for `shell` to stdout.
-pub fn print_completions(shell: Shell, mut cmd: Command) {
+/// The completion script for `shell`.
+pub fn completion_script(shell: Shell, mut cmd: Command) -> Vec<u8> {
     let name = cmd.get_name().to_string();
-    clap_complete::generate(shell, &mut cmd, name, &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, name, &mut script);
+    script
+}
+
+/// Print the completion script for `shell` to stdout; a failed write
+/// (closed pipe, full disk) is an error.
+pub fn try_print_completions(shell: Shell, cmd: Command) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&completion_script(shell, cmd))?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Print the completion script for `shell` to stdout. A closed pipe
+/// (`pmt completions bash | head`) is not reported; other write errors are
+/// printed to stderr. Prefer [`try_print_completions`].
+pub fn print_completions(shell: Shell, cmd: Command) {
+    if let Err(e) = try_print_completions(shell, cmd) {
+        let broken_pipe = e
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe);
+        if !broken_pipe {
+            eprintln!("cannot print the completion script: {e}");
+        }
+    }
 }
 
 /// Write man pages for `cmd` and each visible subcommand (recursively) into

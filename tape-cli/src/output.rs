@@ -5,6 +5,8 @@
 //! JSON field names come from the `Serialize` impls of the library types and
 //! are snake_case and stable.
 
+use std::io::Write;
+
 use clap::{Args, ValueEnum};
 use comfy_table::{presets, Cell, ContentArrangement, Table};
 use serde::Serialize;
@@ -70,12 +72,15 @@ impl OutputFormat {
         value: &T,
         text: impl FnOnce(&T) -> String,
     ) -> anyhow::Result<()> {
-        let out = self.render(value, text)?;
-        if out.ends_with('\n') || out.is_empty() {
-            print!("{out}");
-        } else {
-            println!("{out}");
+        let mut out = self.render(value, text)?;
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
         }
+        // Not print!: a closed pipe (`pmt status | head -1`) is an error to
+        // return, not a panic.
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(out.as_bytes())?;
+        stdout.flush()?;
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::scsi::{ScsiError, SenseKey};
+use crate::scsi::{ScsiError, SenseData, SenseKey};
 
 /// Why a drive operation failed. Every variant names what was attempted.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +54,13 @@ pub enum DriveError {
     /// Invalid argument given by the caller (checked before any CDB).
     #[error("{0}")]
     InvalidArgument(String),
+    /// The drive was still becoming ready (loading, calibrating) when the
+    /// wait ended.
+    #[error("{device} is still becoming ready after {} s (loading or calibrating the cartridge)", .waited.as_secs())]
+    NotReadyTimeout {
+        device: String,
+        waited: std::time::Duration,
+    },
     /// The device could not be opened (missing, busy, no permission, ...).
     #[error("cannot open tape drive: {source}")]
     Open {
@@ -74,12 +81,12 @@ pub enum DriveError {
     },
     /// SPACE stopped before the requested count (filemark, end of data,
     /// beginning or end of medium).
-    #[error("{shortfall} on {device}")]
+    /// `sense` is what the drive reported (its INFORMATION is the residual count).
+    #[error("{shortfall} on {device} ({} {:02X}/{:02X}{:02X})", sense.key, sense.key.code(), sense.asc, sense.ascq)]
     SpaceStopped {
         shortfall: SpaceShortfall,
         device: String,
-        #[source]
-        source: ScsiError,
+        sense: SenseData,
     },
     /// The drive cannot tell where the head is (READ POSITION flags the
     /// position as unknown, or answers with something else than the long form).
@@ -190,7 +197,6 @@ impl DriveError {
             DriveError::Scsi { source, .. }
             | DriveError::NotSupported { source, .. }
             | DriveError::EndOfMedium { source, .. }
-            | DriveError::SpaceStopped { source, .. }
             | DriveError::Open { source, .. } => Some(source),
             _ => None,
         }

@@ -17,7 +17,12 @@
 //! # Ok::<(), pbs_tape::drive::DriveError>(())
 //! ```
 
-use crate::scsi::{spc, timeout_for, Completion, DataDirection, ScsiError, ScsiTransport};
+use std::time::{Duration, Instant};
+
+use crate::scsi::discovery::PERIPHERAL_TYPE_TAPE;
+use crate::scsi::{
+    spc, timeout_for, Completion, DataDirection, ScsiError, ScsiTransport, SenseKey,
+};
 
 use super::cdb::{self, LoadAction, LocateDest, SpaceCode};
 use super::error::SpaceUnit;
@@ -28,8 +33,12 @@ use super::status::{drive_status, DriveStatus};
 use super::stream_events::{interpret_read, interpret_space, interpret_write};
 use super::{DriveError, ReadEvent, WriteStatus};
 
-/// SCSI peripheral device type of a sequential-access (tape) device.
-pub const PERIPHERAL_TYPE_TAPE: u8 = 0x01;
+/// How long a drive may legitimately stay "becoming ready" after a load:
+/// the first load of an LTO-9 cartridge (media optimization) takes 40-130 min.
+pub const MAX_BECOMING_READY: Duration = Duration::from_secs(2 * 3600 + 30 * 60);
+
+/// How often [`LtoDrive::wait_until_ready`] asks the drive.
+pub const READY_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What INQUIRY and VPD page 0x80 say about the drive.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -177,8 +186,9 @@ impl LtoDrive {
     }
 
     /// READ BLOCK LIMITS (SSC-5 7.6); remembered for [`Self::max_block_size`].
-    /// A drive that cannot answer without a medium leaves the limits unknown
-    /// (the path limit applies) until the next load.
+    /// A drive that cannot answer while not ready (no cartridge, loading)
+    /// leaves the limits unknown (the path limit applies) until the next
+    /// load, read or write.
     fn read_block_limits(&mut self) -> Result<(), DriveError> {
         let cdb = cdb::read_block_limits();
         let mut buf = [0u8; cdb::READ_BLOCK_LIMITS_LEN];
@@ -194,11 +204,24 @@ impl LtoDrive {
                 self.limits = Some(limits);
                 Ok(())
             }
-            Err(e) => match DriveError::from_scsi("READ BLOCK LIMITS", None, &self.path, e) {
-                DriveError::NoMedium { .. } => Ok(()),
-                other => Err(other),
-            },
+            // No cartridge, or one still loading: ask again later.
+            Err(e) if e.sense().is_some_and(|s| s.key == SenseKey::NotReady) => Ok(()),
+            Err(e) => Err(DriveError::from_scsi(
+                "READ BLOCK LIMITS",
+                None,
+                &self.path,
+                e,
+            )),
         }
+    }
+
+    /// Read the block limits if they are still unknown (the drive was not
+    /// ready at open and the cartridge was loaded by someone else).
+    fn ensure_block_limits(&mut self) -> Result<(), DriveError> {
+        if self.limits.is_none() {
+            self.read_block_limits()?;
+        }
+        Ok(())
     }
 
     /// TEST UNIT READY (SPC-5 6.47): `Ok(())` when a medium is loaded and ready.
@@ -207,11 +230,48 @@ impl LtoDrive {
             .map_err(|e| DriveError::from_scsi("TEST UNIT READY", None, &self.path, e))
     }
 
+    /// Wait until a loaded cartridge is ready: TEST UNIT READY every
+    /// [`READY_POLL_INTERVAL`] while the drive reports NOT READY, BECOMING
+    /// READY (02/0401: loading, calibrating; the first load of an LTO-9
+    /// cartridge can take up to two hours). No cartridge, or any other
+    /// error, returns at once; still becoming ready after `timeout` is
+    /// [`DriveError::NotReadyTimeout`].
+    pub fn wait_until_ready(&mut self, timeout: Duration) -> Result<(), DriveError> {
+        self.wait_until_ready_polling(timeout, READY_POLL_INTERVAL)
+    }
+
+    fn wait_until_ready_polling(
+        &mut self,
+        timeout: Duration,
+        interval: Duration,
+    ) -> Result<(), DriveError> {
+        let start = Instant::now();
+        loop {
+            match self.test_unit_ready() {
+                Err(DriveError::Scsi { source, .. })
+                    if source
+                        .sense()
+                        .is_some_and(|s| s.is(SenseKey::NotReady, 0x04, 0x01)) =>
+                {
+                    if start.elapsed() >= timeout {
+                        return Err(DriveError::NotReadyTimeout {
+                            device: self.path.clone(),
+                            waited: start.elapsed(),
+                        });
+                    }
+                    std::thread::sleep(interval);
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Write one variable-length block (WRITE(6), SSC-5 7.11). A block
     /// larger than [`Self::max_block_size`] is refused before any CDB.
     /// Early warning is [`WriteStatus::EarlyWarning`] (the block was
     /// written); VOLUME OVERFLOW is [`DriveError::EndOfMedium`].
     pub fn write_block(&mut self, data: &[u8]) -> Result<WriteStatus, DriveError> {
+        self.ensure_block_limits()?;
         let max = self.max_block_size();
         if data.len() > max {
             return Err(DriveError::BlockTooLarge {
@@ -235,6 +295,7 @@ impl LtoDrive {
     /// is [`DriveError::BlockLargerThanBuffer`]; a filemark or end of data
     /// are events; a medium error is an error, never end of data.
     pub fn read_block(&mut self, buf: &mut [u8]) -> Result<ReadEvent, DriveError> {
+        self.ensure_block_limits()?;
         let len = buf.len().min(self.max_block_size());
         if len == 0 {
             return Err(DriveError::InvalidArgument(
@@ -382,7 +443,10 @@ impl LtoDrive {
             .and_then(|()| self.read_position());
         match located {
             Ok(pos) if pos.file_number == file_number => return Ok(()),
-            Ok(_) | Err(DriveError::NotSupported { .. }) => {}
+            // Landed elsewhere (vendors count files differently), ran into
+            // end of data, or no LOCATE to files: count filemarks from BOT.
+            Ok(_) | Err(DriveError::NotSupported { .. }) | Err(DriveError::SpaceStopped { .. }) => {
+            }
             Err(e) => return Err(e),
         }
         self.rewind()?;
@@ -484,5 +548,189 @@ impl LtoDrive {
             mode_pages::set_buffer_mode(t, path, mode)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::drive::mock::{long_form, mock_drive, mock_drive_with, opcodes_sent, Mock};
+    use crate::scsi::opcodes;
+    use crate::scsi::{SenseData, SenseKey};
+
+    fn illegal_opcode() -> SenseData {
+        SenseData::new(SenseKey::IllegalRequest, 0x20, 0x00)
+    }
+
+    #[test]
+    fn open_checks_type_and_reads_identity_and_limits() {
+        let (drive, _) = mock_drive(vec![]);
+        assert_eq!(drive.identity().vendor, "MOCK");
+        assert_eq!(drive.identity().serial.as_deref(), Some("S123"));
+        // READ BLOCK LIMITS says 1 MiB, the path 512 KiB: the smaller wins.
+        assert_eq!(drive.block_limits().unwrap().max_block_length, 0x10_0000);
+        assert_eq!(drive.max_block_size(), 512 * 1024);
+
+        let changer = Mock {
+            peripheral_type: 8,
+            fixed: Vec::new(),
+            script: VecDeque::new(),
+            log: Arc::default(),
+        };
+        match LtoDrive::from_transport(Box::new(changer)) {
+            Err(DriveError::NotATapeDrive {
+                peripheral_type, ..
+            }) => assert_eq!(peripheral_type, 8),
+            other => panic!("expected NotATapeDrive, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn not_ready_at_open_reads_limits_later() {
+        let not_ready = Err(SenseData::new(SenseKey::NotReady, 0x04, 0x01));
+        let (mut drive, log) =
+            mock_drive_with(vec![(vec![opcodes::READ_BLOCK_LIMITS], not_ready)], vec![]);
+        assert_eq!(drive.block_limits(), None);
+        assert_eq!(drive.max_block_size(), 512 * 1024, "path limit applies");
+        drive.write_block(b"abc").unwrap();
+        assert_eq!(
+            opcodes_sent(&log),
+            vec![opcodes::READ_BLOCK_LIMITS, opcodes::WRITE_6]
+        );
+    }
+
+    #[test]
+    fn too_large_block_sends_no_command() {
+        let (mut drive, log) = mock_drive(vec![]);
+        let err = drive.write_block(&vec![0u8; 512 * 1024 + 1]).unwrap_err();
+        assert!(matches!(err, DriveError::BlockTooLarge { .. }), "{err:?}");
+        assert!(log.lock().unwrap().is_empty());
+        drive.write_block(&[1, 2, 3]).unwrap();
+        assert_eq!(
+            log.lock().unwrap()[0],
+            vec![opcodes::WRITE_6, 0, 0, 0, 3, 0]
+        );
+    }
+
+    #[test]
+    fn flush_is_write_filemarks_zero_without_immed() {
+        let (mut drive, log) = mock_drive(vec![]);
+        drive.flush().unwrap();
+        assert_eq!(
+            log.lock().unwrap()[0],
+            vec![opcodes::WRITE_FILEMARKS_6, 0, 0, 0, 0, 0]
+        );
+        let deferred = SenseData::new(SenseKey::MediumError, 0x0C, 0x00).deferred();
+        let (mut drive, _) = mock_drive(vec![Err(deferred)]);
+        assert!(drive.flush().is_err());
+    }
+
+    #[test]
+    fn unknown_or_short_position_is_an_error() {
+        let (mut drive, _) = mock_drive(vec![
+            Ok(long_form(0x04, 0, 0)),
+            Ok(long_form(0x08, 7, 0)),
+            Ok(vec![0x80; 20]),
+            Ok(long_form(0x80, 0, 0)),
+        ]);
+        for _ in 0..3 {
+            assert!(matches!(
+                drive.read_position(),
+                Err(DriveError::PositionUnknown { .. })
+            ));
+        }
+        let pos = drive.read_position().unwrap();
+        assert!(pos.bop);
+    }
+
+    #[test]
+    fn large_space_counts_use_space16() {
+        let (mut drive, log) = mock_drive(vec![]);
+        drive.space_blocks(0).unwrap();
+        assert!(log.lock().unwrap().is_empty(), "count 0 sends nothing");
+        drive.space_blocks(-0x80_0000).unwrap();
+        drive.space_blocks(0x80_0000).unwrap();
+        drive.space_filemarks(-0x80_0001).unwrap();
+        assert_eq!(
+            opcodes_sent(&log),
+            vec![opcodes::SPACE_6, opcodes::SPACE_16, opcodes::SPACE_16]
+        );
+    }
+
+    #[test]
+    fn locate_file_falls_back_to_rewind_and_space() {
+        let (mut drive, log) = mock_drive(vec![Err(illegal_opcode())]);
+        drive.locate_file(3).unwrap();
+        let sent = log.lock().unwrap().clone();
+        assert_eq!(sent[0][0], opcodes::LOCATE_16);
+        assert_eq!(sent[1], vec![opcodes::REWIND, 0, 0, 0, 0, 0]);
+        assert_eq!(sent[2], vec![opcodes::SPACE_6, 1, 0, 0, 3, 0]);
+    }
+
+    #[test]
+    fn locate_file_checks_where_it_landed() {
+        // LOCATE and SPACE succeed, READ POSITION says file 2, not 3:
+        // count from BOT instead.
+        let (mut drive, log) = mock_drive(vec![Ok(vec![]), Ok(vec![]), Ok(long_form(0, 9, 2))]);
+        drive.locate_file(3).unwrap();
+        assert_eq!(
+            opcodes_sent(&log),
+            vec![
+                opcodes::LOCATE_16,
+                opcodes::SPACE_6,
+                opcodes::READ_POSITION,
+                opcodes::REWIND,
+                opcodes::SPACE_6
+            ]
+        );
+        // Landing right needs no fallback.
+        let (mut drive, log) = mock_drive(vec![Ok(vec![]), Ok(vec![]), Ok(long_form(0, 9, 3))]);
+        drive.locate_file(3).unwrap();
+        assert_eq!(log.lock().unwrap().len(), 3);
+        assert_eq!(log.lock().unwrap()[0][4..12], 2u64.to_be_bytes());
+    }
+
+    #[test]
+    fn wait_until_ready_polls_while_becoming_ready() {
+        let becoming = || Err(SenseData::new(SenseKey::NotReady, 0x04, 0x01));
+        let (mut drive, log) = mock_drive(vec![becoming(), becoming(), Ok(vec![])]);
+        drive
+            .wait_until_ready_polling(Duration::from_secs(3600), Duration::ZERO)
+            .unwrap();
+        assert_eq!(opcodes_sent(&log), vec![opcodes::TEST_UNIT_READY; 3]);
+
+        let (mut drive, _) = mock_drive(vec![becoming(), becoming()]);
+        let err = drive
+            .wait_until_ready_polling(Duration::ZERO, Duration::ZERO)
+            .unwrap_err();
+        assert!(matches!(err, DriveError::NotReadyTimeout { .. }), "{err:?}");
+
+        let no_medium = Err(SenseData::new(SenseKey::NotReady, 0x3A, 0x00));
+        let (mut drive, log) = mock_drive(vec![no_medium]);
+        let err = drive
+            .wait_until_ready_polling(Duration::from_secs(3600), Duration::ZERO)
+            .unwrap_err();
+        assert!(matches!(err, DriveError::NoMedium { .. }), "{err:?}");
+        assert_eq!(log.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn format_falls_back_to_short_erase() {
+        let (mut drive, log) = mock_drive(vec![Ok(vec![]), Err(illegal_opcode())]);
+        drive.format(true).unwrap();
+        assert_eq!(
+            opcodes_sent(&log),
+            vec![
+                opcodes::REWIND,
+                opcodes::FORMAT_MEDIUM,
+                opcodes::REWIND,
+                opcodes::ERASE,
+                opcodes::REWIND
+            ]
+        );
+        assert_eq!(log.lock().unwrap()[3][1], 0, "short erase");
     }
 }

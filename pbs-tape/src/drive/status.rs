@@ -174,3 +174,85 @@ pub fn drive_status(drive: &mut LtoDrive) -> Result<DriveStatus, DriveError> {
     }
     Ok(status)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drive::mock::{long_form, mock_drive, mock_drive_with, Answer};
+    use crate::scsi::opcodes::MODE_SENSE_10;
+    use crate::scsi::SenseData;
+
+    fn not_ready(ascq: u8) -> Answer {
+        Err(SenseData::new(SenseKey::NotReady, 0x04, ascq))
+    }
+
+    fn unsupported() -> Answer {
+        Err(SenseData::new(SenseKey::IllegalRequest, 0x24, 0x00))
+    }
+
+    /// MODE SENSE(10) data: header, block descriptor (LTO-8 density,
+    /// variable blocks), compression page with DCE set; write protected.
+    fn mode_data() -> Answer {
+        let mut d = vec![0, 0, 0, 0x80 | 0x10, 0, 0, 0, 8];
+        d.extend_from_slice(&[0x5E, 0, 0, 0, 0, 0, 0, 0]);
+        d.extend_from_slice(&[0x0F, 0x0E, 0xC0, 0x80, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0]);
+        let len = (d.len() - 2) as u16;
+        d[..2].copy_from_slice(&len.to_be_bytes());
+        Ok(d)
+    }
+
+    /// MODE SENSE(10): compression page as above, no device configuration page.
+    fn mode_pages() -> Vec<(Vec<u8>, Answer)> {
+        vec![
+            (vec![MODE_SENSE_10, 0, 0x0F], mode_data()),
+            (vec![MODE_SENSE_10, 0, 0x10], unsupported()),
+        ]
+    }
+
+    #[test]
+    fn becoming_ready_is_a_state() {
+        let (mut drive, _) = mock_drive(vec![not_ready(0x01), Ok(vec![])]);
+        let s = drive_status(&mut drive).unwrap();
+        assert_eq!(s.medium_state, MediumState::BecomingReady);
+        assert!(s.medium_present);
+        assert_eq!(s.file_number, None);
+        assert_eq!(s.vendor, "MOCK");
+    }
+
+    #[test]
+    fn other_not_ready_reports_the_sense() {
+        let (mut drive, _) = mock_drive(vec![not_ready(0x02), Ok(vec![])]);
+        let s = drive_status(&mut drive).unwrap();
+        assert_eq!(s.medium_state, MediumState::NotReady);
+        let reason = s.not_ready_reason.expect("reason");
+        assert!(reason.contains("02/0402"), "{reason}");
+    }
+
+    #[test]
+    fn ready_drive_decodes_mode_and_position() {
+        let (mut drive, _) =
+            mock_drive_with(mode_pages(), vec![Ok(vec![]), Ok(long_form(0x00, 12, 3))]);
+        let s = drive_status(&mut drive).unwrap();
+        assert_eq!(s.medium_state, MediumState::Ready);
+        assert_eq!(s.write_protected, Some(true));
+        assert_eq!(s.buffer_mode, Some(1));
+        assert_eq!(s.density_code, Some(0x5E));
+        assert_eq!(s.lto_generation, Some(8));
+        assert_eq!(s.block_size, Some(0));
+        assert_eq!(s.compression, Some(true));
+        assert_eq!(s.file_number, Some(3));
+        assert_eq!(s.logical_object_number, Some(12));
+        assert_eq!(s.block_number, None);
+        assert_eq!(s.bot, Some(false));
+    }
+
+    #[test]
+    fn unknown_position_is_reported_not_invented() {
+        let (mut drive, _) =
+            mock_drive_with(mode_pages(), vec![Ok(vec![]), Ok(long_form(0x04, 0, 0))]);
+        let s = drive_status(&mut drive).unwrap();
+        assert_eq!(s.file_number, None);
+        assert_eq!(s.logical_object_number, None);
+        assert!(s.position_error.is_some_and(|e| e.contains("unknown")));
+    }
+}

@@ -199,7 +199,7 @@ pub fn interpret_space(
             requested: count.unsigned_abs(),
         },
         device: device.to_string(),
-        source: err,
+        sense: sense.clone(),
     })
 }
 
@@ -381,7 +381,7 @@ mod tests {
         let err = interpret_space("SPACE(6)", DEV, SpaceUnit::Blocks, 5, check(s)).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "space stopped at filemark after 3 of 5 blocks on /emu/drive0"
+            "space stopped at filemark after 3 of 5 blocks on /emu/drive0 (NO SENSE 00/0001)"
         );
     }
 
@@ -417,7 +417,7 @@ mod tests {
         let err = interpret_space("SPACE(6)", DEV, SpaceUnit::Filemarks, 2, check(s)).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "end of data reached after 1 of 2 filemarks on /emu/drive0"
+            "end of data reached after 1 of 2 filemarks on /emu/drive0 (BLANK CHECK 08/0005)"
         );
         // Without INFORMATION the count is not guessed.
         let s = SenseData::new(SenseKey::BlankCheck, 0x00, 0x05);

@@ -11,14 +11,16 @@ use anyhow::{bail, Context};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
+use pbs_tape::drive::lto::MAX_BECOMING_READY;
 use pbs_tape::drive::scan::{scan_drives, DriveListing};
 use pbs_tape::drive::status::{DriveStatus, MediumState};
 use pbs_tape::drive::tape_file::{read_tape_file, write_tape_file};
 use pbs_tape::drive::{
     density, encryption, mam, tape_alert, volume_statistics, DriveOptions, LtoDrive, Position,
 };
+use pbs_tape::scsi::devpath::SYSFS_ROOT;
 use tape_cli::device::{select_device, DeviceKind};
-use tape_cli::docgen::{print_completions, write_man_pages, Shell};
+use tape_cli::docgen::{try_print_completions, write_man_pages, Shell};
 use tape_cli::output::{human_bytes, opt, yes_no, KvTable, ListTable, OutputArgs, OutputFormat};
 use tape_cli::report;
 
@@ -92,7 +94,7 @@ enum Command {
         #[arg(long)]
         fast: bool,
     },
-    /// Load (thread) the cartridge
+    /// Load (thread) the cartridge and wait until it is ready
     Load,
     /// Unlock, rewind and eject the cartridge
     #[command(visible_aliases = ["unload", "offline"])]
@@ -200,9 +202,15 @@ fn main() -> ExitCode {
     report::run("pmt", || run(cli))
 }
 
+/// `-f`, else `$TAPE`, else the configured default drive; the embedded
+/// library's drive only when that library exists.
 fn drive_path(cli: &Cli) -> anyhow::Result<String> {
     select_device(cli.device.as_deref(), DeviceKind::Drive, || {
-        Ok(ptape::config::default_drive_path()?)
+        let drive = ptape::config::load_config()?.resolve_drive(None)?;
+        if drive.embedded && !Path::new(&drive.path).exists() {
+            return Ok(None);
+        }
+        Ok(Some(drive.path))
     })
 }
 
@@ -214,7 +222,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let format = cli.output.format();
     match &cli.command {
         Command::Completions { shell } => {
-            print_completions(*shell, Cli::command());
+            try_print_completions(*shell, Cli::command())?;
             return Ok(());
         }
         Command::Man { dir } => {
@@ -258,7 +266,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         })?,
         Command::Erase { fast } => action(&mut drive, format, "erase", |d| d.erase(!fast))?,
         Command::Format { fast } => action(&mut drive, format, "format", |d| d.format(*fast))?,
-        Command::Load => action(&mut drive, format, "load", LtoDrive::load)?,
+        Command::Load => action(&mut drive, format, "load", |d| {
+            d.load()?;
+            d.wait_until_ready(MAX_BECOMING_READY)
+        })?,
         Command::Eject => control(&mut drive, format, "eject", LtoDrive::eject)?,
         Command::Lock => control(&mut drive, format, "lock", LtoDrive::lock)?,
         Command::Unlock => control(&mut drive, format, "unlock", LtoDrive::unlock)?,
@@ -271,7 +282,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::VolumeStatistics => {
             let (t, path) = drive.transport_and_path();
             let stats = volume_statistics::read_volume_statistics(t, path)?;
-            format.print(&stats, |s| json_table(s))?;
+            format.print(&stats, json_table)?;
         }
         Command::TapeAlertFlags => {
             let (t, path) = drive.transport_and_path();
@@ -282,7 +293,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Density => {
             let (t, path) = drive.transport_and_path();
             let drive_densities = density::report_density_support(t, path, false)?;
-            format.print(&drive_densities, |d| density_text(d))?;
+            // The loaded cartridge's densities (MEDIA=1); none without a cartridge.
+            let (t, path) = drive.transport_and_path();
+            let medium = match density::report_density_support(t, path, true) {
+                Ok(d) => Some(d),
+                Err(pbs_tape::drive::DriveError::NoMedium { .. }) => None,
+                Err(e) => return Err(e.into()),
+            };
+            let report = DensityReport {
+                drive: drive_densities,
+                medium,
+            };
+            format.print(&report, density_text)?;
         }
         Command::Encryption { command } => encryption_command(&mut drive, command, format)?,
         Command::Write { block_size } => {
@@ -292,8 +314,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("pmt: warning: early warning reached, the cartridge is nearly full");
             }
             format.print(&summary, |s| {
+                let blocks = if s.blocks == 1 { "block" } else { "blocks" };
                 format!(
-                    "wrote {} blocks ({}) and a filemark",
+                    "wrote {} {blocks} ({}) and a filemark",
                     s.blocks,
                     human_bytes(s.bytes)
                 )
@@ -328,7 +351,8 @@ fn action(
     Ok(())
 }
 
-/// Run a command after which there may be no position to report.
+/// Run a command after which there may be no position to report (eject,
+/// or lock/unlock without a cartridge): the position is then `null`.
 fn control(
     drive: &mut LtoDrive,
     format: OutputFormat,
@@ -337,11 +361,7 @@ fn control(
 ) -> anyhow::Result<()> {
     op(drive)?;
     if format.is_json() {
-        let position = if command == "eject" {
-            None
-        } else {
-            drive.read_position().ok()
-        };
+        let position = drive.read_position().ok();
         print_action(drive, format, command, position)?;
     }
     Ok(())
@@ -402,7 +422,7 @@ fn encryption_command(
     }
     let (t, path) = drive.transport_and_path();
     let status = encryption::encryption_status(t, path)?;
-    format.print(&status, |s| json_table(s))
+    format.print(&status, json_table)
 }
 
 fn block_size_text(block_size: Option<u32>) -> String {
@@ -474,7 +494,7 @@ fn mam_text(attributes: &[mam::MamAttribute]) -> String {
 
 fn mam_value_text(value: &mam::MamValue) -> String {
     match value {
-        mam::MamValue::Number { value, unit } if unit.is_empty() => value.to_string(),
+        mam::MamValue::Number { value, unit: "" } => value.to_string(),
         mam::MamValue::Number { value, unit } => format!("{value} {unit}"),
         mam::MamValue::Text { value } | mam::MamValue::Date { value } => value.clone(),
         mam::MamValue::Bytes { hex } => format!("0x{hex}"),
@@ -496,7 +516,15 @@ fn tape_alert_text(entries: &[tape_alert::TapeAlertEntry]) -> String {
     t.render()
 }
 
-fn density_text(descriptors: &[density::DensityDescriptor]) -> String {
+/// `pmt density` output: what the drive supports and what the loaded
+/// cartridge supports (null without a cartridge).
+#[derive(Serialize)]
+struct DensityReport {
+    drive: Vec<density::DensityDescriptor>,
+    medium: Option<Vec<density::DensityDescriptor>>,
+}
+
+fn density_table(descriptors: &[density::DensityDescriptor]) -> String {
     let mut t = ListTable::new(&[
         "code",
         "name",
@@ -516,6 +544,18 @@ fn density_text(descriptors: &[density::DensityDescriptor]) -> String {
         ]);
     }
     t.render()
+}
+
+fn density_text(report: &DensityReport) -> String {
+    let mut out = format!("densities of the drive:\n{}", density_table(&report.drive));
+    match &report.medium {
+        Some(m) => out.push_str(&format!(
+            "\ndensities of the loaded cartridge:\n{}",
+            density_table(m)
+        )),
+        None => out.push_str("\nno cartridge loaded"),
+    }
+    out
 }
 
 /// A name/value table of a serializable record's top-level fields.
@@ -549,7 +589,7 @@ fn scan(emulated: &[PathBuf], format: OutputFormat) -> anyhow::Result<()> {
         }
     }
     let dirs: Vec<&Path> = emulated.iter().map(PathBuf::as_path).collect();
-    let drives = scan_drives(Path::new("/sys"), &dirs);
+    let drives = scan_drives(Path::new(SYSFS_ROOT), &dirs);
     format.print(&drives, |d| scan_text(d))?;
     io::stdout().flush()?;
     Ok(())

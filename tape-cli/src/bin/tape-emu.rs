@@ -11,8 +11,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use pbs_tape::emulator::barcode::parse_barcode_list;
 use pbs_tape::emulator::fault::{DeviceId, FaultKind, FaultSpec};
-use pbs_tape::emulator::library::{location_name, LibraryStatus};
-use pbs_tape::emulator::state::{defaults, ChangerPersonality, DrivePersonality, LibraryConfig};
+use pbs_tape::emulator::library::LibraryStatus;
+use pbs_tape::emulator::state::{
+    defaults, CartridgeKind, ChangerPersonality, DrivePersonality, LibraryConfig, Location,
+};
 use pbs_tape::emulator::Library;
 use tape_cli::output::{human_bytes, yes_no, KvTable, ListTable, OutputArgs};
 
@@ -34,31 +36,51 @@ enum Command {
     /// Create a new library in DIR.
     Create(CreateArgs),
     /// Show slots, drives, cartridges and armed faults.
-    Status { dir: PathBuf },
+    Status {
+        /// Library directory.
+        dir: PathBuf,
+    },
     /// Put a cartridge straight into a drive (standalone drive); an
     /// unknown barcode becomes a new blank cartridge.
     Insert {
+        /// Library directory.
         dir: PathBuf,
         /// Drive number (`0` or `drive0`).
         drive: String,
+        /// Barcode of the cartridge.
         barcode: String,
     },
     /// Take the cartridge out of a drive.
     Remove {
+        /// Library directory.
         dir: PathBuf,
         /// Drive number (`0` or `drive0`).
         drive: String,
     },
     /// Put a cartridge into a free import/export slot (new if unknown).
-    Import { dir: PathBuf, barcode: String },
-    /// Take the cartridge out of import/export slot SLOT (0-based).
-    Take { dir: PathBuf, slot: usize },
+    Import {
+        /// Library directory.
+        dir: PathBuf,
+        /// Barcode of the cartridge.
+        barcode: String,
+    },
+    /// Take the cartridge out of an import/export slot.
+    Take {
+        /// Library directory.
+        dir: PathBuf,
+        /// Slot number as `pmtx` shows it: 1-based, import/export slots
+        /// after the storage slots.
+        slot: usize,
+    },
     /// Arm a fault on a device, or `clear` all faults.
     Fault(FaultArgs),
     /// Set or clear the write-protect tab of a cartridge.
     WriteProtect {
+        /// Library directory.
         dir: PathBuf,
+        /// Barcode of the cartridge.
         barcode: String,
+        /// `on` or `off`.
         #[arg(value_parser = ["on", "off"])]
         state: String,
     },
@@ -66,6 +88,7 @@ enum Command {
 
 #[derive(clap::Args)]
 struct CreateArgs {
+    /// Library directory.
     dir: PathBuf,
     /// Number of tape drives.
     #[arg(long, default_value_t = 1)]
@@ -123,6 +146,7 @@ struct CreateArgs {
 
 #[derive(clap::Args)]
 struct FaultArgs {
+    /// Library directory.
     dir: PathBuf,
     /// What goes wrong, or `clear` to remove all armed faults.
     #[arg(value_parser = ["write-error", "deferred-write-error", "read-error",
@@ -189,6 +213,31 @@ fn parse_drive(text: &str) -> Result<usize> {
         .unwrap_or(text)
         .parse()
         .with_context(|| format!("'{text}' is not a drive number (e.g. 0 or drive0)"))
+}
+
+/// The import/export slot index of a 1-based `pmtx`-style slot number.
+fn ie_index(slot: usize, slots: usize, ie_slots: usize) -> Result<usize> {
+    if ie_slots == 0 {
+        bail!("the library has no import/export slots");
+    }
+    let (first, last) = (slots + 1, slots + ie_slots);
+    if (1..=slots).contains(&slot) {
+        bail!("slot {slot} is a storage slot; only import/export slots ({first}..={last}) can be taken out");
+    }
+    if !(first..=last).contains(&slot) {
+        bail!("slot {slot} does not exist (import/export slots are {first}..={last})");
+    }
+    Ok(slot - first)
+}
+
+/// A location as `pmtx` names it (1-based slots, import/export slots
+/// after the storage slots).
+fn element_name(location: Location, slots: usize) -> String {
+    match location {
+        Location::Slot(i) => format!("slot {}", i + 1),
+        Location::ImportExport(i) => format!("slot {} (i/e)", slots + i + 1),
+        Location::Drive(i) => format!("drive {i}"),
+    }
 }
 
 fn open(dir: &std::path::Path) -> Result<Library> {
@@ -269,12 +318,14 @@ fn status_text(st: &LibraryStatus) -> String {
         st.cartridges
             .iter()
             .find(|c| c.cartridge.barcode == barcode)
-            .map(|c| {
-                format!(
+            .map(|c| match c.cartridge.kind {
+                _ if c.image_error.is_some() => "unreadable image".to_string(),
+                CartridgeKind::Cleaning { uses_left } => format!("cleaning, {uses_left} uses left"),
+                CartridgeKind::Data => format!(
                     "{} / {}",
                     human_bytes(c.used_bytes),
                     human_bytes(c.cartridge.capacity)
-                )
+                ),
             })
             .unwrap_or_default()
     };
@@ -300,7 +351,10 @@ fn status_text(st: &LibraryStatus) -> String {
         } else {
             ""
         };
-        let source = bay.source.as_ref().map(location_name).unwrap_or_default();
+        let source = bay
+            .source
+            .map(|l| element_name(l, cfg.slots))
+            .unwrap_or_default();
         elems.row([
             format!("drive {i}"),
             b.into(),
@@ -315,13 +369,13 @@ fn status_text(st: &LibraryStatus) -> String {
         .slots
         .iter()
         .enumerate()
-        .map(|(i, s)| (format!("slot {i}"), s));
+        .map(|(i, s)| (format!("slot {}", i + 1), s));
     let ie = st
         .state
         .ie_slots
         .iter()
         .enumerate()
-        .map(|(i, s)| (format!("ie slot {i}"), s));
+        .map(|(i, s)| (format!("slot {} (i/e)", cfg.slots + i + 1), s));
     for (name, content) in slots.chain(ie) {
         let b = content.as_deref().unwrap_or("");
         elems.row([
@@ -389,13 +443,21 @@ fn main() -> std::process::ExitCode {
             Ok(())
         }
         Command::Import { dir, barcode } => {
-            let slot = open(&dir)?.import(&barcode)?;
-            println!("imported {barcode} into import/export slot {slot}");
+            let lib = open(&dir)?;
+            let index = lib.import(&barcode)?;
+            let slots = lib.read_state()?.config.slots;
+            println!("imported {barcode} into slot {} (i/e)", slots + index + 1);
             Ok(())
         }
         Command::Take { dir, slot } => {
-            let barcode = open(&dir)?.take(slot)?;
-            println!("took {barcode} out of import/export slot {slot}");
+            let lib = open(&dir)?;
+            let state = lib.read_state()?;
+            let index = ie_index(slot, state.config.slots, state.config.ie_slots)?;
+            if state.ie_slots.get(index).is_some_and(Option::is_none) {
+                bail!("slot {slot} is empty");
+            }
+            let barcode = lib.take(index)?;
+            println!("took {barcode} out of slot {slot} (i/e)");
             Ok(())
         }
         Command::Fault(args) => {
@@ -407,15 +469,6 @@ fn main() -> std::process::ExitCode {
             }
             let kind: FaultKind = args.kind.parse()?;
             let device: DeviceId = args.device.parse().map_err(anyhow::Error::msg)?;
-            if matches!(
-                (device, kind),
-                (
-                    DeviceId::Changer,
-                    FaultKind::WriteError | FaultKind::DeferredWriteError | FaultKind::ReadError
-                ) | (DeviceId::Drive(_), FaultKind::MoveHardwareError)
-            ) {
-                bail!("fault {kind} cannot happen on {device}");
-            }
             lib.arm_fault(FaultSpec {
                 device,
                 kind,
@@ -456,6 +509,25 @@ mod tests {
         assert!(parse_size("2 PB").is_err());
         assert!(parse_size("GiB").is_err());
         assert!(parse_size("99999999999TiB").is_err());
+    }
+
+    #[test]
+    fn ie_slot_numbers_follow_storage_slots() {
+        assert_eq!(ie_index(5, 4, 2).unwrap(), 0);
+        assert_eq!(ie_index(6, 4, 2).unwrap(), 1);
+        assert!(ie_index(3, 4, 2)
+            .unwrap_err()
+            .to_string()
+            .contains("storage slot"));
+        assert!(ie_index(7, 4, 2).is_err());
+        assert!(ie_index(1, 4, 0).is_err());
+    }
+
+    #[test]
+    fn element_names_match_pmtx() {
+        assert_eq!(element_name(Location::Slot(0), 4), "slot 1");
+        assert_eq!(element_name(Location::ImportExport(1), 4), "slot 6 (i/e)");
+        assert_eq!(element_name(Location::Drive(2), 4), "drive 2");
     }
 
     #[test]
