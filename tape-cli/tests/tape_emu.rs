@@ -96,7 +96,7 @@ fn create_and_status_show_the_library() {
     emu().arg("status").arg(&dir).assert().success().stdout(
         contains("ABC001L9")
             .and(contains("drive 1"))
-            .and(contains("ie slot 1")),
+            .and(contains("slot 10 (i/e)")),
     );
     // A second create in the same place is refused.
     emu()
@@ -131,10 +131,17 @@ fn bad_arguments_give_clear_errors() {
     emu()
         .arg("take")
         .arg(&dir)
-        .arg("0")
+        .arg("5")
         .assert()
         .failure()
-        .stderr(contains("import/export slot 0 is empty"));
+        .stderr(contains("slot 5 is empty"));
+    emu()
+        .arg("take")
+        .arg(&dir)
+        .arg("2")
+        .assert()
+        .failure()
+        .stderr(contains("slot 2 is a storage slot"));
     emu()
         .arg("remove")
         .arg(&dir)
@@ -174,7 +181,7 @@ fn import_take_insert_remove_write_protect_and_faults() {
     emu()
         .arg("take")
         .arg(&dir)
-        .arg("0")
+        .arg("5")
         .assert()
         .success()
         .stdout(contains("NEW001L9"));
@@ -297,4 +304,62 @@ fn concurrent_imports_are_serialised_by_the_lock() {
     let want: Vec<String> = (0..8).map(|i| format!("CON{i:03}L9")).collect();
     assert_eq!(ie, want);
     assert_eq!(st["state"]["generation"], 9);
+}
+
+#[test]
+fn drive_held_by_this_process_is_busy_for_pmt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lib");
+    create(&dir, &["--slots", "0"]);
+    emu()
+        .arg("insert")
+        .arg(&dir)
+        .arg("0")
+        .arg("TAPE01L9")
+        .assert()
+        .success();
+    let dev = open_device(&dir.join("drive0")).unwrap();
+    Command::cargo_bin("pmt")
+        .unwrap()
+        .arg("-f")
+        .arg(dir.join("drive0"))
+        .arg("status")
+        .assert()
+        .failure()
+        .stderr(contains("busy"));
+    drop(dev);
+    Command::cargo_bin("pmt")
+        .unwrap()
+        .arg("-f")
+        .arg(dir.join("drive0"))
+        .arg("status")
+        .assert()
+        .success()
+        .stdout(contains("ULTRIUM-TD9"));
+}
+
+#[test]
+fn status_survives_a_broken_image() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lib");
+    create(&dir, &["--slots", "2", "--barcodes", "ABC001L9..ABC002L9"]);
+    std::fs::write(dir.join("tapes/ABC001L9.tape"), b"not a tape image at all").unwrap();
+    std::fs::write(
+        dir.join("tapes/ABC001L9.tape.idx"),
+        b"garbage garbage garbage!",
+    )
+    .unwrap();
+    let st = status_json(&dir);
+    let carts = st["cartridges"].as_array().unwrap();
+    assert!(carts[0]["image_error"]
+        .as_str()
+        .unwrap()
+        .contains("not a tape image"));
+    assert!(carts[1].get("image_error").is_none());
+    emu()
+        .arg("status")
+        .arg(&dir)
+        .assert()
+        .success()
+        .stdout(contains("unreadable image"));
 }

@@ -92,10 +92,16 @@ pub fn expand_range(start: &str, end: &str) -> Result<Vec<String>, BarcodeError>
     let Some(first_diff) = (0..a.len()).find(|&i| a[i] != b[i]) else {
         return Ok(vec![start.to_string()]);
     };
-    let last_diff = (0..a.len()).rev().find(|&i| a[i] != b[i]).unwrap_or(first_diff);
+    let last_diff = (0..a.len())
+        .rev()
+        .find(|&i| a[i] != b[i])
+        .unwrap_or(first_diff);
     let both_digits = |i: usize| a[i].is_ascii_digit() && b[i].is_ascii_digit();
     if !(first_diff..=last_diff).all(both_digits) {
-        return Err(range_err(|start, end| BarcodeError::NotNumeric { start, end }));
+        return Err(range_err(|start, end| BarcodeError::NotNumeric {
+            start,
+            end,
+        }));
     }
     // Widen the differing region to the whole run of digits around it.
     let mut lo = first_diff;
@@ -109,10 +115,16 @@ pub fn expand_range(start: &str, end: &str) -> Result<Vec<String>, BarcodeError>
     let width = hi - lo;
     let parse = |s: &str| s[lo..hi].parse::<u64>();
     let (Ok(first), Ok(last)) = (parse(start), parse(end)) else {
-        return Err(range_err(|start, end| BarcodeError::NotNumeric { start, end }));
+        return Err(range_err(|start, end| BarcodeError::NotNumeric {
+            start,
+            end,
+        }));
     };
     if first > last {
-        return Err(range_err(|start, end| BarcodeError::Descending { start, end }));
+        return Err(range_err(|start, end| BarcodeError::Descending {
+            start,
+            end,
+        }));
     }
     if last - first >= MAX_RANGE_LEN {
         return Err(range_err(|start, end| BarcodeError::TooMany { start, end }));
@@ -179,7 +191,9 @@ mod tests {
             parse_barcode_list("A01L9,A01L9"),
             Err(BarcodeError::Duplicate(_))
         ));
-        let msg = expand_range("ABC001L9", "ABD001L9").unwrap_err().to_string();
+        let msg = expand_range("ABC001L9", "ABD001L9")
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("ABC001L9..ABD001L9"), "{msg}");
     }
 

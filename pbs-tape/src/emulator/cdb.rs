@@ -213,7 +213,10 @@ mod tests {
     fn length_and_control_are_checked() {
         assert!(Cdb::parse(&[0x12, 0, 0, 0, 36, 0]).is_ok());
         let e = Cdb::parse(&[0x12, 0, 0, 0, 36]).unwrap_err();
-        assert_eq!((e.sense.asc, e.sense.sense_key_specific), (0x24, Some([0x40, 0, 0])));
+        assert_eq!(
+            (e.sense.asc, e.sense.sense_key_specific),
+            (0x24, Some([0x40, 0, 0]))
+        );
         let e = Cdb::parse(&[0x12, 0, 0, 0, 36, 0x04]).unwrap_err();
         assert_eq!(e.sense.sense_key_specific, Some([0x40 | 0x08 | 2, 0, 5]));
         assert_eq!(Cdb::parse(&[]).unwrap_err().sense.asc, 0x20);

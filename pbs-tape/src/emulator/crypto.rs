@@ -14,7 +14,8 @@ use openssl::symm::{decrypt_aead, encrypt_aead, Cipher};
 
 use super::cdb::CheckCondition;
 use super::drive_state::{DriveSettings, EncryptionSettings};
-use crate::drive::encryption::decryption_mode;
+use crate::drive::decode::to_hex;
+use crate::drive::encryption::{decryption_mode, parse_key_file};
 use crate::scsi::{SenseData, SenseKey};
 
 /// Length of the random IV stored in front of each sealed block.
@@ -55,22 +56,17 @@ fn internal_failure() -> CheckCondition {
     CheckCondition::new(SenseData::new(SenseKey::HardwareError, 0x44, 0x00))
 }
 
-/// Decode a 64-hex-digit key.
+/// Decode a 64-hex-digit key (the form `EncryptionSettings::key_hex` keeps).
 pub fn decode_key_hex(hex: &str) -> Option<[u8; 32]> {
-    let bytes = hex.as_bytes();
-    if bytes.len() != 64 || !bytes.iter().all(u8::is_ascii_hexdigit) {
+    if hex.len() != 64 {
         return None;
     }
-    let mut key = [0u8; 32];
-    for (k, pair) in key.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
-        *k = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
-    Some(key)
+    parse_key_file(hex.as_bytes()).ok()
 }
 
 /// Encode a key as lower-case hex.
 pub fn encode_key_hex(key: &[u8]) -> String {
-    key.iter().map(|b| format!("{b:02x}")).collect()
+    to_hex(key)
 }
 
 /// First 8 bytes of SHA-256 of the key.

@@ -24,13 +24,15 @@ pub enum DeviceKind {
     Drive(usize),
 }
 
-/// Read the header of a device file: `None` when it is not one.
+/// Read the header of a device file: `None` when it is not one. Only
+/// regular files are opened: a device node (`/dev/nst0`, `/dev/sg3`) is
+/// never touched, since opening a tape node can move the tape.
 pub fn read_device_file(path: &Path) -> Option<DeviceKind> {
-    let mut head = [0u8; 128];
-    let mut file = std::fs::File::open(path).ok()?;
-    if !file.metadata().ok()?.is_file() {
+    if !std::fs::metadata(path).ok()?.is_file() {
         return None;
     }
+    let mut head = [0u8; 128];
+    let mut file = std::fs::File::open(path).ok()?;
     let n = file.read(&mut head).ok()?;
     let text = std::str::from_utf8(&head[..n]).ok()?;
     let mut lines = text.lines();
@@ -59,7 +61,13 @@ pub fn open_device(path: &Path) -> Result<EmulatedDevice, ScsiError> {
         path: path_str.clone(),
         message: "not an emulated tape device".into(),
     })?;
-    let dir = path.parent().unwrap_or(Path::new("."));
+    // The library is the directory of the real file (the user may give a
+    // symlink to it, e.g. from /dev).
+    let real = std::fs::canonicalize(path).map_err(|source| DeviceError::Io {
+        path: path_str.clone(),
+        source,
+    })?;
+    let dir = real.parent().unwrap_or(Path::new("."));
     let lib = Library::open(dir).map_err(|e| DeviceError::Invalid {
         path: path_str.clone(),
         message: e.to_string(),

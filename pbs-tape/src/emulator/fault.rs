@@ -158,8 +158,8 @@ pub fn count_command(
         let mut i = 0;
         while i < state.faults.len() {
             let f = &mut state.faults[i];
-            let matches =
-                f.device == device && (f.kind.class() == class || f.kind.class() == FaultClass::Any);
+            let matches = f.device == device
+                && (f.kind.class() == class || f.kind.class() == FaultClass::Any);
             if matches && fired.is_none() && f.after == 0 {
                 fired = Some(f.kind);
                 state.faults.remove(i);

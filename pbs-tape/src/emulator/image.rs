@@ -49,7 +49,9 @@ const KIND_FILEMARK: u8 = 1;
 const FLAG_ENCRYPTED: u8 = 0x01;
 
 /// One logical object in the index file (big-endian, 40 bytes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned,
+)]
 #[repr(C)]
 pub struct IndexEntry {
     /// Offset of the payload in the data file.
@@ -209,7 +211,9 @@ impl TapeImage {
     }
 
     fn entry(&self, index: u64) -> Option<&IndexEntry> {
-        usize::try_from(index).ok().and_then(|i| self.entries.get(i))
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.entries.get(i))
     }
 
     /// Filemarks among objects `0..index` (the file number at `index`).
@@ -379,7 +383,9 @@ impl TapeImage {
     /// [`flush`](Self::flush), then make both files durable (fsync).
     pub fn sync(&mut self) -> Result<(), ImageError> {
         self.flush()?;
-        self.data.sync_data().map_err(|source| self.io_err(source))?;
+        self.data
+            .sync_data()
+            .map_err(|source| self.io_err(source))?;
         self.index
             .sync_data()
             .map_err(|source| index_io_err(&self.index_path, source))
@@ -472,7 +478,8 @@ fn open_with_header(path: &Path, magic: &[u8; 8], header_len: u64) -> Result<Fil
         header[..8].copy_from_slice(magic);
         file.write_all_at(&header, 0)
             .map_err(|e| index_io_err(path, e))?;
-        file.set_len(header_len).map_err(|e| index_io_err(path, e))?;
+        file.set_len(header_len)
+            .map_err(|e| index_io_err(path, e))?;
     } else {
         let mut head = [0u8; 8];
         file.read_exact_at(&mut head, 0)
@@ -528,7 +535,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn block(len: usize, seed: u8) -> Vec<u8> {
-        (0..len).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect()
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(31) ^ seed)
+            .collect()
     }
 
     #[test]
@@ -536,9 +545,11 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("T.tape");
         let mut img = TapeImage::open(&path).unwrap();
-        img.append_block(&block(1000, 1), BlockInfo::default()).unwrap();
+        img.append_block(&block(1000, 1), BlockInfo::default())
+            .unwrap();
         img.append_filemarks(1).unwrap();
-        img.append_block(&block(300_000, 2), BlockInfo::default()).unwrap();
+        img.append_block(&block(300_000, 2), BlockInfo::default())
+            .unwrap();
         img.append_filemarks(2).unwrap();
         assert_eq!(img.len(), 5);
         assert_eq!(img.total_filemarks(), 3);
@@ -565,8 +576,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("T.tape");
         let mut img = TapeImage::open(&path).unwrap();
-        img.append_block(&block(5000, 1), BlockInfo::default()).unwrap();
-        img.append_block(&block(5000, 2), BlockInfo::default()).unwrap();
+        img.append_block(&block(5000, 1), BlockInfo::default())
+            .unwrap();
+        img.append_block(&block(5000, 2), BlockInfo::default())
+            .unwrap();
         img.flush().unwrap();
         drop(img);
         // Lose the last 10 payload bytes and corrupt nothing else.
@@ -582,7 +595,8 @@ mod tests {
         // Flip a payload byte: checksum error on read, dropped on reopen.
         drop(img);
         let f = OpenOptions::new().write(true).open(&path).unwrap();
-        f.write_all_at(&[0xff ^ block(5000, 1)[7]], DATA_HEADER_LEN + 7).unwrap();
+        f.write_all_at(&[0xff ^ block(5000, 1)[7]], DATA_HEADER_LEN + 7)
+            .unwrap();
         drop(f);
         assert_eq!(TapeImage::open(&path).unwrap().len(), 0);
     }

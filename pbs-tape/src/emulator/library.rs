@@ -18,11 +18,9 @@ use serde::Serialize;
 
 use super::barcode::{self, BarcodeError};
 use super::drive_state::MediumInfo;
-use super::fault::{DeviceId, FaultSpec};
+use super::fault::{DeviceId, FaultKind, FaultSpec};
 use super::image::{self, ImageError};
-use super::state::{
-    Cartridge, CartridgeKind, DriveBay, LibraryConfig, LibraryState, Location,
-};
+use super::state::{Cartridge, CartridgeKind, DriveBay, LibraryConfig, LibraryState, Location};
 
 /// First line of every emulated device file.
 pub const DEVICE_MAGIC: &str = "ptape-emulated-device v1";
@@ -130,6 +128,9 @@ pub struct CartridgeStatus {
     pub used_bytes: u64,
     /// Logical objects (blocks and filemarks) on the medium.
     pub objects: u64,
+    /// Why the tape image could not be read, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_error: Option<String>,
 }
 
 /// Snapshot of the whole library for `tape-emu status`.
@@ -349,7 +350,10 @@ impl Library {
     pub fn insert(&self, drive: usize, barcode: &str) -> Result<(), EmuError> {
         barcode::validate_barcode(barcode)?;
         self.update(|state| {
-            let bay = state.drives.get(drive).ok_or(EmuError::NoSuchDrive(drive))?;
+            let bay = state
+                .drives
+                .get(drive)
+                .ok_or(EmuError::NoSuchDrive(drive))?;
             if let Some(b) = &bay.cartridge {
                 return Err(EmuError::DriveOccupied {
                     drive,
@@ -435,7 +439,8 @@ impl Library {
         })
     }
 
-    /// Arm a fault (see [`super::fault`]).
+    /// Arm a fault (see [`super::fault`]): drives take every kind but
+    /// `move-hardware-error`, the changer only that one.
     pub fn arm_fault(&self, fault: FaultSpec) -> Result<(), EmuError> {
         self.update(|state| {
             match fault.device {
@@ -446,6 +451,16 @@ impl Library {
                     return Err(EmuError::Refused("the library has no changer".into()))
                 }
                 _ => {}
+            }
+            let fits = match fault.device {
+                DeviceId::Changer => fault.kind == FaultKind::MoveHardwareError,
+                DeviceId::Drive(_) => fault.kind != FaultKind::MoveHardwareError,
+            };
+            if !fits {
+                return Err(EmuError::Refused(format!(
+                    "fault {} cannot be armed on {} (the changer only has move-hardware-error)",
+                    fault.kind, fault.device
+                )));
             }
             state.faults.push(fault);
             Ok(())
@@ -465,12 +480,18 @@ impl Library {
         let state = self.read_state()?;
         let mut cartridges = Vec::new();
         for cart in state.cartridges.values() {
-            let summary = image::summarize(&self.tape_image_path(&cart.barcode))?;
+            // One unreadable image must not hide the rest of the library.
+            let (summary, image_error) =
+                match image::summarize(&self.tape_image_path(&cart.barcode)) {
+                    Ok(summary) => (summary, None),
+                    Err(e) => (Default::default(), Some(e.to_string())),
+                };
             cartridges.push(CartridgeStatus {
                 cartridge: cart.clone(),
                 location: state.locate(&cart.barcode),
                 used_bytes: summary.used_bytes,
                 objects: summary.objects,
+                image_error,
             });
         }
         Ok(LibraryStatus {
@@ -570,9 +591,8 @@ fn ensure_outside(state: &LibraryState, barcode: &str) -> Result<(), EmuError> {
 }
 
 fn write_device_file(path: &Path, kind: &str) -> Result<(), EmuError> {
-    let text = format!(
-        "{DEVICE_MAGIC}\n{kind}\n# Emulated tape device of a ptape tape-emu library.\n"
-    );
+    let text =
+        format!("{DEVICE_MAGIC}\n{kind}\n# Emulated tape device of a ptape tape-emu library.\n");
     fs::write(path, text).map_err(|e| EmuError::io(path, e))
 }
 
@@ -590,8 +610,11 @@ pub(crate) fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<
         path: path.display().to_string(),
         source,
     })?;
+    // Unique per process and call, so threads of one process never share it.
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
+    tmp.push(format!(".tmp{}.{n}", std::process::id()));
     let tmp = PathBuf::from(tmp);
     let mut file = File::create(&tmp).map_err(|e| EmuError::io(&tmp, e))?;
     file.write_all(&json).map_err(|e| EmuError::io(&tmp, e))?;
@@ -650,7 +673,10 @@ mod tests {
             Err(EmuError::Refused("no".into()))
         });
         assert!(r.is_err());
-        assert_eq!(lib.read_state().unwrap().slots[0].as_deref(), Some("ABC001L9"));
+        assert_eq!(
+            lib.read_state().unwrap().slots[0].as_deref(),
+            Some("ABC001L9")
+        );
     }
 
     #[test]
@@ -658,7 +684,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let lib = lib(tmp.path(), 8, 1);
         assert_eq!(lib.import("NEW001L9").unwrap(), 0);
-        assert!(matches!(lib.import("NEW002L9"), Err(EmuError::NoFreeIeSlot)));
+        assert!(matches!(
+            lib.import("NEW002L9"),
+            Err(EmuError::NoFreeIeSlot)
+        ));
         assert!(matches!(
             lib.import("ABC001L9"),
             Err(EmuError::AlreadyInLibrary { .. })

@@ -68,7 +68,10 @@ impl Default for LibraryConfig {
 
 /// A new library serial number: `EMU` and 7 hex digits.
 pub fn random_serial() -> String {
-    let id = uuid::Uuid::new_v4().simple().to_string().to_ascii_uppercase();
+    let id = uuid::Uuid::new_v4()
+        .simple()
+        .to_string()
+        .to_ascii_uppercase();
     format!("EMU{}", &id[..7])
 }
 

@@ -12,6 +12,7 @@
 use super::super::cdb::{Cdb, CdbResult, CheckCondition};
 use super::log::MEDIUM_MANUFACTURER;
 use super::{drive_density, medium, parameter_list, respond, InfoContext, MediumContext, MIB};
+use crate::drive::decode::{be_saturating, space_padded};
 use crate::drive::density::{LTO_ASSIGNING_ORGANIZATION, LTO_MEDIA_WIDTH};
 use crate::drive::mam::{
     attribute_def, encode_attribute, id, is_host_attribute, with_data_header, AttributeHeader,
@@ -61,21 +62,14 @@ fn number(id: u16, value: u64) -> (u16, Vec<u8>) {
     let width = attribute_def(id)
         .and_then(|d| d.length)
         .map_or(8, |l| usize::from(l).min(8));
-    let max = if width == 8 {
-        u64::MAX
-    } else {
-        (1u64 << (width * 8)) - 1
-    };
-    (id, value.min(max).to_be_bytes()[8 - width..].to_vec())
+    (id, be_saturating(value, width))
 }
 
 fn ascii(id: u16, text: &str) -> (u16, Vec<u8>) {
     let len = attribute_def(id)
         .and_then(|d| d.length)
         .map_or(text.len(), usize::from);
-    let mut v: Vec<u8> = text.bytes().take(len).collect();
-    v.resize(len, b' ');
-    (id, v)
+    (id, space_padded(text, len))
 }
 
 /// Every attribute of the loaded cartridge, ascending by id.

@@ -7,9 +7,11 @@
 use super::super::cdb::{Cdb, CdbResult, CheckCondition};
 use super::{medium, respond, InfoContext, MIB};
 use crate::drive::capacity;
+use crate::drive::decode::{be_saturating, space_padded};
 use crate::drive::log_page::{
-    LogPageBuilder, CONTROL_ASCII_LIST, CONTROL_BINARY_LIST, PAGE_SUPPORTED_PAGES, PAGE_TAPE_ALERT,
-    PAGE_TAPE_ALERT_RESPONSE, PAGE_TAPE_CAPACITY, PAGE_VOLUME_STATISTICS, PC_CUMULATIVE,
+    LogPageBuilder, CONTROL_ASCII_LIST, CONTROL_BINARY_LIST, CONTROL_COUNTER, PAGE_SUPPORTED_PAGES,
+    PAGE_TAPE_ALERT, PAGE_TAPE_ALERT_RESPONSE, PAGE_TAPE_CAPACITY, PAGE_VOLUME_STATISTICS,
+    PC_CUMULATIVE,
 };
 use crate::drive::tape_alert::TapeAlertFlags;
 use crate::drive::volume_statistics::{encode_partition_records, param, PartitionValue};
@@ -111,23 +113,11 @@ pub fn log_sense(ctx: &mut InfoContext<'_>, raw: &[u8], data: DataDirection<'_>)
 type Params = Vec<(u16, u8, Vec<u8>)>;
 
 fn counter(code: u16, width: usize, value: u64) -> (u16, u8, Vec<u8>) {
-    let width = width.clamp(1, 8);
-    let max = if width == 8 {
-        u64::MAX
-    } else {
-        (1u64 << (width * 8)) - 1
-    };
-    (
-        code,
-        0x00,
-        value.min(max).to_be_bytes()[8 - width..].to_vec(),
-    )
+    (code, CONTROL_COUNTER, be_saturating(value, width))
 }
 
 fn ascii(code: u16, text: &str, len: usize) -> (u16, u8, Vec<u8>) {
-    let mut v = text.as_bytes().to_vec();
-    v.resize(len, b' ');
-    (code, CONTROL_ASCII_LIST, v)
+    (code, CONTROL_ASCII_LIST, space_padded(text, len))
 }
 
 fn flag(code: u16, value: bool) -> (u16, u8, Vec<u8>) {

@@ -251,4 +251,65 @@ mod tests {
             assert_eq!(drive_density(&config).density_code, code);
         }
     }
+
+    use proptest::prelude::*;
+
+    /// A valid CDB for each data-out command with `len` parameter bytes.
+    fn data_out_cdb(which: u8, len: usize) -> Vec<u8> {
+        let len32 = (len as u32).to_be_bytes();
+        match which % 4 {
+            0 => vec![0x15, 0x10, 0, 0, len.min(255) as u8, 0],
+            1 => {
+                let [hi, lo] = (len.min(0xffff) as u16).to_be_bytes();
+                vec![0x55, 0x10, 0, 0, 0, 0, 0, hi, lo, 0]
+            }
+            2 => {
+                let mut c = vec![0x8d, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+                c.extend_from_slice(&len32);
+                c.extend_from_slice(&[0, 0]);
+                c
+            }
+            _ => {
+                let mut c = vec![0xb5, 0x20, 0x00, 0x10, 0, 0];
+                c.extend_from_slice(&len32);
+                c.extend_from_slice(&[0, 0]);
+                c
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Parameter lists with valid CDBs but arbitrary content never panic
+        /// and never leave a half-applied change behind an error.
+        #[test]
+        fn parameter_lists_never_panic(which in 0u8..4, data in prop::collection::vec(any::<u8>(), 0..400)) {
+            let mut f = Fixture::new();
+            let before = (f.settings.clone(), f.info.clone());
+            let cdb = data_out_cdb(which, data.len());
+            let (res, settings_changed, medium_changed) = f.run(&cdb, DataDirection::ToDevice(&data));
+            if res.is_err() {
+                prop_assert_eq!(&before.0, &f.settings);
+                prop_assert_eq!(&before.1, &f.info);
+            }
+            prop_assert_eq!(settings_changed, before.0 != f.settings);
+            prop_assert_eq!(medium_changed, before.1 != f.info);
+        }
+
+        /// Arbitrary data-in CDBs of our opcodes never panic and never move
+        /// more than the buffer.
+        #[test]
+        fn data_in_cdbs_never_panic(op in prop::sample::select(vec![0x1au8, 0x5a, 0x4d, 0x8c, 0x44, 0xa2]), tail in prop::collection::vec(any::<u8>(), 0..16), buf_len in 0usize..2048) {
+            let mut f = Fixture::new();
+            let mut cdb = vec![op];
+            cdb.extend(tail);
+            let mut buf = vec![0u8; buf_len];
+            let (res, _, _) = f.run(&cdb, DataDirection::FromDevice(&mut buf));
+            if let Ok(done) = res {
+                prop_assert!(done.transferred <= buf_len);
+                prop_assert_eq!(done.transferred + done.residual, buf_len);
+            }
+        }
+    }
 }

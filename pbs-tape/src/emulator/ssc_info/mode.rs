@@ -191,16 +191,9 @@ pub fn mode_sense(
         settings
     };
     let Some(pages) = pages(&page_settings, pc, page, subpage) else {
-        let byte = if (page == PAGE_DATA_COMPRESSION
-            || page == PAGE_DEVICE_CONFIGURATION
-            || page == PAGE_ALL
-            || page == 0)
-            && subpage != 0
-        {
-            3
-        } else {
-            2
-        };
+        // A known page with an unknown subpage points at the subpage byte.
+        let known_page = pages(&page_settings, pc, page, 0).is_some();
+        let byte = if known_page { 3 } else { 2 };
         return Err(CheckCondition::invalid_field_in_cdb(byte, None));
     };
     let md = mode_data(ctx, pc, dbd, pages);

@@ -1,0 +1,230 @@
+//! Positioning: SPACE(6)/(16), LOCATE(10)/(16) and READ POSITION. All
+//! flush the write buffer first and cost O(log n) on the tape image.
+
+use zerocopy::byteorder::big_endian::{U32, U64};
+use zerocopy::{Immutable, IntoBytes, KnownLayout, Unaligned};
+
+use super::super::cdb::{invalid_field, no_data, Cdb, CdbResult, CheckCondition};
+use super::super::common;
+use super::sense::{blank_check, bot, cc, filemark, sense};
+use super::EmulatedDrive;
+use crate::scsi::{DataDirection, SenseKey};
+
+/// READ POSITION short form data (SSC-5 7.7.2), 20 bytes.
+#[derive(IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+struct ShortPositionData {
+    /// BOP 0x80, EOP 0x40, LOCU 0x20, BYCU 0x10, LOLU 0x04, PERR 0x02, BPEW 0x01.
+    flags: u8,
+    partition: u8,
+    reserved: [u8; 2],
+    first_location: U32,
+    last_location: U32,
+    reserved2: u8,
+    objects_in_buffer: [u8; 3],
+    bytes_in_buffer: U32,
+}
+
+/// READ POSITION long form data (SSC-5 7.7.3), 32 bytes.
+#[derive(IntoBytes, Immutable, KnownLayout, Unaligned)]
+#[repr(C)]
+struct LongPositionData {
+    /// BOP 0x80, EOP 0x40, MPU 0x08, LONU 0x04, BPEW 0x01.
+    flags: u8,
+    reserved: [u8; 3],
+    partition: U32,
+    logical_object: U64,
+    logical_file: U64,
+    logical_set: U64,
+}
+
+const POS_BOP: u8 = 0x80;
+const POS_EOP: u8 = 0x40;
+/// READ POSITION service actions.
+const RP_SHORT: u8 = 0x00;
+const RP_LONG: u8 = 0x06;
+/// SPACE codes (SSC-5 table "Code field definition").
+const SPACE_BLOCKS: u8 = 0;
+const SPACE_FILEMARKS: u8 = 1;
+const SPACE_EOD: u8 = 3;
+/// LOCATE(16) destination types.
+const DEST_OBJECT: u8 = 0;
+const DEST_FILE: u8 = 1;
+const DEST_EOD: u8 = 3;
+
+impl EmulatedDrive {
+    /// SPACE(6) / SPACE(16) (opcodes 0x11 / 0x91, SSC-5 7.10 / 6.11).
+    pub(super) fn space(&mut self, code: u8, count: i64) -> CdbResult {
+        if !matches!(code, SPACE_BLOCKS | SPACE_FILEMARKS | SPACE_EOD) {
+            return Err(CheckCondition::invalid_field_in_cdb(1, Some(3)));
+        }
+        self.medium()?;
+        self.drain(false)?;
+        let pos = self.pos();
+        let m = self.medium()?;
+        let img = &m.image;
+        let end = img.len();
+        let (new_pos, outcome) = match code {
+            SPACE_EOD => (end, Ok(())),
+            SPACE_BLOCKS if count > 0 => {
+                let c = count as u64;
+                let target = pos.saturating_add(c);
+                match img.filemark_index(img.filemarks_before(pos)) {
+                    Some(f) if f < target => (
+                        f + 1,
+                        Err(filemark(c.saturating_sub(f.saturating_sub(pos)))),
+                    ),
+                    _ if target > end => (
+                        end,
+                        Err(blank_check(c.saturating_sub(end.saturating_sub(pos)))),
+                    ),
+                    _ => (target, Ok(())),
+                }
+            }
+            SPACE_BLOCKS if count < 0 => {
+                let c = count.unsigned_abs();
+                let before = img.filemarks_before(pos);
+                let prev_fm = before.checked_sub(1).and_then(|k| img.filemark_index(k));
+                match prev_fm {
+                    Some(f) if f + c >= pos => (
+                        f,
+                        Err(filemark(c.saturating_sub(pos.saturating_sub(f + 1)))),
+                    ),
+                    _ if c > pos => (0, Err(bot(c.saturating_sub(pos)))),
+                    _ => (pos - c, Ok(())),
+                }
+            }
+            SPACE_FILEMARKS if count > 0 => {
+                let c = count as u64;
+                let before = img.filemarks_before(pos);
+                match img.filemark_index(before.saturating_add(c - 1)) {
+                    Some(f) => (f + 1, Ok(())),
+                    None => {
+                        let passed = img.total_filemarks().saturating_sub(before);
+                        (end, Err(blank_check(c.saturating_sub(passed))))
+                    }
+                }
+            }
+            SPACE_FILEMARKS if count < 0 => {
+                let c = count.unsigned_abs();
+                let before = img.filemarks_before(pos);
+                match before.checked_sub(c).and_then(|k| img.filemark_index(k)) {
+                    Some(f) => (f, Ok(())),
+                    None => (0, Err(bot(c.saturating_sub(before)))),
+                }
+            }
+            _ => (pos, Ok(())),
+        };
+        self.file.position = new_pos;
+        outcome.map(|_| no_data()).map_err(cc)
+    }
+
+    /// LOCATE(16) (opcode 0x92, SSC-5 6.5).
+    pub(super) fn locate16(&mut self, cdb: &Cdb<'_>) -> CdbResult {
+        cdb.reserved(1, 0xc4)?;
+        cdb.reserved(2, 0xfe)?; // BAM (bit 0) is accepted, it changes nothing here
+        cdb.reserved_bytes(12..15)?;
+        let change_partition = cdb.bit(1, 1);
+        if change_partition && cdb.byte(3) != 0 {
+            return Err(invalid_field(3));
+        }
+        let dest = (cdb.byte(1) >> 3) & 0x07;
+        if !matches!(dest, DEST_OBJECT | DEST_FILE | DEST_EOD) {
+            return Err(CheckCondition::invalid_field_in_cdb(1, Some(5)));
+        }
+        self.locate(dest, cdb.be64(4))
+    }
+
+    /// LOCATE(10) (opcode 0x2B, SSC-5 7.3): to a logical object.
+    pub(super) fn locate10(&mut self, cdb: &Cdb<'_>) -> CdbResult {
+        cdb.reserved(1, 0xf8)?; // BT (bit 2) accepted: same address space
+        cdb.reserved(2, 0xff)?;
+        cdb.reserved(7, 0xff)?;
+        if cdb.bit(1, 1) && cdb.byte(8) != 0 {
+            return Err(invalid_field(8));
+        }
+        self.locate(DEST_OBJECT, cdb.be32(3) as u64)
+    }
+
+    pub(super) fn locate(&mut self, dest: u8, id: u64) -> CdbResult {
+        self.medium()?;
+        self.drain(false)?;
+        let m = self.medium()?;
+        let end = m.image.len();
+        let target = match dest {
+            DEST_OBJECT => (id <= end).then_some(id),
+            DEST_FILE if id == 0 => Some(0),
+            DEST_FILE => m.image.filemark_index(id - 1).map(|f| f + 1),
+            _ => Some(end),
+        };
+        match target {
+            Some(p) => {
+                self.file.position = p;
+                Ok(no_data())
+            }
+            None => {
+                self.file.position = end;
+                Err(cc(sense(SenseKey::BlankCheck, 0x00, 0x05)))
+            }
+        }
+    }
+
+    /// READ POSITION (opcode 0x34, SSC-5 7.7): short (00h) and long (06h) form.
+    pub(super) fn read_position(&mut self, cdb: &Cdb<'_>, data: DataDirection<'_>) -> CdbResult {
+        cdb.reserved(1, 0xe0)?;
+        cdb.reserved_bytes(2..7)?;
+        let action = cdb.byte(1) & 0x1f;
+        let alloc = cdb.be16(7) as usize;
+        self.medium()?;
+        let pos = self.pos();
+        let used = self.used_at_head();
+        let buffered = (self.buffer.objects, self.buffer.bytes);
+        let capacity_ew = {
+            let m = self.medium()?;
+            m.cartridge
+                .capacity
+                .saturating_sub(self.state.config.early_warning)
+        };
+        let m = self.medium()?;
+        let mut flags = 0;
+        if pos == 0 {
+            flags |= POS_BOP;
+        }
+        if used > capacity_ew {
+            flags |= POS_EOP;
+        }
+        match action {
+            RP_SHORT => {
+                let first = u32::try_from(pos).unwrap_or(u32::MAX);
+                let last = u32::try_from(m.image.len().min(pos)).unwrap_or(u32::MAX);
+                let objs = buffered.0.min(0xff_ffff) as u32;
+                let reply = ShortPositionData {
+                    flags,
+                    partition: 0,
+                    reserved: [0; 2],
+                    first_location: U32::new(first),
+                    last_location: U32::new(last),
+                    reserved2: 0,
+                    objects_in_buffer: [(objs >> 16) as u8, (objs >> 8) as u8, objs as u8],
+                    bytes_in_buffer: U32::new(u32::try_from(buffered.1).unwrap_or(u32::MAX)),
+                };
+                let alloc = if alloc == 0 { 20 } else { alloc };
+                Ok(common::respond(data, reply.as_bytes(), alloc))
+            }
+            RP_LONG => {
+                let file = m.image.filemarks_before(pos.min(m.image.len())) + self.buffer.filemarks;
+                let reply = LongPositionData {
+                    flags,
+                    reserved: [0; 3],
+                    partition: U32::new(0),
+                    logical_object: U64::new(pos),
+                    logical_file: U64::new(file),
+                    logical_set: U64::new(0),
+                };
+                let alloc = if alloc == 0 { 32 } else { alloc };
+                Ok(common::respond(data, reply.as_bytes(), alloc))
+            }
+            _ => Err(CheckCondition::invalid_field_in_cdb(1, Some(4))),
+        }
+    }
+}
