@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-use super::log_page::{self, be_uint, parse_log_page, PAGE_TAPE_CAPACITY};
+use super::decode::{be_uint, decode_error, with_device};
+use super::log_page::{self, parse_log_page, PAGE_TAPE_CAPACITY};
 use super::DriveError;
 use crate::scsi::ScsiTransport;
 
@@ -37,7 +38,7 @@ pub fn decode_tape_capacity(bytes: &[u8]) -> Result<TapeCapacity, DriveError> {
     let value = |code: u16| page.parameter(code).and_then(|p| be_uint(p.value));
     let required = |code: u16, name: &str| {
         value(code).ok_or_else(|| {
-            log_page::decode_error(
+            decode_error(
                 what,
                 format!("parameter {code:#06x} ({name}) missing or malformed"),
             )
@@ -58,7 +59,7 @@ pub fn read_tape_capacity(
 ) -> Result<TapeCapacity, DriveError> {
     let bytes =
         log_page::read_log_page(t, device, PAGE_TAPE_CAPACITY, "tape capacity log page 0x31")?;
-    decode_tape_capacity(&bytes).map_err(|e| log_page::with_device(e, device))
+    decode_tape_capacity(&bytes).map_err(|e| with_device(e, device))
 }
 
 #[cfg(test)]
@@ -67,7 +68,7 @@ mod tests {
 
     /// Page 0x31 in the layout the IBM LTO SCSI reference documents (four
     /// 4-byte parameters); values of a partly written LTO-6 cartridge.
-    const IBM_LTO6: [u8; 36] = [
+    const SAMPLE_LTO6: [u8; 36] = [
         0x31, 0x00, 0x00, 0x20, //
         0x00, 0x01, 0x60, 0x04, 0x00, 0x23, 0x99, 0x3a, //
         0x00, 0x02, 0x60, 0x04, 0x00, 0x00, 0x00, 0x00, //
@@ -76,8 +77,8 @@ mod tests {
     ];
 
     #[test]
-    fn decodes_capture() {
-        let cap = decode_tape_capacity(&IBM_LTO6).unwrap();
+    fn decodes_sample() {
+        let cap = decode_tape_capacity(&SAMPLE_LTO6).unwrap();
         assert_eq!(cap.remaining_mib, 0x0023_993a);
         assert_eq!(cap.maximum_mib, 0x0023_993a);
         assert_eq!(cap.alternate_maximum_mib, Some(0));
@@ -85,13 +86,13 @@ mod tests {
 
     #[test]
     fn truncated_input_is_an_error_not_a_panic() {
-        for cut in 0..IBM_LTO6.len() {
-            let res = decode_tape_capacity(&IBM_LTO6[..cut]);
+        for cut in 0..SAMPLE_LTO6.len() {
+            let res = decode_tape_capacity(&SAMPLE_LTO6[..cut]);
             if cut < 28 {
                 assert!(res.is_err(), "cut at {cut}");
             }
         }
-        let mut wrong = IBM_LTO6;
+        let mut wrong = SAMPLE_LTO6;
         wrong[0] = 0x17;
         assert!(decode_tape_capacity(&wrong).is_err());
     }

@@ -9,6 +9,7 @@
 use zerocopy::byteorder::big_endian::U16;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
+use super::decode::{be_saturating, decode_error};
 use super::info_io;
 use super::DriveError;
 use crate::scsi::opcodes::LOG_SENSE;
@@ -72,32 +73,6 @@ impl<'a> LogPage<'a> {
     /// The first parameter with this code.
     pub fn parameter(&self, code: u16) -> Option<&LogParameter<'a>> {
         self.parameters.iter().find(|p| p.code == code)
-    }
-}
-
-/// A decode error without device (the command function fills it in, see
-/// [`with_device`]).
-pub(crate) fn decode_error(what: &'static str, message: impl Into<String>) -> DriveError {
-    DriveError::Decode {
-        what,
-        device: String::new(),
-        message: message.into(),
-    }
-}
-
-/// Fill in the device name of a [`DriveError::Decode`] made by a pure decoder.
-pub(crate) fn with_device(err: DriveError, device: &str) -> DriveError {
-    match err {
-        DriveError::Decode {
-            what,
-            device: d,
-            message,
-        } if d.is_empty() => DriveError::Decode {
-            what,
-            device: device.to_string(),
-            message,
-        },
-        other => other,
     }
 }
 
@@ -198,24 +173,6 @@ pub fn read_log_page_once(
     )
 }
 
-/// Big-endian unsigned integer of 1..=8 bytes (log parameter values and MAM
-/// attributes come in several widths). `None` for empty or wider values.
-pub fn be_uint(bytes: &[u8]) -> Option<u64> {
-    if bytes.is_empty() || bytes.len() > 8 {
-        return None;
-    }
-    Some(bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
-}
-
-/// Text of an ASCII field: trailing spaces and NULs removed.
-pub fn ascii_field(bytes: &[u8]) -> String {
-    let end = bytes
-        .iter()
-        .rposition(|b| *b != b' ' && *b != 0)
-        .map_or(0, |i| i + 1);
-    String::from_utf8_lossy(&bytes[..end]).into_owned()
-}
-
 /// Builds a log page in the SPC-5 layout.
 #[derive(Debug, Clone)]
 pub struct LogPageBuilder {
@@ -250,14 +207,7 @@ impl LogPageBuilder {
 
     /// Append a counter parameter of `width` bytes (big endian, saturating).
     pub fn counter(&mut self, code: u16, width: usize, value: u64) -> &mut Self {
-        let width = width.clamp(1, 8);
-        let max = if width == 8 {
-            u64::MAX
-        } else {
-            (1u64 << (width * 8)) - 1
-        };
-        let be = value.min(max).to_be_bytes();
-        self.parameter(code, CONTROL_COUNTER, &be[8 - width..])
+        self.parameter(code, CONTROL_COUNTER, &be_saturating(value, width))
     }
 
     /// The finished page, with the page length filled in.
@@ -272,6 +222,7 @@ impl LogPageBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::drive::decode::be_uint;
 
     #[test]
     fn builder_round_trip() {
@@ -307,14 +258,5 @@ mod tests {
         }
         let err = parse_log_page(&page, 0x17, "test").unwrap_err();
         assert!(err.to_string().contains("0x17"), "{err}");
-    }
-
-    #[test]
-    fn helpers() {
-        assert_eq!(be_uint(&[]), None);
-        assert_eq!(be_uint(&[1; 9]), None);
-        assert_eq!(be_uint(&[0x01, 0x02]), Some(0x0102));
-        assert_eq!(ascii_field(b"HPE     \0\0"), "HPE");
-        assert_eq!(ascii_field(b"    "), "");
     }
 }

@@ -7,8 +7,8 @@ use serde::Serialize;
 use zerocopy::byteorder::big_endian::{U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
+use super::decode::{ascii_field, be_uint, decode_error, space_padded, to_hex, with_device};
 use super::info_io;
-use super::log_page::{ascii_field, be_uint, decode_error, with_device};
 use super::DriveError;
 use crate::scsi::opcodes::{READ_ATTRIBUTE, WRITE_ATTRIBUTE};
 use crate::scsi::ScsiTransport;
@@ -434,10 +434,6 @@ pub struct MamAttribute {
     pub value: MamValue,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn date_text(raw: &str) -> String {
     let all_digits = raw.bytes().all(|b| b.is_ascii_digit());
     match raw.len() {
@@ -461,9 +457,9 @@ pub fn decode_value(id: u16, format: MamFormat, value: &[u8]) -> MamValue {
     match (format, kind) {
         (MamFormat::Binary, Some(MamKind::Number(unit))) => match be_uint(value) {
             Some(v) => MamValue::Number { value: v, unit },
-            None => MamValue::Bytes { hex: hex(value) },
+            None => MamValue::Bytes { hex: to_hex(value) },
         },
-        (MamFormat::Binary, _) | (MamFormat::Reserved, _) => MamValue::Bytes { hex: hex(value) },
+        (MamFormat::Binary, _) | (MamFormat::Reserved, _) => MamValue::Bytes { hex: to_hex(value) },
         (_, Some(MamKind::Date)) => MamValue::Date {
             value: date_text(&ascii_field(value)),
         },
@@ -581,9 +577,7 @@ pub fn encode_host_value(id: u16, text: &str) -> Result<Vec<u8>, DriveError> {
             if text.len() > len {
                 return Err(too_long());
             }
-            let mut v = text.as_bytes().to_vec();
-            v.resize(len, b' ');
-            Ok(v)
+            Ok(space_padded(text, len))
         }
         MamFormat::Text => {
             if text.len() > len {
@@ -610,7 +604,8 @@ pub fn encode_host_value(id: u16, text: &str) -> Result<Vec<u8>, DriveError> {
     }
 }
 
-/// Allocation length for reading the whole MAM (LTO-9 MAM is 16 KiB).
+/// Allocation length for reading the whole MAM (LTO-9 MAM is 16 KiB),
+/// capped at the transport's largest transfer.
 const READ_ATTRIBUTE_ALLOC: u32 = 0x0001_0000;
 
 /// READ ATTRIBUTE (opcode 0x8C, SPC-5 6.21), service action ATTRIBUTE
@@ -620,17 +615,18 @@ pub fn read_cartridge_memory(
     t: &mut dyn ScsiTransport,
     device: &str,
 ) -> Result<Vec<MamAttribute>, DriveError> {
+    let alloc = READ_ATTRIBUTE_ALLOC.min(u32::try_from(t.max_transfer()).unwrap_or(u32::MAX));
     let mut cdb = [0u8; 16];
     cdb[0] = READ_ATTRIBUTE;
     cdb[1] = SA_ATTRIBUTE_VALUES;
-    cdb[10..14].copy_from_slice(&READ_ATTRIBUTE_ALLOC.to_be_bytes());
+    cdb[10..14].copy_from_slice(&alloc.to_be_bytes());
     let bytes = info_io::data_in(
         t,
         device,
         "READ ATTRIBUTE",
         "cartridge memory (READ ATTRIBUTE)",
         &cdb,
-        READ_ATTRIBUTE_ALLOC as usize,
+        alloc as usize,
     )?;
     decode_attribute_values(&bytes).map_err(|e| with_device(e, device))
 }
@@ -669,11 +665,11 @@ pub fn write_attribute(
 mod tests {
     use super::*;
 
-    /// READ ATTRIBUTE output of an LTO-6 cartridge in the layout sg_read_attr
-    /// shows (hex dump of the first attributes): remaining and maximum
-    /// capacity, load count, manufacturer, manufacture date, and a host
-    /// attribute written by LTFS (application vendor "IBM     ").
-    fn capture() -> Vec<u8> {
+    /// Hand-built READ ATTRIBUTE data with the attribute layout of SPC-5 and
+    /// the HPE/IBM manuals: remaining and maximum capacity, load count,
+    /// manufacturer, manufacture date, host attributes as LTFS writes them
+    /// and a vendor-specific one. No device dump was at hand.
+    fn sample() -> Vec<u8> {
         let mut a = Vec::new();
         a.extend_from_slice(&[
             0x00, 0x00, 0x80, 0x00, 0x08, 0, 0, 0, 0, 0x00, 0x23, 0x99, 0x3a,
@@ -695,8 +691,8 @@ mod tests {
     }
 
     #[test]
-    fn decodes_capture() {
-        let attrs = decode_attribute_values(&capture()).unwrap();
+    fn decodes_sample() {
+        let attrs = decode_attribute_values(&sample()).unwrap();
         assert_eq!(attrs.len(), 8);
         assert_eq!(attrs[0].name, "remaining_capacity_in_partition");
         assert_eq!(
@@ -745,7 +741,7 @@ mod tests {
 
     #[test]
     fn truncated_input() {
-        let bytes = capture();
+        let bytes = sample();
         for cut in 0..bytes.len() {
             let res = decode_attribute_values(&bytes[..cut]);
             if cut < 4 {

@@ -12,7 +12,7 @@ use serde::Serialize;
 use zerocopy::byteorder::big_endian::{U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::log_page::{decode_error, with_device};
+use super::decode::{decode_error, with_device};
 use super::DriveError;
 use crate::scsi::{spc, ScsiTransport};
 
@@ -469,6 +469,21 @@ pub fn read_mode_settings(
     mode_settings(&data).map_err(|e| with_device(e, device))
 }
 
+/// Mode parameter header and block descriptor, without pages: MODE SENSE
+/// page 0x00 (no page), or page 0x0F with the page dropped on drives that
+/// refuse page 0x00.
+fn header_and_block_descriptor(
+    t: &mut dyn ScsiTransport,
+    device: &str,
+) -> Result<ModeData, DriveError> {
+    let mut data = match mode_sense10(t, device, 0, 0) {
+        Err(DriveError::NotSupported { .. }) => mode_sense10(t, device, PAGE_DATA_COMPRESSION, 0)?,
+        other => other?,
+    };
+    data.pages.clear();
+    Ok(data)
+}
+
 /// Set the block length (0 = variable) in the block descriptor, keeping
 /// the density code the drive reported.
 pub fn set_block_size(
@@ -481,8 +496,7 @@ pub fn set_block_size(
             "block size {block_size} does not fit the 24-bit block length field"
         )));
     }
-    let mut data = mode_sense10(t, device, 0, 0)?;
-    data.pages.clear();
+    let mut data = header_and_block_descriptor(t, device)?;
     let bd = data.block_descriptor.get_or_insert(BlockDescriptor {
         density_code: 0,
         number_of_blocks: 0,
@@ -534,8 +548,7 @@ pub fn set_buffer_mode(
             "buffer mode {buffer_mode} does not fit the 3-bit field"
         )));
     }
-    let mut data = mode_sense10(t, device, 0, 0)?;
-    data.pages.clear();
+    let mut data = header_and_block_descriptor(t, device)?;
     data.device_specific = (data.device_specific & !DEVICE_SPECIFIC_BUFFER_MODE_MASK)
         | (buffer_mode << DEVICE_SPECIFIC_BUFFER_MODE_SHIFT);
     mode_select10(t, device, &data)
@@ -545,9 +558,10 @@ pub fn set_buffer_mode(
 mod tests {
     use super::*;
 
-    /// MODE SENSE(10) page 0x0F of an IBM LTO drive in buffered mode,
-    /// variable block, density LTO-8 (0x5E), compression enabled.
-    const CAPTURE: [u8; 32] = [
+    /// Hand-built MODE SENSE(10) data for page 0x0F as the IBM/HPE manuals
+    /// lay it out: buffered mode, variable block, density LTO-8 (0x5E),
+    /// compression enabled, PS set.
+    const SAMPLE: [u8; 32] = [
         0x00, 0x1e, 0x00, 0x10, 0x00, 0x00, 0x00, 0x08, // header
         0x5e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // block descriptor
         0x8f, 0x0e, 0xc0, 0x80, 0x00, 0x00, 0x00, 0x01, // page 0x0F, PS set
@@ -555,8 +569,8 @@ mod tests {
     ];
 
     #[test]
-    fn decodes_capture() {
-        let data = decode_mode_data(&CAPTURE, true).unwrap();
+    fn decodes_sample() {
+        let data = decode_mode_data(&SAMPLE, true).unwrap();
         assert_eq!(data.buffer_mode(), 1);
         assert!(!data.write_protected());
         let s = mode_settings(&data).unwrap();
@@ -569,7 +583,7 @@ mod tests {
 
     #[test]
     fn encode_for_select_clears_ps_wp_and_length() {
-        let mut data = decode_mode_data(&CAPTURE, true).unwrap();
+        let mut data = decode_mode_data(&SAMPLE, true).unwrap();
         data.device_specific |= DEVICE_SPECIFIC_WP;
         let sel = data.encode10(true);
         assert_eq!(&sel[..2], &[0, 0]);
@@ -584,6 +598,50 @@ mod tests {
     }
 
     #[test]
+    fn setters_read_modify_write() {
+        use crate::drive::info_io::mock::Scripted;
+        let mut t = Scripted::default()
+            .on(&[0x5a, 0, 0x0f], Ok(SAMPLE.to_vec()))
+            .on(&[0x5a, 0, 0x00], Ok(SAMPLE[..16].to_vec()))
+            .on(&[0x55], Ok(Vec::new()));
+        // SAMPLE[..16] states 0x1e bytes but only has the descriptor: fine.
+        set_compression(&mut t, "st0", false).unwrap();
+        let (cdb, sent) = t.sent.iter().find(|(c, _)| c[0] == 0x55).unwrap();
+        assert_eq!(cdb[1], 0x10, "PF=1 SP=0");
+        assert_eq!(&sent[..2], &[0, 0], "mode data length reserved");
+        assert_eq!(sent[16], 0x0f, "PS cleared");
+        assert_eq!(sent[18], 0x40, "DCE cleared, DCC kept");
+        assert_eq!(sent.len(), 32);
+        t.sent.clear();
+        set_block_size(&mut t, "st0", 262144).unwrap();
+        let (_, sent) = t.sent.iter().find(|(c, _)| c[0] == 0x55).unwrap();
+        assert_eq!(sent.len(), 16, "header and block descriptor only");
+        assert_eq!(sent[8], 0x5e, "density kept");
+        assert_eq!(&sent[13..16], &[0x04, 0x00, 0x00]);
+        t.sent.clear();
+        set_buffer_mode(&mut t, "st0", 0).unwrap();
+        let (_, sent) = t.sent.iter().find(|(c, _)| c[0] == 0x55).unwrap();
+        assert_eq!(sent[3], 0x00);
+        assert!(set_block_size(&mut t, "st0", 1 << 24).is_err());
+        // A drive that refuses page 0x00: page 0x0F is read, its page dropped.
+        let mut t = Scripted::default()
+            .on(
+                &[0x5a, 0, 0x00],
+                Err(crate::scsi::SenseData::new(
+                    crate::scsi::SenseKey::IllegalRequest,
+                    0x24,
+                    0,
+                )),
+            )
+            .on(&[0x5a, 0, 0x0f], Ok(SAMPLE.to_vec()))
+            .on(&[0x55], Ok(Vec::new()));
+        set_block_size(&mut t, "st0", 512).unwrap();
+        let (_, sent) = t.sent.iter().find(|(c, _)| c[0] == 0x55).unwrap();
+        assert_eq!(sent.len(), 16);
+        assert_eq!(&sent[13..16], &[0x00, 0x02, 0x00]);
+    }
+
+    #[test]
     fn subpage_and_truncation() {
         let ext = DeviceConfigurationExtension {
             page_code: 0x50,
@@ -595,7 +653,7 @@ mod tests {
             vcelbre: 0,
             reserved: [0; 23],
         };
-        let mut data = decode_mode_data(&CAPTURE, true).unwrap();
+        let mut data = decode_mode_data(&SAMPLE, true).unwrap();
         data.pages.push(ModePage {
             code: 0x10,
             subpage: 1,
@@ -613,6 +671,6 @@ mod tests {
                 Err(_) => assert!(cut < 8),
             }
         }
-        assert!(decode_mode_data(&CAPTURE[..3], false).is_err());
+        assert!(decode_mode_data(&SAMPLE[..3], false).is_err());
     }
 }

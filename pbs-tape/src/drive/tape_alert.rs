@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::decode::{decode_error, with_device};
 use super::log_page::{self, parse_log_page, PAGE_TAPE_ALERT, PAGE_TAPE_ALERT_RESPONSE};
 use super::DriveError;
 use crate::scsi::ScsiTransport;
@@ -133,13 +134,13 @@ bitflags::bitflags! {
         /// Flag 54 (critical).
         const NO_START_OF_DATA = 1 << 53;
         /// Flag 55 (critical).
-        const LOADING_OR_THREADING_FAILURE = 1 << 54;
+        const LOADING_FAILURE = 1 << 54;
         /// Flag 56 (critical).
         const UNRECOVERABLE_UNLOAD_FAILURE = 1 << 55;
         /// Flag 57 (critical).
         const AUTOMATION_INTERFACE_FAILURE = 1 << 56;
         /// Flag 58 (warning).
-        const MICROCODE_FAILURE = 1 << 57;
+        const FIRMWARE_FAILURE = 1 << 57;
         /// Flag 59 (warning).
         const WORM_MEDIUM_INTEGRITY_CHECK_FAILED = 1 << 58;
         /// Flag 60 (warning).
@@ -211,10 +212,10 @@ const FLAG_TABLE: [(&str, Severity, &str); 64] = [
     ("TAPE_SYSTEM_AREA_WRITE_FAILURE", Severity::Critical, "The tape just unloaded could not write its system area successfully."),
     ("TAPE_SYSTEM_AREA_READ_FAILURE", Severity::Critical, "The tape system area could not be read successfully at load time."),
     ("NO_START_OF_DATA", Severity::Critical, "The start of data could not be found on the tape."),
-    ("LOADING_OR_THREADING_FAILURE", Severity::Critical, "The operation has failed because the medium cannot be loaded and threaded."),
+    ("LOADING_FAILURE", Severity::Critical, "The operation has failed because the medium cannot be loaded and threaded."),
     ("UNRECOVERABLE_UNLOAD_FAILURE", Severity::Critical, "The operation has failed because the medium cannot be unloaded."),
     ("AUTOMATION_INTERFACE_FAILURE", Severity::Critical, "The tape drive has a problem with the automation interface."),
-    ("MICROCODE_FAILURE", Severity::Warning, "The tape drive has reset itself due to a detected microcode fault."),
+    ("FIRMWARE_FAILURE", Severity::Warning, "The tape drive has reset itself due to a detected microcode fault."),
     ("WORM_MEDIUM_INTEGRITY_CHECK_FAILED", Severity::Warning, "The tape drive has detected an inconsistency during the WORM medium integrity checks."),
     ("WORM_MEDIUM_OVERWRITE_ATTEMPTED", Severity::Warning, "An attempt had been made to overwrite user data on a WORM medium."),
     ("RESERVED_61", Severity::Information, "Reserved TapeAlert flag 61."),
@@ -268,10 +269,14 @@ impl TapeAlertFlags {
     }
 }
 
-/// Severity of a single flag. For a combination, the highest severity.
-/// `None` for the empty set.
-pub fn severity(flag: TapeAlertFlags) -> Option<Severity> {
-    flag.entries().iter().map(|e| e.severity).max()
+/// Severity of a flag; for a combination the highest severity among them,
+/// [`Severity::Information`] for the empty set.
+pub fn severity(flag: TapeAlertFlags) -> Severity {
+    flag.entries()
+        .iter()
+        .map(|e| e.severity)
+        .max()
+        .unwrap_or(Severity::Information)
 }
 
 /// Standard message of a single flag (the lowest-numbered one of a set).
@@ -304,13 +309,13 @@ pub fn decode_tape_alert_response(bytes: &[u8]) -> Result<TapeAlertFlags, DriveE
     let page = parse_log_page(bytes, PAGE_TAPE_ALERT_RESPONSE, what)?;
     let param = page
         .parameter(0x0000)
-        .ok_or_else(|| log_page::decode_error(what, "parameter 0x0000 missing"))?;
+        .ok_or_else(|| decode_error(what, "parameter 0x0000 missing"))?;
     let raw: [u8; 8] = param
         .value
         .get(..8)
         .and_then(|v| v.try_into().ok())
         .ok_or_else(|| {
-            log_page::decode_error(
+            decode_error(
                 what,
                 format!(
                     "parameter 0x0000 has {} bytes, expected 8",
@@ -329,7 +334,7 @@ pub fn read_tape_alert_flags(
     device: &str,
 ) -> Result<TapeAlertFlags, DriveError> {
     match log_page::read_log_page_once(t, device, PAGE_TAPE_ALERT, "TapeAlert log page 0x2E") {
-        Ok(bytes) => decode_tape_alert_page(&bytes).map_err(|e| log_page::with_device(e, device)),
+        Ok(bytes) => decode_tape_alert_page(&bytes).map_err(|e| with_device(e, device)),
         Err(DriveError::NotSupported { .. }) => {
             let bytes = log_page::read_log_page(
                 t,
@@ -337,7 +342,7 @@ pub fn read_tape_alert_flags(
                 PAGE_TAPE_ALERT_RESPONSE,
                 "TapeAlert log pages 0x2E and 0x12",
             )?;
-            decode_tape_alert_response(&bytes).map_err(|e| log_page::with_device(e, device))
+            decode_tape_alert_response(&bytes).map_err(|e| with_device(e, device))
         }
         Err(e) => Err(e),
     }
@@ -358,35 +363,38 @@ mod tests {
             let flag = TapeAlertFlags::from_name(name).unwrap();
             assert_eq!(flag.bits(), 1u64 << i, "{name}");
         }
-        assert_eq!(severity(TapeAlertFlags::MEDIA), Some(Severity::Critical));
+        assert_eq!(severity(TapeAlertFlags::MEDIA), Severity::Critical);
         assert_eq!(
             severity(TapeAlertFlags::CLEANING_MEDIA),
-            Some(Severity::Information)
+            Severity::Information
         );
         assert_eq!(
             severity(TapeAlertFlags::READ_WARNING | TapeAlertFlags::WRITE_FAILURE),
-            Some(Severity::Critical)
+            Severity::Critical
         );
-        assert_eq!(severity(TapeAlertFlags::empty()), None);
+        assert_eq!(severity(TapeAlertFlags::empty()), Severity::Information);
+        assert_eq!(severity(TapeAlertFlags::WRITE_PROTECT), Severity::Critical);
+        assert_eq!(severity(TapeAlertFlags::CLEAN_PERIODIC), Severity::Warning);
         assert!(message(TapeAlertFlags::CLEAN_NOW)
             .unwrap()
             .contains("cleaning"));
     }
 
-    /// Page 0x2E as an HP LTO-5 returns it with CLEAN NOW (flag 0x14) set:
-    /// 64 parameters of 5 bytes, control byte 0x03 (binary list).
-    fn hp_capture(set: &[u16]) -> Vec<u8> {
+    /// Page 0x2E in the layout of the IBM TapeAlert page documentation
+    /// (page length 0x0140, 64 parameters of 5 bytes, control byte DS=1),
+    /// hand-built with the given flags set (no device dump at hand).
+    fn page_2e(set: &[u16]) -> Vec<u8> {
         let mut page = vec![0x2e, 0x00, 0x01, 0x40];
         for code in 1..=64u16 {
             page.extend_from_slice(&code.to_be_bytes());
-            page.extend_from_slice(&[0x03, 0x01, u8::from(set.contains(&code))]);
+            page.extend_from_slice(&[0x40, 0x01, u8::from(set.contains(&code))]);
         }
         page
     }
 
     #[test]
-    fn decodes_page_2e_capture() {
-        let flags = decode_tape_alert_page(&hp_capture(&[0x14, 0x03])).unwrap();
+    fn decodes_page_2e() {
+        let flags = decode_tape_alert_page(&page_2e(&[0x14, 0x03])).unwrap();
         assert_eq!(
             flags,
             TapeAlertFlags::CLEAN_NOW | TapeAlertFlags::HARD_ERROR
@@ -398,7 +406,7 @@ mod tests {
 
     #[test]
     fn truncated_page_keeps_complete_parameters() {
-        let page = hp_capture(&[0x01, 0x40]);
+        let page = page_2e(&[0x01, 0x40]);
         // Allocation length cut the page in the middle: flag 64 is lost, flag 1 kept.
         let flags = decode_tape_alert_page(&page[..100]).unwrap();
         assert_eq!(flags, TapeAlertFlags::READ_WARNING);
@@ -406,6 +414,49 @@ mod tests {
             let _ = decode_tape_alert_page(&page[..cut]);
         }
         assert!(decode_tape_alert_page(&page[..3]).is_err());
+    }
+
+    #[test]
+    fn falls_back_to_response_page() {
+        use crate::drive::info_io::mock::Scripted;
+        use crate::scsi::{SenseData, SenseKey};
+        let flags = TapeAlertFlags::CLEAN_NOW;
+        let response = LogPageBuilder::new(0x12)
+            .parameter(0, 0x03, &flags.to_msb_first().to_be_bytes())
+            .finish();
+        let mut t = Scripted::default()
+            .on(
+                &[0x4d, 0, 0x6e],
+                Err(SenseData::new(SenseKey::IllegalRequest, 0x24, 0)),
+            )
+            .on(&[0x4d, 0, 0x52], Ok(response));
+        assert_eq!(read_tape_alert_flags(&mut t, "st0").unwrap(), flags);
+        // Page 0x2E was read in one command with a large allocation length.
+        assert_eq!(&t.sent[0].0[7..9], &[0xff, 0xfc]);
+        let mut t = Scripted::default().on(&[0x4d, 0, 0x6e], Ok(page_2e(&[0x14])));
+        assert_eq!(read_tape_alert_flags(&mut t, "st0").unwrap(), flags);
+        assert_eq!(t.sent.len(), 1, "read once: the page clears on read");
+    }
+
+    /// Page 0x12 of an IBM ULT3580-TD6 (LTO-6) as `sg_logs -a` dumped it:
+    /// no flags set, control byte 0x43.
+    const IBM_TD6_RESPONSE: [u8; 16] = [
+        0x12, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x43, 0x08, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+
+    #[test]
+    fn decodes_real_response_page() {
+        assert_eq!(
+            decode_tape_alert_response(&IBM_TD6_RESPONSE).unwrap(),
+            TapeAlertFlags::empty()
+        );
+        let mut with_flag = IBM_TD6_RESPONSE;
+        with_flag[10] = 0x10; // byte 2 of the value: flags 17..24, 0x10 = flag 20
+        assert_eq!(
+            decode_tape_alert_response(&with_flag).unwrap(),
+            TapeAlertFlags::CLEAN_NOW
+        );
+        assert!(decode_tape_alert_response(&IBM_TD6_RESPONSE[..15]).is_err());
     }
 
     #[test]

@@ -7,7 +7,8 @@
 
 use serde::Serialize;
 
-use super::log_page::{self, ascii_field, be_uint, parse_log_page, PAGE_VOLUME_STATISTICS};
+use super::decode::{ascii_field, be_saturating, be_uint, to_hex, with_device};
+use super::log_page::{self, parse_log_page, PAGE_VOLUME_STATISTICS};
 use super::DriveError;
 use crate::scsi::ScsiTransport;
 
@@ -141,13 +142,9 @@ pub fn encode_partition_records(values: &[PartitionValue], width: usize) -> Vec<
         out.push((3 + width) as u8);
         out.push(0);
         out.extend_from_slice(&v.partition.to_be_bytes());
-        out.extend_from_slice(&v.value.to_be_bytes()[8 - width..]);
+        out.extend_from_slice(&be_saturating(v.value, width));
     }
     out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Decode log page 0x17.
@@ -231,7 +228,7 @@ pub fn decode_volume_statistics(bytes: &[u8]) -> Result<VolumeStatistics, DriveE
         if known.is_none() {
             s.other.push(RawParameter {
                 code: p.code,
-                value_hex: hex(p.value),
+                value_hex: to_hex(p.value),
             });
         }
     }
@@ -249,17 +246,18 @@ pub fn read_volume_statistics(
         PAGE_VOLUME_STATISTICS,
         "volume statistics log page 0x17",
     )?;
-    decode_volume_statistics(&bytes).map_err(|e| log_page::with_device(e, device))
+    decode_volume_statistics(&bytes).map_err(|e| with_device(e, device))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Start of page 0x17 in the layout of an HPE LTO-6 drive (SSC parameter
-    /// widths: 4-byte counters, 8-byte lifetime MB, ASCII serial, partition
-    /// records with 4-byte values), followed by a vendor parameter 0xF000.
-    fn capture() -> Vec<u8> {
+    /// Hand-built page 0x17 with the parameter widths LTO drives use (SSC:
+    /// 4-byte counters, 8-byte lifetime MB, ASCII serial, partition records
+    /// with 4-byte values as LTFS parses them), followed by a vendor
+    /// parameter 0xF000. No device dump was at hand.
+    fn sample() -> Vec<u8> {
         let mut body: Vec<u8> = vec![
             0x00, 0x00, 0x03, 0x01, 0x01, // page valid
             0x00, 0x01, 0x03, 0x04, 0x00, 0x00, 0x00, 0x2a, // 42 mounts
@@ -282,8 +280,8 @@ mod tests {
     }
 
     #[test]
-    fn decodes_capture() {
-        let s = decode_volume_statistics(&capture()).unwrap();
+    fn decodes_sample() {
+        let s = decode_volume_statistics(&sample()).unwrap();
         assert_eq!(s.page_valid, Some(true));
         assert_eq!(s.volume_mounts, Some(42));
         assert_eq!(s.volume_datasets_written, Some(100_000));
@@ -320,7 +318,7 @@ mod tests {
 
     #[test]
     fn truncated_and_malformed() {
-        let page = capture();
+        let page = sample();
         for cut in 0..page.len() {
             let _ = decode_volume_statistics(&page[..cut]);
         }
