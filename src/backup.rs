@@ -16,7 +16,7 @@ use pbs_tape::format::WriterConfig;
 use crate::catalog::Catalog;
 use crate::chunking::ChunkerConfig;
 use crate::devices::TapeDevices;
-use crate::source::{spawn_source_reader, DEFAULT_CHANNEL_CHUNKS};
+use crate::source::{spawn_with_hasher, HashFn, SourceConfig, DEFAULT_CHANNEL_CHUNKS};
 use crate::writer::{JobSummary, PoolWriter, WriterError, WriterEvents, WriterOptions};
 
 /// Errors of a backup job.
@@ -52,6 +52,9 @@ pub struct BackupOptions {
     pub format: WriterConfig,
     /// Chunks buffered between the source reader and the tape writer.
     pub channel_chunks: usize,
+    /// Threads computing chunk digests (0: one per CPU, at most
+    /// [`crate::source::MAX_AUTO_HASH_WORKERS`]).
+    pub hash_workers: usize,
 }
 
 impl BackupOptions {
@@ -65,6 +68,7 @@ impl BackupOptions {
             chunker: ChunkerConfig::default(),
             format: WriterConfig::default(),
             channel_chunks: DEFAULT_CHANNEL_CHUNKS,
+            hash_workers: 0,
         }
     }
 }
@@ -108,6 +112,17 @@ pub fn run_backup<D: TapeDevices>(
     options: &BackupOptions,
     events: &mut dyn WriterEvents,
 ) -> Result<BackupResult, BackupError> {
+    run_backup_hashing(devices, catalog, options, events, crate::chunking::sha256)
+}
+
+/// [`run_backup`] with another digest function (tests inject failures).
+fn run_backup_hashing<D: TapeDevices>(
+    devices: D,
+    catalog: &mut Catalog,
+    options: &BackupOptions,
+    events: &mut dyn WriterEvents,
+    hash: HashFn,
+) -> Result<BackupResult, BackupError> {
     if options.sources.is_empty() {
         return Err(BackupError::NoSources);
     }
@@ -127,29 +142,31 @@ pub fn run_backup<D: TapeDevices>(
     writer_options.auto_label = options.auto_label;
     writer_options.format = options.format.clone();
     let mut writer = PoolWriter::new(devices, catalog, writer_options, events)?;
-    let token = writer.register_producer("source reader");
-    let reader = spawn_source_reader(
-        options.sources.clone(),
-        name.clone(),
-        options.chunker,
-        options.channel_chunks,
-        token,
-    )
-    .map_err(BackupError::Spawn)?;
-    let manifest = match writer.write_chunks(&reader.items) {
-        Ok(m) => m,
-        Err(e) => {
+    let source = SourceConfig {
+        sources: options.sources.clone(),
+        snapshot: name.clone(),
+        chunker: options.chunker,
+        queue_chunks: options.channel_chunks,
+        hash_workers: options.hash_workers,
+    };
+    let mut reader = spawn_with_hasher(source, |n| writer.register_producer(n), hash)
+        .map_err(BackupError::Spawn)?;
+    let written = writer.write_chunks(&mut reader);
+    // Stops the producers if the writer failed, and waits for them.
+    let finished = reader.finish();
+    let manifest = match (written, finished) {
+        (Ok(manifest), Ok(())) => manifest,
+        // The producers' own account of a failure says more than the
+        // writer's view of a stopped pipeline.
+        (Err(WriterError::Source(_)) | Ok(_), Err(message)) => {
             writer.abort();
-            // Stop the producer (closing the channel) and wait for it.
-            let _ = reader.finish();
+            return Err(WriterError::Source(message).into());
+        }
+        (Err(e), _) => {
+            writer.abort();
             return Err(e.into());
         }
     };
-    let source_result = reader.finish();
-    if let Err(message) = source_result {
-        writer.abort();
-        return Err(WriterError::Source(message).into());
-    }
     let summary: JobSummary = writer.finish_job(&manifest, time)?;
     Ok(BackupResult {
         snapshot: name,
@@ -175,5 +192,86 @@ mod tests {
         );
         assert!(is_valid_id(&default_id()));
         assert!(!is_valid_id("a/b"));
+    }
+
+    /// Chunk data starting with this kills the hashing thread.
+    const POISON: &[u8] = b"POISONED CHUNK";
+
+    fn poisoned_hash(data: &[u8]) -> crate::chunking::Digest {
+        if data.starts_with(POISON) {
+            panic!("injected hasher failure");
+        }
+        crate::chunking::sha256(data)
+    }
+
+    /// A hashing thread dying mid-job fails the job; the catalog then
+    /// holds rows only for chunks committed (and read back) from tape.
+    #[test]
+    fn a_failing_hasher_fails_the_job_without_rows_for_lost_data() {
+        use rand::{RngCore, SeedableRng};
+        use std::collections::HashSet;
+
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir(&src).unwrap();
+        let mut data = vec![0u8; 3 << 20];
+        rand::rngs::StdRng::seed_from_u64(11).fill_bytes(&mut data);
+        std::fs::write(src.join("a"), &data).unwrap();
+        let mut poisoned = POISON.to_vec();
+        poisoned.extend_from_slice(&data[..100_000]);
+        std::fs::write(src.join("z"), &poisoned).unwrap();
+
+        let mut catalog = Catalog::open_in_memory().unwrap();
+        let mut devices = crate::devices::MemoryDevices::blank("HF", 1, u64::MAX);
+        let mut options = BackupOptions::new("default", vec![src]);
+        options.id = Some("x".into());
+        options.hash_workers = 2;
+        options.chunker = ChunkerConfig {
+            min: 16 * 1024,
+            avg: 64 * 1024,
+            max: 256 * 1024,
+        };
+        // Checkpoints while `a` is written: some rows become durable.
+        options.format = WriterConfig {
+            block_size: 64 * 1024,
+            archive_cap: 512 * 1024,
+            commit_interval: 1024 * 1024,
+        };
+        let err = run_backup_hashing(
+            &mut devices,
+            &mut catalog,
+            &options,
+            &mut crate::writer::NoEvents,
+            poisoned_hash,
+        )
+        .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("chunk hasher"), "{message}");
+        assert!(catalog.snapshots(None).unwrap().is_empty());
+
+        // Every chunk row is in a chunk archive read back from the tape.
+        let rows: i64 = catalog
+            .connection()
+            .query_row("SELECT count(*) FROM chunks", [], |r| r.get(0))
+            .unwrap();
+        let media = catalog.media_by_label("HF0001L9").unwrap().unwrap();
+        let set = media.media_set.unwrap();
+        let tape = devices.cartridges.get_mut("HF0001L9").unwrap();
+        let mut on_tape = HashSet::new();
+        for a in catalog.archives_of_media(media.uuid).unwrap() {
+            if a.content != crate::catalog::ContentType::Chunks {
+                continue;
+            }
+            tape.locate_file(a.file_number).unwrap();
+            let mut reader = pbs_tape::format::ChunkArchiveReader::new(tape).unwrap();
+            while let Some(entry) = reader.next_entry().unwrap() {
+                on_tape.insert(entry.digest);
+            }
+        }
+        let recorded = catalog.media_set_digests(set).unwrap();
+        assert!(rows > 0, "no checkpoint before the failure");
+        assert_eq!(recorded.len() as i64, rows);
+        assert_eq!(recorded, on_tape);
+        assert!(!recorded.contains(&crate::chunking::sha256(&poisoned)));
     }
 }

@@ -1,12 +1,16 @@
 //! Content-defined chunking (FastCDC 2020, streaming) and SHA-256 digests.
 //!
-//! Sources are read through [`fastcdc::v2020::StreamCDC`], which holds at
-//! most one maximum-size chunk in memory, so chunking a file of any size
+//! A [`Chunker`] cuts sources with FastCDC 2020 (normalization level 1,
+//! the standard gear table: the cut points of `fastcdc::v2020::StreamCDC`)
+//! through one buffer of twice the maximum chunk size, reused for every
+//! source it cuts. Chunks are lent as slices of that buffer: cutting
+//! allocates nothing per chunk and copies each byte about once more (when
+//! the unconsumed tail moves to the front), so chunking a file of any size
 //! uses bounded memory.
 
 use std::io::Read;
 
-use fastcdc::v2020::{self, StreamCDC};
+use fastcdc::v2020::{self, Normalization};
 use serde::{Deserialize, Serialize};
 
 /// A chunk's identity: the SHA-256 digest of its bytes.
@@ -108,24 +112,145 @@ pub fn digest_from_hex(hex: &str) -> Option<Digest> {
     Some(out)
 }
 
-/// Streams the chunks of `reader`, each with its SHA-256 digest. An empty
-/// source yields no chunk.
+/// Cuts sources into content-defined chunks; see the module documentation.
+#[derive(Debug)]
+pub struct Chunker {
+    config: ChunkerConfig,
+    mask_s: u64,
+    mask_l: u64,
+    /// Twice the maximum chunk size once the first source is read.
+    buf: Vec<u8>,
+    /// Unconsumed bytes of the current source: `buf[start..end]`.
+    start: usize,
+    end: usize,
+    eof: bool,
+}
+
+impl Chunker {
+    /// A chunker for `config` (checked; FastCDC would panic otherwise).
+    pub fn new(config: ChunkerConfig) -> Result<Self, ChunkError> {
+        config.validate()?;
+        let bits = v2020::logarithm2(config.avg);
+        let level = Normalization::Level1.bits();
+        Ok(Chunker {
+            config,
+            mask_s: v2020::MASKS[(bits + level) as usize],
+            mask_l: v2020::MASKS[(bits - level) as usize],
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            eof: false,
+        })
+    }
+
+    /// The chunk size limits.
+    pub fn config(&self) -> ChunkerConfig {
+        self.config
+    }
+
+    /// Starts cutting `reader` (forgetting what is left of an earlier source).
+    pub fn chunks<R: Read>(&mut self, reader: R) -> FileChunks<'_, R> {
+        self.start = 0;
+        self.end = 0;
+        self.eof = false;
+        FileChunks {
+            chunker: self,
+            reader,
+        }
+    }
+
+    /// The next chunk of the current source, `None` at its end.
+    fn next_from<R: Read>(&mut self, reader: &mut R) -> Result<Option<&[u8]>, ChunkError> {
+        let max = self.config.max as usize;
+        self.fill(reader, max)?;
+        let window = &self.buf[self.start..self.end.min(self.start + max)];
+        if window.is_empty() {
+            return Ok(None);
+        }
+        let (_hash, len) = v2020::cut(
+            window,
+            self.config.min as usize,
+            self.config.avg as usize,
+            max,
+            self.mask_s,
+            self.mask_l,
+            self.mask_s << 1,
+            self.mask_l << 1,
+        );
+        let chunk = &self.buf[self.start..self.start + len];
+        self.start += len;
+        Ok(Some(chunk))
+    }
+
+    /// Reads until `want` bytes are buffered or the source ends.
+    fn fill<R: Read>(&mut self, reader: &mut R, want: usize) -> Result<(), ChunkError> {
+        if self.eof || self.end - self.start >= want {
+            return Ok(());
+        }
+        if self.buf.is_empty() {
+            // Zeroed pages from the allocator: touched only when read into.
+            self.buf = vec![0; 2 * want];
+        }
+        if self.buf.len() - self.start < want {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        while self.end - self.start < want {
+            match reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(ChunkError::Io(e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The chunks of one source, lent one at a time by [`FileChunks::next_chunk`].
+#[derive(Debug)]
+pub struct FileChunks<'a, R> {
+    chunker: &'a mut Chunker,
+    reader: R,
+}
+
+impl<R: Read> FileChunks<'_, R> {
+    /// The next chunk's bytes (valid until the next call), `None` at the
+    /// end of the source. An empty source has no chunk.
+    pub fn next_chunk(&mut self) -> Result<Option<&[u8]>, ChunkError> {
+        self.chunker.next_from(&mut self.reader)
+    }
+}
+
+/// Streams the chunks of `reader`, each with its SHA-256 digest (owned
+/// copies; the backup pipeline uses [`Chunker`] directly). An empty source
+/// yields no chunk.
 pub fn chunk_reader<R: Read>(
     reader: R,
     config: ChunkerConfig,
 ) -> Result<impl Iterator<Item = Result<Chunk, ChunkError>>, ChunkError> {
-    config.validate()?;
-    let cdc = StreamCDC::new(reader, config.min, config.avg, config.max);
-    Ok(cdc.map(|item| {
-        let data = match item {
-            Ok(chunk) => chunk.data,
-            Err(v2020::Error::IoError(e)) => return Err(ChunkError::Io(e)),
-            Err(e) => return Err(ChunkError::Chunker(format!("{e:?}"))),
-        };
-        Ok(Chunk {
-            digest: sha256(&data),
-            data,
-        })
+    let mut chunker = Chunker::new(config)?;
+    let mut reader = reader;
+    let mut failed = false;
+    Ok(std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
+        match chunker.next_from(&mut reader) {
+            Ok(Some(data)) => Some(Ok(Chunk {
+                digest: sha256(data),
+                data: data.to_vec(),
+            })),
+            Ok(None) => None,
+            Err(e) => {
+                failed = true;
+                Some(Err(e))
+            }
+        }
     }))
 }
 
@@ -183,6 +308,45 @@ mod tests {
         let b = digests(&shifted);
         let common = a.iter().filter(|d| b.contains(d)).count();
         assert!(common + 2 >= a.len(), "{common} of {}", a.len());
+    }
+
+    /// The cut points must stay those of fastcdc's StreamCDC (chunks
+    /// written by earlier versions deduplicate against new ones).
+    #[test]
+    fn cut_points_match_fastcdc_stream_cdc() {
+        let mut chunker = Chunker::new(small()).unwrap();
+        for (len, seed) in [(0, 3), (100, 4), (4096, 5), (65536, 6), (777_777, 7)] {
+            let mut data = random(len, seed);
+            // Long runs of one byte force maximum-size chunks.
+            if len > 300_000 {
+                data[200_000..300_000].fill(0);
+            }
+            let expected: Vec<Vec<u8>> =
+                fastcdc::v2020::StreamCDC::new(&data[..], small().min, small().avg, small().max)
+                    .map(|c| c.unwrap().data)
+                    .collect();
+            let mut got = Vec::new();
+            let mut chunks = chunker.chunks(&data[..]);
+            while let Some(c) = chunks.next_chunk().unwrap() {
+                got.push(c.to_vec());
+            }
+            assert_eq!(got, expected, "source of {len} bytes");
+        }
+    }
+
+    #[test]
+    fn read_errors_are_reported() {
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk on fire"))
+            }
+        }
+        let mut it = chunk_reader(Failing, small()).unwrap();
+        assert!(
+            matches!(it.next(), Some(Err(ChunkError::Io(e))) if e.to_string() == "disk on fire")
+        );
+        assert!(it.next().is_none());
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::chunking::{self, Chunk, ChunkError, ChunkerConfig, Digest};
+use crate::chunking::{self, Chunk, ChunkError, Chunker, ChunkerConfig, Digest};
 
 /// Version of the manifest encoding.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -257,13 +257,79 @@ pub fn build_manifest<F>(
 where
     F: FnMut(Chunk) -> Result<(), ManifestError>,
 {
-    chunker.validate().map_err(|source| ManifestError::Chunk {
+    let mut digests = Vec::new();
+    let draft = walk_sources(sources, snapshot, chunker, |data| {
+        let digest = chunking::sha256(data);
+        digests.push(digest);
+        sink(Chunk {
+            digest,
+            data: data.to_vec(),
+        })
+    })?;
+    draft.complete(digests)
+}
+
+/// A manifest whose regular files know how many chunks they have but not
+/// yet their digests (hashing runs elsewhere, in parallel). The walk's
+/// chunk order is the manifest order, so [`ManifestDraft::complete`] takes
+/// the digests in the order the chunks were handed out.
+#[derive(Debug)]
+pub struct ManifestDraft {
+    manifest: Manifest,
+    /// (entry index, number of chunks) of every regular file, in order.
+    files: Vec<(usize, usize)>,
+}
+
+impl ManifestDraft {
+    /// Number of chunks handed out by the walk.
+    pub fn chunk_count(&self) -> usize {
+        self.files.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The manifest, with `digests` (one per chunk, in walk order) filled in.
+    pub fn complete(mut self, digests: Vec<Digest>) -> Result<Manifest, ManifestError> {
+        let expected = self.chunk_count();
+        if digests.len() != expected {
+            return Err(ManifestError::Invalid(format!(
+                "{} chunk digests for {expected} chunks",
+                digests.len()
+            )));
+        }
+        let mut digests = digests.into_iter().map(ChunkDigest);
+        for (index, count) in self.files {
+            if let Some(EntryKind::File { chunks }) =
+                self.manifest.entries.get_mut(index).map(|e| &mut e.kind)
+            {
+                chunks.extend(digests.by_ref().take(count));
+            }
+        }
+        Ok(self.manifest)
+    }
+}
+
+/// Walks sources and cuts regular files into chunks, handing each chunk's
+/// bytes to `sink` in manifest order (valid during the call only); returns
+/// the [`ManifestDraft`]. Memory stays bounded: one chunker buffer, one
+/// chunk in flight here.
+///
+/// `sink` returning an error stops the walk (e.g. the consumer is gone).
+pub fn walk_sources<F>(
+    sources: &[PathBuf],
+    snapshot: &str,
+    chunker: ChunkerConfig,
+    mut sink: F,
+) -> Result<ManifestDraft, ManifestError>
+where
+    F: FnMut(&[u8]) -> Result<(), ManifestError>,
+{
+    let chunker = Chunker::new(chunker).map_err(|source| ManifestError::Chunk {
         path: PathBuf::new(),
         source,
     })?;
     let mut walker = Walker {
         chunker,
         entries: Vec::new(),
+        files: Vec::new(),
         inodes: HashMap::new(),
         sink: &mut sink,
     };
@@ -291,17 +357,22 @@ where
         }
         walker.visit(source, RawPath(base))?;
     }
-    Ok(Manifest {
-        version: MANIFEST_VERSION,
-        snapshot: snapshot.to_string(),
-        chunker,
-        entries: walker.entries,
+    Ok(ManifestDraft {
+        manifest: Manifest {
+            version: MANIFEST_VERSION,
+            snapshot: snapshot.to_string(),
+            chunker: walker.chunker.config(),
+            entries: walker.entries,
+        },
+        files: walker.files,
     })
 }
 
 struct Walker<'a, F> {
-    chunker: ChunkerConfig,
+    chunker: Chunker,
     entries: Vec<Entry>,
+    /// (entry index, chunk count) of the regular files.
+    files: Vec<(usize, usize)>,
     /// (dev, ino) of multiply-linked files -> first path stored.
     inodes: HashMap<(u64, u64), RawPath>,
     sink: &'a mut F,
@@ -309,7 +380,7 @@ struct Walker<'a, F> {
 
 impl<F> Walker<'_, F>
 where
-    F: FnMut(Chunk) -> Result<(), ManifestError>,
+    F: FnMut(&[u8]) -> Result<(), ManifestError>,
 {
     fn visit(&mut self, fs_path: &Path, path: RawPath) -> Result<(), ManifestError> {
         let io = |source| ManifestError::Io {
@@ -339,9 +410,10 @@ where
                     if meta.nlink() > 1 {
                         self.inodes.insert(key, path.clone());
                     }
-                    let (chunks, read) = self.chunk_file(fs_path)?;
+                    let (count, read) = self.chunk_file(fs_path)?;
                     size = read;
-                    EntryKind::File { chunks }
+                    self.files.push((self.entries.len(), count));
+                    EntryKind::File { chunks: Vec::new() }
                 }
             }
         } else if ft.is_fifo() {
@@ -377,24 +449,24 @@ where
         Ok(())
     }
 
-    fn chunk_file(&mut self, fs_path: &Path) -> Result<(Vec<ChunkDigest>, u64), ManifestError> {
-        let chunk_err = |source| ManifestError::Chunk {
-            path: fs_path.to_path_buf(),
-            source,
-        };
+    /// Chunks one file; returns (number of chunks, bytes read).
+    fn chunk_file(&mut self, fs_path: &Path) -> Result<(usize, u64), ManifestError> {
         let file = std::fs::File::open(fs_path).map_err(|source| ManifestError::Io {
             path: fs_path.to_path_buf(),
             source,
         })?;
-        let mut digests = Vec::new();
+        let mut count = 0;
         let mut size = 0u64;
-        for chunk in chunking::chunk_reader(file, self.chunker).map_err(chunk_err)? {
-            let chunk = chunk.map_err(chunk_err)?;
-            size += chunk.data.len() as u64;
-            digests.push(ChunkDigest(chunk.digest));
-            (self.sink)(chunk)?;
+        let mut chunks = self.chunker.chunks(file);
+        while let Some(data) = chunks.next_chunk().map_err(|source| ManifestError::Chunk {
+            path: fs_path.to_path_buf(),
+            source,
+        })? {
+            size += data.len() as u64;
+            count += 1;
+            (self.sink)(data)?;
         }
-        Ok((digests, size))
+        Ok((count, size))
     }
 }
 
@@ -502,6 +574,29 @@ mod tests {
         assert_eq!(listed, sent);
         let file_bytes: usize = chunks.iter().map(|c| c.data.len()).sum();
         assert_eq!(file_bytes as u64, m.total_file_bytes());
+    }
+
+    #[test]
+    fn a_draft_takes_exactly_one_digest_per_chunk_in_walk_order() {
+        let dir = tree();
+        let (full, chunks) = build(dir.path());
+        let mut sizes = Vec::new();
+        let draft = walk_sources(&[dir.path().join("data")], "p/h/t", small(), |d| {
+            sizes.push(d.len());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(draft.chunk_count(), chunks.len());
+        assert_eq!(
+            sizes,
+            chunks.iter().map(|c| c.data.len()).collect::<Vec<_>>()
+        );
+        let digests: Vec<Digest> = chunks.iter().map(|c| c.digest).collect();
+        let short = walk_sources(&[dir.path().join("data")], "p/h/t", small(), |_| Ok(()))
+            .unwrap()
+            .complete(digests[1..].to_vec());
+        assert!(matches!(short, Err(ManifestError::Invalid(_))));
+        assert_eq!(draft.complete(digests).unwrap(), full);
     }
 
     #[test]

@@ -19,7 +19,6 @@
 
 use std::collections::HashSet;
 
-use crossbeam_channel::Receiver;
 use pbs_tape::format::{
     read_media_label, read_media_set_label, ChunkWrite, ContentType, FormatError, MediaLabel,
     MediaSetLabel, MediaWriter, PendingArchive, ProducerSet, ProducerToken, TapeRead, WriterConfig,
@@ -30,11 +29,11 @@ use crate::catalog::{
     self, now_epoch, Allocation, ArchiveCommit, ArchiveRecord, Catalog, CatalogError,
     MediaLocation, MediaRecord, MediaSetRecord, MediaStatus, PoolRecord, SnapshotRecord,
 };
-use crate::chunking::{Chunk, Digest};
+use crate::chunking::Digest;
 use crate::devices::{DeviceError, TapeDevices, TapeMotion};
 use crate::manifest::Manifest;
 use crate::pool::{self, MediaSetChoice, PoolError};
-use crate::source::SourceItem;
+use crate::source::{SourceChunk, SourceItem, SourceReader, SourceStop};
 
 /// Name of the chunk store recorded in chunk archives.
 pub const CHUNK_STORE: &str = "ptape";
@@ -147,7 +146,7 @@ pub struct PoolWriter<'a, D: TapeDevices> {
 /// Why the chunk loop handed control back.
 enum Stop {
     Done(Box<Manifest>),
-    SourceGone,
+    SourceGone(SourceStop),
     ArchiveFull,
     TapeFull,
 }
@@ -235,17 +234,15 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
 
     /// Writes every chunk from `items` that is not yet in the media set,
     /// until the source sends its manifest; returns the manifest.
-    pub fn write_chunks(
-        &mut self,
-        items: &Receiver<SourceItem>,
-    ) -> Result<Box<Manifest>, WriterError> {
-        let mut carry: Option<Chunk> = None;
+    pub fn write_chunks(&mut self, items: &mut SourceReader) -> Result<Box<Manifest>, WriterError> {
+        let mut carry: Option<SourceChunk> = None;
         loop {
             self.ensure_mounted()?;
             let stop = self.chunk_loop(items, &mut carry)?;
             match stop {
                 Stop::Done(manifest) => return Ok(manifest),
-                Stop::SourceGone => {
+                Stop::SourceGone(SourceStop::Invalid(why)) => return Err(WriterError::Source(why)),
+                Stop::SourceGone(SourceStop::Stopped) => {
                     let why = match self.producers.first_failure() {
                         Some(e) => e.to_string(),
                         None => "the source reader stopped without a manifest".to_string(),
@@ -270,8 +267,8 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
     /// archive reached its cap, or the tape its early warning.
     fn chunk_loop(
         &mut self,
-        items: &Receiver<SourceItem>,
-        carry: &mut Option<Chunk>,
+        items: &mut SourceReader,
+        carry: &mut Option<SourceChunk>,
     ) -> Result<Stop, WriterError> {
         let Some(mounted) = self.mounted.as_mut() else {
             return Ok(Stop::TapeFull);
@@ -298,17 +295,19 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                 Ok(c) => c,
                 Err(stop) => break stop,
             };
+            let data = chunk.data();
             let outcome = archive
-                .add_chunk(&chunk.digest, &chunk.data)
+                .add_chunk(&chunk.digest, data)
                 .map_err(format_err(&label))?;
+            let len = data.len() as u64;
             if matches!(
                 outcome,
                 ChunkWrite::Stored { .. } | ChunkWrite::MediumFull { stored: true }
             ) {
                 known.insert(chunk.digest);
                 summary.chunks_written += 1;
-                summary.bytes_written += chunk.data.len() as u64;
-                events.chunk(chunk.data.len() as u64, true);
+                summary.bytes_written += len;
+                events.chunk(len, true);
             }
             match outcome {
                 ChunkWrite::Stored {
@@ -720,24 +719,24 @@ fn new_media_writer<T: pbs_tape::format::TapeWrite>(
 /// The next chunk that must be written (the carried one first, then the
 /// source's chunks not yet in the media set), or why there is none.
 fn next_new_chunk(
-    items: &Receiver<SourceItem>,
-    carry: &mut Option<Chunk>,
+    items: &mut SourceReader,
+    carry: &mut Option<SourceChunk>,
     known: &HashSet<Digest>,
     events: &mut dyn WriterEvents,
     summary: &mut JobSummary,
-) -> Result<Chunk, Stop> {
+) -> Result<SourceChunk, Stop> {
     if let Some(c) = carry.take() {
         return Ok(c);
     }
     loop {
-        match items.recv() {
+        match items.next_item() {
             Ok(SourceItem::Chunk(c)) if known.contains(&c.digest) => {
                 summary.chunks_deduplicated += 1;
-                events.chunk(c.data.len() as u64, false);
+                events.chunk(c.data().len() as u64, false);
             }
             Ok(SourceItem::Chunk(c)) => return Ok(c),
             Ok(SourceItem::Done(manifest)) => return Err(Stop::Done(manifest)),
-            Err(_) => return Err(Stop::SourceGone),
+            Err(stop) => return Err(Stop::SourceGone(stop)),
         }
     }
 }
