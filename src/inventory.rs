@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::catalog::{now_epoch, Catalog, CatalogError, MediaLocation, MediaRecord, MediaStatus};
 use crate::devices::{DeviceError, TapeDevices, TapeMotion};
 use crate::pool;
+use crate::reading::TapeAccessError;
 
 /// Errors of labelling.
 #[derive(Debug, thiserror::Error)]
@@ -32,18 +33,9 @@ pub enum InventoryError {
         "tape {label} holds data that is not a ptape label ({reason}); use --force to overwrite it"
     )]
     NotBlank { label: String, reason: String },
-    #[error("tape {label}: {source}")]
-    Format {
-        label: String,
-        #[source]
-        source: Box<FormatError>,
-    },
-    #[error("tape {label}: {source}")]
-    Device {
-        label: String,
-        #[source]
-        source: Box<DeviceError>,
-    },
+    /// A format or device error on the tape being labelled.
+    #[error(transparent)]
+    Tape(#[from] TapeAccessError),
     #[error(transparent)]
     Devices(Box<DeviceError>),
     #[error(transparent)]
@@ -112,14 +104,8 @@ pub fn label_tape<D: TapeDevices>(
             });
         }
     }
-    let dev_err = |source| InventoryError::Device {
-        label: label.to_string(),
-        source: Box::new(source),
-    };
-    let fmt_err = |source| InventoryError::Format {
-        label: label.to_string(),
-        source: Box::new(source),
-    };
+    let dev_err = |source| InventoryError::from(TapeAccessError::device(label, source));
+    let fmt_err = |source| InventoryError::from(TapeAccessError::format(label, source));
     let mut tape = devices.load(label).map_err(dev_err)?;
     let checked = (|| {
         match read_media_label(&mut tape) {

@@ -122,13 +122,9 @@ impl Phases {
         } else if after < self.job_end {
             &[Outcome::Failed]
         } else {
-            // FailedWithSnapshot is the known bug of
-            // `failure_at_job_end_leaves_no_snapshot_row`.
-            &[
-                Outcome::Failed,
-                Outcome::HarmlessOk,
-                Outcome::FailedWithSnapshot,
-            ]
+            // At the job end a timeout on a command that needs no answer
+            // (the final unload's identification) may pass harmlessly.
+            &[Outcome::Failed, Outcome::HarmlessOk]
         };
         assert!(
             allowed.contains(outcome),
@@ -180,7 +176,6 @@ fn timeout_at_every_command() {
 /// The job end: a failure while the catalog archive is written or the tape
 /// unloaded, after the snapshot archive's barrier committed its row.
 #[test]
-#[ignore = "BUG: src/writer.rs PoolWriter::finish_job commits the snapshot row (self.commit(Some(&snapshot))) before write_catalog_archives() and the final unload; a fault there makes run_backup return Err while `ptape snapshots` lists the snapshot"]
 fn failure_at_job_end_leaves_no_snapshot_row() {
     let setup = Setup::single_tape();
     let mut bad = Vec::new();

@@ -8,15 +8,14 @@ mod restore_util;
 use std::path::{Path, PathBuf};
 
 use pbs_tape::emulator::library::Library;
-use pbs_tape::format::WriterConfig;
-use ptape::backup::{run_backup, BackupOptions, BackupResult};
+use ptape::backup::{run_backup, BackupResult};
 use ptape::catalog::Catalog;
-use ptape::chunking::ChunkerConfig;
-use ptape::config::ResolvedDrive;
 use ptape::library::LibraryDevices;
 use ptape::restore::{run_restore, RestoreError, RestoreOptions, RestoreResult};
 use ptape::writer::NoEvents;
-use restore_util::{assert_same_tree, make_library, make_tree, take_offline, MIB};
+use restore_util::{
+    assert_same_tree, backup_options, library_devices, make_library, make_tree, take_offline, MIB,
+};
 
 struct Lab {
     tmp: tempfile::TempDir,
@@ -40,29 +39,11 @@ impl Lab {
     }
 
     fn devices(&self) -> LibraryDevices {
-        LibraryDevices::from_resolved(ResolvedDrive {
-            name: "drive0".into(),
-            path: self.lib.drive_device_path(0).display().to_string(),
-            changer_path: Some(self.lib.changer_device_path().display().to_string()),
-            changer_drivenum: 0,
-            embedded: false,
-        })
-        .unwrap()
+        library_devices(&self.lib)
     }
 
     fn backup(&mut self, id: &str) -> BackupResult {
-        let mut o = BackupOptions::new("default", vec![self.src.clone()]);
-        o.id = Some(id.into());
-        o.chunker = ChunkerConfig {
-            min: 16 * 1024,
-            avg: 64 * 1024,
-            max: 256 * 1024,
-        };
-        o.format = WriterConfig {
-            block_size: 64 * 1024,
-            archive_cap: 2 * MIB,
-            commit_interval: 3 * MIB,
-        };
+        let o = backup_options(&self.src, id);
         run_backup(self.devices(), &mut self.catalog, &o, &mut NoEvents).unwrap()
     }
 

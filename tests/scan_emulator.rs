@@ -9,16 +9,15 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use pbs_tape::emulator::library::Library;
-use pbs_tape::format::WriterConfig;
-use ptape::backup::{run_backup, BackupOptions, BackupResult};
+use ptape::backup::{run_backup, BackupResult};
 use ptape::catalog::{Catalog, MediaLocation};
-use ptape::chunking::ChunkerConfig;
-use ptape::config::ResolvedDrive;
 use ptape::library::LibraryDevices;
 use ptape::restore::{run_restore, RestoreOptions};
 use ptape::scan::{scan_tapes, ScanReport};
 use ptape::writer::NoEvents;
-use restore_util::{assert_same_tree, make_library, make_tree, take_offline, MIB};
+use restore_util::{
+    assert_same_tree, backup_options, library_devices, make_library, make_tree, take_offline, MIB,
+};
 
 struct Lab {
     tmp: tempfile::TempDir,
@@ -35,14 +34,7 @@ impl Lab {
     }
 
     fn devices(&self) -> LibraryDevices {
-        LibraryDevices::from_resolved(ResolvedDrive {
-            name: "drive0".into(),
-            path: self.lib.drive_device_path(0).display().to_string(),
-            changer_path: Some(self.lib.changer_device_path().display().to_string()),
-            changer_drivenum: 0,
-            embedded: false,
-        })
-        .unwrap()
+        library_devices(&self.lib)
     }
 
     fn catalog(&self, name: &str) -> Catalog {
@@ -50,18 +42,7 @@ impl Lab {
     }
 
     fn backup(&self, catalog: &mut Catalog) -> BackupResult {
-        let mut o = BackupOptions::new("default", vec![self.src.clone()]);
-        o.id = Some("scan".into());
-        o.chunker = ChunkerConfig {
-            min: 16 * 1024,
-            avg: 64 * 1024,
-            max: 256 * 1024,
-        };
-        o.format = WriterConfig {
-            block_size: 64 * 1024,
-            archive_cap: 2 * MIB,
-            commit_interval: 3 * MIB,
-        };
+        let o = backup_options(&self.src, "scan");
         run_backup(self.devices(), catalog, &o, &mut NoEvents).unwrap()
     }
 

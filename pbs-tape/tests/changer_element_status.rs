@@ -3,7 +3,7 @@
 //! and property tests: random or truncated data never panics and never
 //! yields more elements than fit in the bytes.
 
-use std::path::PathBuf;
+mod hex_fixture;
 
 use pbs_tape::changer::{
     parse_element_status, ChangerStatus, ElementAddressAssignment, ElementType,
@@ -11,19 +11,7 @@ use pbs_tape::changer::{
 use proptest::prelude::*;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests/data/element-status",
-        name,
-    ]
-    .iter()
-    .collect();
-    let text = std::fs::read_to_string(&path).unwrap();
-    text.lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .flat_map(|l| l.split_whitespace())
-        .map(|h| u8::from_str_radix(h, 16).unwrap())
-        .collect()
+    hex_fixture::read("element-status", name)
 }
 
 #[test]

@@ -3,101 +3,54 @@
 //! MODE SENSE(10)), DVCID rejected for storage elements, replies built from
 //! the STK L80 capture in tests/data/element-status/.
 
-use std::path::PathBuf;
-use std::time::Duration;
+mod hex_fixture;
 
 use pbs_tape::changer::MediaChanger;
 use pbs_tape::scsi::opcodes::{MODE_SENSE_10, MODE_SENSE_6, READ_ELEMENT_STATUS};
-use pbs_tape::scsi::{Completion, DataDirection, ScsiError, ScsiTransport, SenseData, SenseKey};
+use pbs_tape::scsi::testing::{check_condition, ScriptedTransport};
+use pbs_tape::scsi::{ScsiError, SenseData, SenseKey};
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests/data/element-status",
-        name,
-    ]
-    .iter()
-    .collect();
-    std::fs::read_to_string(&path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .flat_map(|l| l.split_whitespace())
-        .map(|h| u8::from_str_radix(h, 16).unwrap())
-        .collect()
+    hex_fixture::read("element-status", name)
+}
+
+fn illegal(asc: u8) -> ScsiError {
+    check_condition(SenseData::new(SenseKey::IllegalRequest, asc, 0))
 }
 
 /// Replays the STK L80 capture: page 0x1D only via MODE SENSE(10), drives
 /// from the READ ELEMENT STATUS capture, no other elements reported.
-struct StkReplay {
-    mode_page: Vec<u8>,
-    drives: Vec<u8>,
-    commands: Vec<Vec<u8>>,
-}
-
-fn illegal(asc: u8) -> ScsiError {
-    ScsiError::CheckCondition {
-        sense: SenseData::new(SenseKey::IllegalRequest, asc, 0),
-        transferred: 0,
-        residual: 0,
-    }
-}
-
-impl ScsiTransport for StkReplay {
-    fn execute(
-        &mut self,
-        cdb: &[u8],
-        data: DataDirection<'_>,
-        _timeout: Duration,
-    ) -> Result<Completion, ScsiError> {
-        self.commands.push(cdb.to_vec());
-        let reply: Vec<u8> = match cdb[0] {
-            MODE_SENSE_6 => return Err(illegal(0x20)),
+fn stk_replay(mode_page: Vec<u8>, drives: Vec<u8>) -> ScriptedTransport {
+    ScriptedTransport::new("stk-replay")
+        .with_max_transfer(1 << 16)
+        .respond_with(move |cdb| match cdb[0] {
+            MODE_SENSE_6 => Err(illegal(0x20)),
             MODE_SENSE_10 => {
                 // The 6-byte capture's header (4 bytes) becomes an 8-byte one.
-                let body = &self.mode_page[4..];
+                let body = &mode_page[4..];
                 let mut r = ((body.len() + 6) as u16).to_be_bytes().to_vec();
                 r.extend_from_slice(&[0; 6]);
                 r.extend_from_slice(body);
-                r
+                Ok(r)
             }
             READ_ELEMENT_STATUS => {
                 let dvcid = cdb[6] & 1 != 0;
                 match cdb[1] & 0x0f {
-                    4 => self.drives.clone(),
-                    _ if dvcid => return Err(illegal(0x24)),
-                    _ => vec![0, 0, 0, 0, 0, 0, 0, 0],
+                    4 => Ok(drives.clone()),
+                    _ if dvcid => Err(illegal(0x24)),
+                    _ => Ok(vec![0, 0, 0, 0, 0, 0, 0, 0]),
                 }
             }
-            _ => return Err(illegal(0x20)),
-        };
-        let DataDirection::FromDevice(buf) = data else {
-            return Err(illegal(0x24));
-        };
-        let n = reply.len().min(buf.len());
-        buf[..n].copy_from_slice(&reply[..n]);
-        Ok(Completion {
-            transferred: n,
-            residual: buf.len() - n,
+            _ => Err(illegal(0x20)),
         })
-    }
-
-    fn max_transfer(&self) -> usize {
-        1 << 16
-    }
-
-    fn path(&self) -> &str {
-        "stk-replay"
-    }
 }
 
 #[test]
 fn stk_l80_capture_through_media_changer() {
-    let replay = StkReplay {
-        mode_page: fixture("stk-l80-mode-1d.hex"),
-        drives: fixture("stk-l80-drives-dvcid.hex"),
-        commands: Vec::new(),
-    };
+    let replay = stk_replay(
+        fixture("stk-l80-mode-1d.hex"),
+        fixture("stk-l80-drives-dvcid.hex"),
+    );
     let mut c = MediaChanger::new(replay);
     let s = c.status().unwrap();
     let serials: Vec<_> = s.drives.iter().map(|d| d.serial.as_deref()).collect();
@@ -113,7 +66,7 @@ fn stk_l80_capture_through_media_changer() {
     assert_eq!(s.drives[3].address, 503);
     assert!(s.slots.is_empty(), "no storage element was reported");
 
-    let cmds = &c.transport_mut().commands;
+    let cmds = &c.transport_mut().cdbs();
     assert_eq!(cmds[0][0], MODE_SENSE_6);
     assert_eq!(cmds[1][0], MODE_SENSE_10);
     let res: Vec<&Vec<u8>> = cmds

@@ -58,20 +58,25 @@ fn run(dev: &mut impl ScsiTransport, c: &Case) {
     }
 }
 
-#[test]
-fn random_cdbs_never_panic_the_drive() {
-    let fx = Fixture::standalone(4 << 20, 1 << 20);
-    let dev = std::cell::RefCell::new(fx.open());
-    let mut runner = TestRunner::new(Config::with_cases(3000));
+/// Send `cases` random commands to `dev`; returns it for the checks after.
+fn fuzz<T: ScsiTransport>(dev: T, cases: u32) -> T {
+    let dev = std::cell::RefCell::new(dev);
+    let mut runner = TestRunner::new(Config::with_cases(cases));
     runner
         .run(&case(), |c| {
             run(&mut *dev.borrow_mut(), &c);
             Ok(())
         })
         .unwrap();
+    dev.into_inner()
+}
+
+#[test]
+fn random_cdbs_never_panic_the_drive() {
+    let fx = Fixture::standalone(4 << 20, 1 << 20);
+    let mut dev = fuzz(fx.open(), 3000);
     // Still a working drive: clear any unit attention, then TUR may only
     // fail for a reason a host can act on (e.g. the random CDBs unloaded it).
-    let mut dev = dev.into_inner();
     let _ = tur(&mut dev);
     let _ = tur(&mut dev);
 }
@@ -87,15 +92,7 @@ fn random_cdbs_never_panic_the_changer() {
         ..LibraryConfig::default()
     };
     let lib = Library::create(tmp.path(), config, &barcodes, &[]).unwrap();
-    let dev = std::cell::RefCell::new(open_device(&lib.changer_device_path()).unwrap());
-    let mut runner = TestRunner::new(Config::with_cases(2000));
-    runner
-        .run(&case(), |c| {
-            run(&mut *dev.borrow_mut(), &c);
-            Ok(())
-        })
-        .unwrap();
-    let mut dev = dev.into_inner();
+    let mut dev = fuzz(open_device(&lib.changer_device_path()).unwrap(), 2000);
     let mut inq = [0u8; 36];
     dev.execute(
         &[0x12, 0, 0, 0, 36, 0],

@@ -1,22 +1,13 @@
 //! Sense decoding against captured byte strings (tests/data/sense/*.hex)
 //! and property tests: random bytes never panic, encode -> parse round-trips.
 
-use std::path::PathBuf;
+mod hex_fixture;
 
 use pbs_tape::scsi::{SenseData, SenseKey, SenseKeySpecific, SenseParseError};
 use proptest::prelude::*;
 
-/// Read a `.hex` fixture: `#` comment lines, then hex bytes separated by whitespace.
 fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/sense")
-        .join(name);
-    let text = std::fs::read_to_string(&path).expect("fixture exists");
-    text.lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .flat_map(|l| l.split_whitespace())
-        .map(|h| u8::from_str_radix(h, 16).expect("hex byte"))
-        .collect()
+    hex_fixture::read("sense", name)
 }
 
 #[test]
@@ -263,4 +254,16 @@ proptest! {
         expected.response_code = if s.deferred { 0x73 } else { 0x72 };
         prop_assert_eq!(SenseData::parse(&s.to_descriptor_bytes()).unwrap(), expected);
     }
+}
+
+#[test]
+fn unsupported_request_classification() {
+    let opcode = SenseData::new(SenseKey::IllegalRequest, 0x20, 0);
+    let field = SenseData::new(SenseKey::IllegalRequest, 0x24, 0);
+    let parameter = SenseData::new(SenseKey::IllegalRequest, 0x26, 0);
+    let not_ready = SenseData::new(SenseKey::NotReady, 0x24, 0);
+    assert!(opcode.is_unsupported_request() && !opcode.is_invalid_field_in_cdb());
+    assert!(field.is_unsupported_request() && field.is_invalid_field_in_cdb());
+    assert!(!parameter.is_unsupported_request() && !parameter.is_invalid_field_in_cdb());
+    assert!(!not_ready.is_unsupported_request() && !not_ready.is_invalid_field_in_cdb());
 }

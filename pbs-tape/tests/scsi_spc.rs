@@ -1,65 +1,16 @@
 //! SPC command wrappers against a scripted device that answers like a real
 //! one: full data truncated to the allocation length, CDBs recorded.
 
-use std::time::Duration;
-
 use pbs_tape::scsi::spc::{self, Association};
-use pbs_tape::scsi::{Completion, DataDirection, ScsiError, ScsiTransport, SenseData, SenseKey};
+use pbs_tape::scsi::testing::ScriptedTransport;
+use pbs_tape::scsi::{ScsiError, SenseData, SenseKey};
 
-/// Answers by (opcode, page) with canned data; records every CDB and data-out.
-struct FakeDevice {
-    cdbs: Vec<Vec<u8>>,
-    sent: Vec<Vec<u8>>,
-    answer: fn(&[u8]) -> Result<Vec<u8>, ScsiError>,
-}
-
-impl FakeDevice {
-    fn new(answer: fn(&[u8]) -> Result<Vec<u8>, ScsiError>) -> Self {
-        FakeDevice {
-            cdbs: Vec::new(),
-            sent: Vec::new(),
-            answer,
-        }
-    }
-}
-
-impl ScsiTransport for FakeDevice {
-    fn execute(
-        &mut self,
-        cdb: &[u8],
-        data: DataDirection<'_>,
-        _timeout: Duration,
-    ) -> Result<Completion, ScsiError> {
-        self.cdbs.push(cdb.to_vec());
-        let full = (self.answer)(cdb)?;
-        match data {
-            DataDirection::FromDevice(buf) => {
-                let n = full.len().min(buf.len());
-                buf[..n].copy_from_slice(&full[..n]);
-                Ok(Completion {
-                    transferred: n,
-                    residual: buf.len() - n,
-                })
-            }
-            DataDirection::ToDevice(buf) => {
-                self.sent.push(buf.to_vec());
-                Ok(Completion {
-                    transferred: buf.len(),
-                    residual: 0,
-                })
-            }
-            DataDirection::None => Ok(Completion {
-                transferred: 0,
-                residual: 0,
-            }),
-        }
-    }
-    fn max_transfer(&self) -> usize {
-        1 << 20
-    }
-    fn path(&self) -> &str {
-        "fake"
-    }
+/// A device that answers by (opcode, page) with canned data; records every
+/// CDB and data-out.
+fn fake(answer: fn(&[u8]) -> Result<Vec<u8>, ScsiError>) -> ScriptedTransport {
+    ScriptedTransport::new("fake")
+        .with_max_transfer(1 << 20)
+        .respond_with(answer)
 }
 
 fn standard_inquiry() -> Vec<u8> {
@@ -144,7 +95,7 @@ fn tape_drive(cdb: &[u8]) -> Result<Vec<u8>, ScsiError> {
 
 #[test]
 fn inquiry_decodes_standard_data() {
-    let mut d = FakeDevice::new(tape_drive);
+    let mut d = fake(tape_drive);
     let inq = spc::inquiry(&mut d).unwrap();
     assert_eq!(inq.peripheral_type, 1);
     assert_eq!(inq.peripheral_qualifier, 0);
@@ -153,12 +104,12 @@ fn inquiry_decodes_standard_data() {
     assert_eq!(inq.vendor, "IBM");
     assert_eq!(inq.product, "ULT3580-TD9");
     assert_eq!(inq.revision, "Q3F2");
-    assert_eq!(d.cdbs[0], [0x12, 0, 0, 0, 96, 0]);
+    assert_eq!(d.cdbs()[0], [0x12, 0, 0, 0, 96, 0]);
 }
 
 #[test]
 fn inquiry_too_short_is_typed_error() {
-    let mut d = FakeDevice::new(|_| Ok(vec![0x01, 0x80, 0x06]));
+    let mut d = fake(|_| Ok(vec![0x01, 0x80, 0x06]));
     let err = spc::inquiry(&mut d).unwrap_err();
     assert!(
         matches!(
@@ -174,20 +125,20 @@ fn inquiry_too_short_is_typed_error() {
 
 #[test]
 fn vpd_pages_read_length_first() {
-    let mut d = FakeDevice::new(tape_drive);
+    let mut d = fake(tape_drive);
     assert_eq!(
         spc::supported_vpd_pages(&mut d).unwrap(),
         [0x00, 0x80, 0x83]
     );
     // Header read (alloc 4), then the whole page (alloc 4 + 3).
-    assert_eq!(d.cdbs[0], [0x12, 0x01, 0x00, 0, 4, 0]);
-    assert_eq!(d.cdbs[1], [0x12, 0x01, 0x00, 0, 7, 0]);
+    assert_eq!(d.cdbs()[0], [0x12, 0x01, 0x00, 0, 4, 0]);
+    assert_eq!(d.cdbs()[1], [0x12, 0x01, 0x00, 0, 7, 0]);
     assert_eq!(spc::unit_serial_number(&mut d).unwrap(), "10WT012345");
 }
 
 #[test]
 fn device_identification_designators() {
-    let mut d = FakeDevice::new(tape_drive);
+    let mut d = fake(tape_drive);
     let ids = spc::device_identification(&mut d).unwrap();
     assert_eq!(ids.len(), 3, "truncated trailing descriptor is dropped");
     assert_eq!(ids[0].designator_type, 1);
@@ -203,13 +154,13 @@ fn device_identification_designators() {
 
 #[test]
 fn log_sense_reads_whole_page() {
-    let mut d = FakeDevice::new(tape_drive);
+    let mut d = fake(tape_drive);
     let page = spc::log_sense(&mut d, 0x17, 0).unwrap();
     assert_eq!(page.len(), 604);
     assert_eq!(&page[..4], &[0x17, 0, 0x02, 0x58]);
     assert_eq!(page[4 + 599], (599u32 as u8));
-    assert_eq!(d.cdbs[0], [0x4d, 0, 0x57, 0, 0, 0, 0, 0, 4, 0]);
-    assert_eq!(d.cdbs[1], [0x4d, 0, 0x57, 0, 0, 0, 0, 0x02, 0x5c, 0]);
+    assert_eq!(d.cdbs()[0], [0x4d, 0, 0x57, 0, 0, 0, 0, 0, 4, 0]);
+    assert_eq!(d.cdbs()[1], [0x4d, 0, 0x57, 0, 0, 0, 0, 0x02, 0x5c, 0]);
     assert_eq!(
         spc::supported_log_pages(&mut d).unwrap(),
         [0x00, 0x0c, 0x2e, 0x31]
@@ -218,7 +169,7 @@ fn log_sense_reads_whole_page() {
 
 #[test]
 fn log_sense_unsupported_page_passes_sense_through() {
-    let mut d = FakeDevice::new(tape_drive);
+    let mut d = fake(tape_drive);
     let err = spc::log_sense(&mut d, 0x2e, 0).unwrap_err();
     assert!(err
         .sense()
@@ -227,28 +178,28 @@ fn log_sense_unsupported_page_passes_sense_through() {
 
 #[test]
 fn mode_sense_and_select() {
-    let mut d = FakeDevice::new(tape_drive);
+    let mut d = fake(tape_drive);
     let data = spc::mode_sense10(&mut d, 0x0f, 0, false).unwrap();
     assert_eq!(data.len(), 32);
     assert_eq!(data[8], 0x5c, "density code in the block descriptor");
     assert_eq!(data[16], 0x0f);
-    assert_eq!(d.cdbs[0], [0x5a, 0, 0x0f, 0, 0, 0, 0, 0, 8, 0]);
-    assert_eq!(d.cdbs[1], [0x5a, 0, 0x0f, 0, 0, 0, 0, 0, 32, 0]);
+    assert_eq!(d.cdbs()[0], [0x5a, 0, 0x0f, 0, 0, 0, 0, 0, 8, 0]);
+    assert_eq!(d.cdbs()[1], [0x5a, 0, 0x0f, 0, 0, 0, 0, 0, 32, 0]);
 
     let six = spc::mode_sense6(&mut d, 0x10, 0x01, true).unwrap();
     assert_eq!(six.len(), 12, "cut to mode data length + 1");
-    assert_eq!(d.cdbs[2], [0x1a, 0x08, 0x10, 0x01, 0xff, 0]);
+    assert_eq!(d.cdbs()[2], [0x1a, 0x08, 0x10, 0x01, 0xff, 0]);
 
     spc::mode_select10(&mut d, &data, true).unwrap();
-    assert_eq!(d.cdbs[3], [0x55, 0x11, 0, 0, 0, 0, 0, 0, 32, 0]);
-    assert_eq!(d.sent[0], data);
+    assert_eq!(d.cdbs()[3], [0x55, 0x11, 0, 0, 0, 0, 0, 0, 32, 0]);
+    assert_eq!(d.data_out()[0].1, data);
 }
 
 #[test]
 fn tur_request_sense_report_luns() {
-    let mut d = FakeDevice::new(tape_drive);
+    let mut d = fake(tape_drive);
     spc::test_unit_ready(&mut d).unwrap();
-    assert_eq!(d.cdbs[0], [0; 6]);
+    assert_eq!(d.cdbs()[0], [0; 6]);
     let sense = spc::request_sense(&mut d).unwrap();
     assert!(sense.is(SenseKey::NotReady, 0x04, 0x01));
     assert_eq!(
@@ -259,46 +210,21 @@ fn tur_request_sense_report_luns() {
         spc::report_luns(&mut d).unwrap(),
         [0, 0x0001_0000_0000_0000]
     );
-    assert_eq!(d.cdbs[2], [0xa0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0]);
-    assert_eq!(d.cdbs[3], [0xa0, 0, 0, 0, 0, 0, 0, 0, 0, 24, 0, 0]);
+    assert_eq!(d.cdbs()[2], [0xa0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0]);
+    assert_eq!(d.cdbs()[3], [0xa0, 0, 0, 0, 0, 0, 0, 0, 0, 24, 0, 0]);
 }
 
 /// Answers every command with the same bytes (truncated to the allocation length).
-struct Garbage(Vec<u8>);
-
-impl ScsiTransport for Garbage {
-    fn execute(
-        &mut self,
-        _cdb: &[u8],
-        data: DataDirection<'_>,
-        _timeout: Duration,
-    ) -> Result<Completion, ScsiError> {
-        let len = data.len();
-        let n = match data {
-            DataDirection::FromDevice(buf) => {
-                let n = self.0.len().min(buf.len());
-                buf[..n].copy_from_slice(&self.0[..n]);
-                n
-            }
-            _ => len,
-        };
-        Ok(Completion {
-            transferred: n,
-            residual: len - n,
-        })
-    }
-    fn max_transfer(&self) -> usize {
-        1 << 16
-    }
-    fn path(&self) -> &str {
-        "garbage"
-    }
+fn garbage(bytes: Vec<u8>) -> ScriptedTransport {
+    ScriptedTransport::new("garbage")
+        .with_max_transfer(1 << 16)
+        .respond_with(move |_| Ok(bytes.clone()))
 }
 
 #[test]
 fn mode_sense10_with_impossible_length_is_typed_error() {
     // Mode data length 0: shorter than the 8-byte header it is part of.
-    let mut g = Garbage(vec![0, 0, 0, 0, 0, 0, 0, 0, 0x0f, 0x0e]);
+    let mut g = garbage(vec![0, 0, 0, 0, 0, 0, 0, 0, 0x0f, 0x0e]);
     let err = spc::mode_sense10(&mut g, 0x0f, 0, true).unwrap_err();
     assert!(
         matches!(
@@ -316,7 +242,7 @@ proptest::proptest! {
     /// Whatever a device answers, the wrappers return Ok or a typed error.
     #[test]
     fn random_answers_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..700)) {
-        let mut g = Garbage(bytes);
+        let mut g = garbage(bytes);
         let _ = spc::inquiry(&mut g);
         let _ = spc::supported_vpd_pages(&mut g);
         let _ = spc::unit_serial_number(&mut g);

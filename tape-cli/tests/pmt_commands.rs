@@ -3,7 +3,7 @@
 
 mod pmt_util;
 
-use pmt_util::{pattern, pmt, position_of, Emu};
+use pmt_util::{pattern, pmt, position_of, run_json, run_stdout, Emu};
 
 /// Three files of 2 blocks each (+ filemark): objects 0..9.
 fn three_files(emu: &Emu) {
@@ -52,14 +52,7 @@ fn status_json_fields() {
     assert_eq!(s["file_number"], 0);
     assert_eq!(s["block_number"], 0);
     // The text form is a table with the same facts.
-    let out = emu
-        .pmt(&["status"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8_lossy(&out);
+    let text = run_stdout(emu.pmt(&["status"]));
     assert!(text.contains("LTO-9") && text.contains("BOT"), "{text}");
 }
 
@@ -231,16 +224,9 @@ fn write_and_read_report_summaries() {
 #[test]
 fn scan_lists_emulated_drives() {
     let emu = Emu::new();
-    let out = pmt()
-        .args(["scan", "--emulated"])
-        .arg(emu.dir())
-        .args(["--output-format", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let mut cmd = pmt();
+    cmd.args(["scan", "--emulated"]).arg(emu.dir());
+    let v = run_json(cmd, &["scan"]);
     let drives = v.as_array().unwrap();
     let emulated: Vec<_> = drives.iter().filter(|d| d["emulated"] == true).collect();
     assert_eq!(emulated.len(), 1, "{v}");
@@ -253,14 +239,9 @@ fn scan_lists_emulated_drives() {
 
 #[test]
 fn completions_and_man_pages() {
-    let out = pmt()
-        .args(["completions", "bash"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let script = String::from_utf8_lossy(&out);
+    let mut cmd = pmt();
+    cmd.args(["completions", "bash"]);
+    let script = run_stdout(cmd);
     assert!(
         script.contains("pmt") && script.contains("fsfm"),
         "bash completion"
@@ -279,15 +260,9 @@ fn completions_and_man_pages() {
 #[test]
 fn device_from_tape_environment_variable() {
     let emu = Emu::new();
-    let out = pmt()
-        .env("TAPE", emu.drive())
-        .args(["status", "--output-format", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let mut cmd = pmt();
+    cmd.env("TAPE", emu.drive()).arg("status");
+    let v = run_json(cmd, &["status"]);
     assert_eq!(v["device"], emu.drive());
 }
 

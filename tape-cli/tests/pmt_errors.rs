@@ -2,7 +2,7 @@
 
 mod pmt_util;
 
-use pmt_util::{pattern, pmt, Emu, BARCODE};
+use pmt_util::{pattern, pmt, run_fails, Emu, BARCODE};
 
 #[test]
 fn no_medium() {
@@ -24,15 +24,7 @@ fn no_medium() {
 fn write_protected() {
     let emu = Emu::new();
     emu.lib.set_write_protect(BARCODE, true).unwrap();
-    let out = emu
-        .pmt(&["write"])
-        .write_stdin(pattern(1, 100))
-        .assert()
-        .failure()
-        .code(1)
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = emu.fails_with_input(&["write"], pattern(1, 100));
     assert!(err.contains("write protected"), "{err}");
     let err = emu.fails(&["weof"]);
     assert!(err.contains("write protected"), "{err}");
@@ -67,15 +59,7 @@ fn block_too_large() {
     let emu = Emu::new();
     let max = emu.json(&["status"])["max_block_size"].as_u64().unwrap();
     let too_big = (max + 1).to_string();
-    let out = emu
-        .pmt(&["write", "--block-size", &too_big])
-        .write_stdin(pattern(1, 100))
-        .assert()
-        .failure()
-        .code(1)
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = emu.fails_with_input(&["write", "--block-size", &too_big], pattern(1, 100));
     assert!(
         err.contains(&format!(
             "block of {too_big} bytes exceeds the largest block {max} bytes"
@@ -88,14 +72,9 @@ fn block_too_large() {
 
 #[test]
 fn unknown_device_path() {
-    let out = pmt()
-        .args(["-f", "/nonexistent/drive0", "status"])
-        .assert()
-        .failure()
-        .code(1)
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let mut cmd = pmt();
+    cmd.args(["-f", "/nonexistent/drive0", "status"]);
+    let err = run_fails(cmd);
     assert!(err.starts_with("pmt: cannot open tape drive"), "{err}");
     assert!(err.contains("/nonexistent/drive0"), "{err}");
 }
@@ -111,15 +90,7 @@ fn medium_error_shows_decoded_sense() {
             after: 0,
         })
         .unwrap();
-    let out = emu
-        .pmt(&["write"])
-        .write_stdin(pattern(1, 100))
-        .assert()
-        .failure()
-        .code(1)
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = emu.fails_with_input(&["write"], pattern(1, 100));
     assert!(
         err.starts_with(&format!(
             "pmt: WRITE(6) failed on {}: MEDIUM ERROR: write error (03/0C00)",
@@ -137,15 +108,9 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn no_device_given() {
-    let err = pmt()
-        .arg("status")
-        .assert()
-        .failure()
-        .code(1)
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8_lossy(&err);
+    let mut cmd = pmt();
+    cmd.arg("status");
+    let err = run_fails(cmd);
     assert!(
         err.starts_with("pmt: no drive given: use -f or $TAPE"),
         "{err}"
@@ -193,14 +158,6 @@ fn deferred_write_error_fails_the_write() {
             after: 1,
         })
         .unwrap();
-    let out = emu
-        .pmt(&["write", "--block-size", "1000"])
-        .write_stdin(pattern(1, 5000))
-        .assert()
-        .failure()
-        .code(1)
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = emu.fails_with_input(&["write", "--block-size", "1000"], pattern(1, 5000));
     assert!(err.contains("deferred error: MEDIUM ERROR"), "{err}");
 }

@@ -3,9 +3,12 @@
 //! sequence asserting on JSON, and illegal moves that must fail with a
 //! clear message, a non-zero exit and an unchanged library.
 
+mod cli_util;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use cli_util::{run_fails, run_json, run_stdout};
 use pbs_tape::emulator::library::Library;
 use pbs_tape::emulator::state::LibraryConfig;
 use serde_json::Value;
@@ -44,17 +47,9 @@ impl Lab {
 
     /// Run `pmtx -f CHANGER ARGS --output-format json`, expect success, parse stdout.
     fn json(&self, args: &[&str]) -> Value {
-        let out = self
-            .cmd()
-            .args(args)
-            .args(["--output-format", "json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        serde_json::from_slice(&out)
-            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out)))
+        let mut cmd = self.cmd();
+        cmd.args(args);
+        run_json(cmd, args)
     }
 
     fn status(&self) -> Value {
@@ -64,15 +59,9 @@ impl Lab {
     /// Run, expect failure; returns stderr. The library must be unchanged.
     fn refused(&self, args: &[&str], message: &str) {
         let before = self.status();
-        let out = self
-            .cmd()
-            .args(args)
-            .assert()
-            .failure()
-            .code(1)
-            .get_output()
-            .clone();
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let mut cmd = self.cmd();
+        cmd.args(args);
+        let stderr = run_fails(cmd);
         assert!(stderr.contains(message), "{args:?}: stderr {stderr:?}");
         assert_eq!(self.status(), before, "{args:?} changed the library");
     }
@@ -90,17 +79,9 @@ fn slot(status: &Value, n: usize) -> &Value {
 
 /// `pmt -f DRIVE status` as JSON.
 fn pmt_status(drive: &Path) -> Value {
-    let out = Command::cargo_bin("pmt")
-        .unwrap()
-        .arg("-f")
-        .arg(drive)
-        .args(["status", "--output-format", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).unwrap()
+    let mut cmd = Command::cargo_bin("pmt").unwrap();
+    cmd.arg("-f").arg(drive).arg("status");
+    run_json(cmd, &["status"])
 }
 
 #[test]
@@ -261,15 +242,9 @@ fn inquiry_scan_and_device_selection() {
     assert_eq!(inq["peripheral_type"], 8);
     assert_eq!(inq["serial"], "PMTXTEST");
     let dir = lab.lib.dir().display().to_string();
-    let out = Command::cargo_bin("pmtx")
-        .unwrap()
-        .args(["scan", "--emulated", &dir, "--output-format", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let found: Value = serde_json::from_slice(&out).unwrap();
+    let mut cmd = Command::cargo_bin("pmtx").unwrap();
+    cmd.args(["scan", "--emulated", &dir]);
+    let found = run_json(cmd, &["scan"]);
     let emulated: Vec<&Value> = found
         .as_array()
         .unwrap()
@@ -281,28 +256,15 @@ fn inquiry_scan_and_device_selection() {
     assert_eq!(emulated[0]["serial"], "PMTXTEST");
 
     // $CHANGER instead of -f
-    let out = Command::cargo_bin("pmtx")
-        .unwrap()
-        .env("CHANGER", lab.changer())
-        .args(["status", "--output-format", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let s: Value = serde_json::from_slice(&out).unwrap();
+    let mut cmd = Command::cargo_bin("pmtx").unwrap();
+    cmd.env("CHANGER", lab.changer()).arg("status");
+    let s = run_json(cmd, &["status"]);
     assert_eq!(s["slots"].as_array().unwrap().len(), 12);
 
     // nonexistent device: clear error, exit 1
-    let out = Command::cargo_bin("pmtx")
-        .unwrap()
-        .args(["-f", "/nonexistent/changer", "status"])
-        .assert()
-        .failure()
-        .code(1)
-        .get_output()
-        .clone();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/changer"));
+    let mut cmd = Command::cargo_bin("pmtx").unwrap();
+    cmd.args(["-f", "/nonexistent/changer", "status"]);
+    assert!(run_fails(cmd).contains("/nonexistent/changer"));
 
     // a tape drive is not a changer
     let out = Command::cargo_bin("pmtx")
@@ -352,15 +314,9 @@ fn text_output_completions_and_man_pages() {
         "loaded ABC003L9 from slot 3 to drive 0\n"
     );
 
-    let out = Command::cargo_bin("pmtx")
-        .unwrap()
-        .args(["completions", "bash"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    assert!(String::from_utf8_lossy(&out).contains("pmtx"));
+    let mut cmd = Command::cargo_bin("pmtx").unwrap();
+    cmd.args(["completions", "bash"]);
+    assert!(run_stdout(cmd).contains("pmtx"));
     let dir = tempfile::tempdir().unwrap();
     Command::cargo_bin("pmtx")
         .unwrap()

@@ -2,94 +2,54 @@
 //! backups against the embedded (or a pre-built) emulated library,
 //! spanning, and a backup that fails on an injected write error.
 
+mod cli_util;
+#[path = "../../tests/restore_util/mod.rs"]
+mod restore_util;
+
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use cli_util::Ptape;
 use pbs_tape::emulator::fault::{DeviceId, FaultKind, FaultSpec};
 use pbs_tape::emulator::library::Library;
-use pbs_tape::emulator::state::LibraryConfig;
+use restore_util::{make_named_library, MIB};
 use serde_json::Value;
-
-const MIB: u64 = 1024 * 1024;
 
 /// A fresh configuration and data directory for each test.
 struct Env {
     tmp: tempfile::TempDir,
+    cli: Ptape,
+}
+
+impl Deref for Env {
+    type Target = Ptape;
+
+    fn deref(&self) -> &Ptape {
+        &self.cli
+    }
 }
 
 impl Env {
     fn new() -> Env {
-        Env {
-            tmp: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn data_dir(&self) -> PathBuf {
-        self.tmp.path().join("data")
+        let tmp = tempfile::tempdir().unwrap();
+        let cli = Ptape::new(tmp.path());
+        Env { tmp, cli }
     }
 
     fn library_dir(&self) -> PathBuf {
         self.data_dir().join("library")
     }
 
-    fn ptape(&self) -> Command {
-        let mut cmd = Command::cargo_bin("ptape").unwrap();
-        cmd.env("PTAPE_CONFIG_DIR", self.tmp.path().join("config"))
-            .env("PTAPE_DATA_DIR", self.data_dir())
-            .env_remove("TAPE")
-            .env_remove("CHANGER")
-            .env_remove("RUST_LOG");
-        cmd
-    }
-
-    /// Runs ptape with `args`, requires success, returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.ptape().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "ptape {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Runs ptape with `args` and `--output-format json`, parses stdout.
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.extend(["--output-format", "json"]);
-        serde_json::from_str(&self.ok(&all)).unwrap()
-    }
-
-    /// Runs ptape with `args`, requires exit code 1, returns stderr.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.ptape().args(args).output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "ptape {args:?} should fail: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8(out.stderr).unwrap()
-    }
-
     /// Builds the library ptape will use (instead of the embedded default).
     fn prebuilt_library(&self, tapes: usize, capacity: u64, cleaning: bool) -> Library {
-        let config = LibraryConfig {
-            drives: 1,
-            slots: 8,
-            ie_slots: 1,
+        make_named_library(
+            &self.library_dir(),
+            tapes,
             capacity,
-            early_warning: MIB,
-            serial: "PTAPECLI".into(),
-            ..LibraryConfig::default()
-        };
-        let barcodes: Vec<String> = (1..=tapes).map(|i| format!("CL{i:04}L9")).collect();
-        let cln: Vec<String> = if cleaning {
-            vec!["CLN001L1".into()]
-        } else {
-            vec![]
-        };
-        Library::create(&self.library_dir(), config, &barcodes, &cln).unwrap()
+            "CL",
+            "PTAPECLI",
+            cleaning,
+        )
     }
 
     /// A source tree: empty dir, small, 0-byte, unicode, sparse and large

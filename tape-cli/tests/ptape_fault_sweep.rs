@@ -235,7 +235,6 @@ fn power_loss_and_timeout_mid_job() {
 /// A write error on the catalog archive, the job's last WRITE: the process
 /// fails, and must then list no snapshot.
 #[test]
-#[ignore = "BUG: src/writer.rs PoolWriter::finish_job records the snapshot row before write_catalog_archives() and the unload; `ptape backup` exits 1 yet `ptape snapshots` lists the snapshot"]
 fn write_error_on_the_catalog_archive_lists_no_snapshot() {
     let (writes, _) = clean_counts();
     fault_point(FaultKind::WriteError, writes - 1, WRITE_ERROR);

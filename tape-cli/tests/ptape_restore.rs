@@ -1,21 +1,32 @@
 //! `ptape restore`, `verify`, `content` and `catalog scan` driven as
 //! processes against a pre-built emulated library in the data directory.
 
+mod cli_util;
 #[path = "../../tests/restore_util/mod.rs"]
 mod restore_util;
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use cli_util::Ptape;
 use pbs_tape::emulator::library::Library;
 use restore_util::{assert_same_tree, corrupt_image, make_library, make_tree, take_offline, MIB};
-use serde_json::Value;
 
 /// A fresh configuration and data directory, a library and a source tree.
 struct Env {
     tmp: tempfile::TempDir,
+    cli: Ptape,
     lib: Library,
     src: PathBuf,
+}
+
+impl Deref for Env {
+    type Target = Ptape;
+
+    fn deref(&self) -> &Ptape {
+        &self.cli
+    }
 }
 
 impl Env {
@@ -23,45 +34,8 @@ impl Env {
         let tmp = tempfile::tempdir().unwrap();
         let lib = make_library(&tmp.path().join("data/library"), tapes, capacity);
         let src = make_tree(&tmp.path().join("src"), 21 * MIB as usize);
-        Env { tmp, lib, src }
-    }
-
-    fn ptape(&self) -> Command {
-        let mut cmd = Command::cargo_bin("ptape").unwrap();
-        cmd.env("PTAPE_CONFIG_DIR", self.tmp.path().join("config"))
-            .env("PTAPE_DATA_DIR", self.tmp.path().join("data"))
-            .env_remove("TAPE")
-            .env_remove("CHANGER")
-            .env_remove("RUST_LOG");
-        cmd
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.ptape().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "ptape {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.extend(["--output-format", "json"]);
-        serde_json::from_str(&self.ok(&all)).unwrap()
-    }
-
-    /// Runs ptape, requires exit code 1, returns stderr.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.ptape().args(args).output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "ptape {args:?} should fail: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8(out.stderr).unwrap()
+        let cli = Ptape::new(tmp.path());
+        Env { tmp, cli, lib, src }
     }
 
     /// Backs up the source tree; returns the snapshot name and the tapes.

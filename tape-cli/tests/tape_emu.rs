@@ -1,10 +1,14 @@
 //! `tape-emu` as a user runs it, plus cross-process checks: a drive opened
 //! in this process notices what separate `tape-emu` processes do.
 
+mod cli_util;
+
 use std::path::Path;
 use std::time::Duration;
 
+use assert_cmd::assert::Assert;
 use assert_cmd::Command;
+use cli_util::run_json;
 use pbs_tape::emulator::open_device;
 use pbs_tape::scsi::{DataDirection, ScsiError, ScsiTransport, SenseKey};
 use predicates::str::contains;
@@ -15,28 +19,21 @@ fn emu() -> Command {
     Command::cargo_bin("tape-emu").unwrap()
 }
 
+/// `tape-emu COMMAND DIR ARGS...`, run to completion.
+fn run(command: &str, dir: &Path, args: &[&str]) -> Assert {
+    emu().arg(command).arg(dir).args(args).assert()
+}
+
 fn create(dir: &Path, extra: &[&str]) {
-    emu()
-        .arg("create")
-        .arg(dir)
-        .args(extra)
-        .assert()
+    run("create", dir, extra)
         .success()
         .stdout(contains("created library"));
 }
 
 fn status_json(dir: &Path) -> serde_json::Value {
-    let out = emu()
-        .args(["status", "--output-format", "json"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let mut cmd = emu();
+    cmd.arg("status").arg(dir);
+    run_json(cmd, &["status"])
 }
 
 fn tur(dev: &mut impl ScsiTransport) -> Result<(), ScsiError> {
@@ -99,10 +96,7 @@ fn create_and_status_show_the_library() {
             .and(contains("slot 10 (i/e)")),
     );
     // A second create in the same place is refused.
-    emu()
-        .arg("create")
-        .arg(&dir)
-        .assert()
+    run("create", &dir, &[])
         .failure()
         .stderr(contains("already exists"));
 }
@@ -113,46 +107,23 @@ use predicates::prelude::PredicateBooleanExt;
 fn bad_arguments_give_clear_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("lib");
-    emu()
-        .arg("create")
-        .arg(&dir)
-        .args(["--barcodes", "ABC010L9..ABC001L9"])
-        .assert()
+    run("create", &dir, &["--barcodes", "ABC010L9..ABC001L9"])
         .failure()
         .stderr(contains("after the last"));
-    emu()
-        .arg("create")
-        .arg(&dir)
-        .args(["--capacity", "2PB"])
-        .assert()
+    run("create", &dir, &["--capacity", "2PB"])
         .failure()
         .stderr(contains("unknown size unit"));
     create(&dir, &["--slots", "4", "--ie-slots", "1"]);
-    emu()
-        .arg("take")
-        .arg(&dir)
-        .arg("5")
-        .assert()
+    run("take", &dir, &["5"])
         .failure()
         .stderr(contains("slot 5 is empty"));
-    emu()
-        .arg("take")
-        .arg(&dir)
-        .arg("2")
-        .assert()
+    run("take", &dir, &["2"])
         .failure()
         .stderr(contains("slot 2 is a storage slot"));
-    emu()
-        .arg("remove")
-        .arg(&dir)
-        .arg("drive0")
-        .assert()
+    run("remove", &dir, &["drive0"])
         .failure()
         .stderr(contains("drive 0 is empty"));
-    emu()
-        .arg("status")
-        .arg(tmp.path())
-        .assert()
+    run("status", tmp.path(), &[])
         .failure()
         .stderr(contains("not an emulated tape library"));
 }
@@ -165,46 +136,21 @@ fn import_take_insert_remove_write_protect_and_faults() {
         &dir,
         &["--slots", "4", "--ie-slots", "1", "--barcodes", "ABC001L9"],
     );
-    emu()
-        .arg("import")
-        .arg(&dir)
-        .arg("NEW001L9")
-        .assert()
-        .success();
-    emu()
-        .arg("import")
-        .arg(&dir)
-        .arg("NEW002L9")
-        .assert()
+    run("import", &dir, &["NEW001L9"]).success();
+    run("import", &dir, &["NEW002L9"])
         .failure()
         .stderr(contains("no free import/export slot"));
-    emu()
-        .arg("take")
-        .arg(&dir)
-        .arg("5")
-        .assert()
+    run("take", &dir, &["5"])
         .success()
         .stdout(contains("NEW001L9"));
-    emu()
-        .arg("insert")
-        .arg(&dir)
-        .arg("0")
-        .arg("NEW001L9")
-        .assert()
-        .success();
-    emu()
-        .arg("write-protect")
-        .arg(&dir)
-        .arg("NEW001L9")
-        .arg("on")
-        .assert()
-        .success();
-    emu()
-        .arg("fault")
-        .arg(&dir)
-        .args(["--device", "drive0", "deferred-write-error", "--after", "5"])
-        .assert()
-        .success();
+    run("insert", &dir, &["0", "NEW001L9"]).success();
+    run("write-protect", &dir, &["NEW001L9", "on"]).success();
+    run(
+        "fault",
+        &dir,
+        &["--device", "drive0", "deferred-write-error", "--after", "5"],
+    )
+    .success();
     let st = status_json(&dir);
     assert_eq!(st["state"]["drives"][0]["cartridge"], "NEW001L9");
     assert_eq!(
@@ -213,12 +159,7 @@ fn import_take_insert_remove_write_protect_and_faults() {
     );
     assert_eq!(st["state"]["faults"][0]["kind"], "deferred-write-error");
     assert_eq!(st["state"]["faults"][0]["after"], 5);
-    emu()
-        .args(["fault"])
-        .arg(&dir)
-        .arg("clear")
-        .assert()
-        .success();
+    run("fault", &dir, &["clear"]).success();
     assert_eq!(
         status_json(&dir)["state"]["faults"]
             .as_array()
@@ -237,13 +178,7 @@ fn open_drive_notices_other_processes() {
     create(&dir, &["--slots", "0"]);
     let mut dev = open_device(&dir.join("drive0")).unwrap();
     sense_is(tur(&mut dev), SenseKey::NotReady, 0x3a, 0);
-    emu()
-        .arg("insert")
-        .arg(&dir)
-        .arg("0")
-        .arg("TAPE01L9")
-        .assert()
-        .success();
+    run("insert", &dir, &["0", "TAPE01L9"]).success();
     sense_is(tur(&mut dev), SenseKey::UnitAttention, 0x28, 0);
     tur(&mut dev).unwrap();
     // Data written and flushed here survives a power loss armed by another process.
@@ -255,12 +190,7 @@ fn open_drive_notices_other_processes() {
         .unwrap();
     dev.execute(&cdb, DataDirection::ToDevice(&data), T)
         .unwrap();
-    emu()
-        .arg("fault")
-        .arg(&dir)
-        .args(["--device", "drive0", "power-loss"])
-        .assert()
-        .success();
+    run("fault", &dir, &["--device", "drive0", "power-loss"]).success();
     sense_is(tur(&mut dev), SenseKey::UnitAttention, 0x29, 0);
     let st = status_json(&dir);
     let tape = &st["cartridges"][0];
@@ -311,13 +241,7 @@ fn drive_held_by_this_process_is_busy_for_pmt() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("lib");
     create(&dir, &["--slots", "0"]);
-    emu()
-        .arg("insert")
-        .arg(&dir)
-        .arg("0")
-        .arg("TAPE01L9")
-        .assert()
-        .success();
+    run("insert", &dir, &["0", "TAPE01L9"]).success();
     let dev = open_device(&dir.join("drive0")).unwrap();
     Command::cargo_bin("pmt")
         .unwrap()
@@ -356,10 +280,7 @@ fn status_survives_a_broken_image() {
         .unwrap()
         .contains("not a tape image"));
     assert!(carts[1].get("image_error").is_none());
-    emu()
-        .arg("status")
-        .arg(&dir)
-        .assert()
+    run("status", &dir, &[])
         .success()
         .stdout(contains("unreadable image"));
 }

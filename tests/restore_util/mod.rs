@@ -11,6 +11,11 @@ use std::time::{Duration, SystemTime};
 
 use pbs_tape::emulator::library::Library;
 use pbs_tape::emulator::state::LibraryConfig;
+use pbs_tape::format::WriterConfig;
+use ptape::backup::BackupOptions;
+use ptape::chunking::ChunkerConfig;
+use ptape::config::ResolvedDrive;
+use ptape::library::LibraryDevices;
 
 pub const MIB: u64 = 1024 * 1024;
 
@@ -167,17 +172,37 @@ pub fn assert_same_tree(original: &Path, restored: &Path) {
 /// An emulated library of `tapes` data cartridges `BK0001L9`... of
 /// `capacity` bytes each (early warning 1 MiB before the end).
 pub fn make_library(dir: &Path, tapes: usize, capacity: u64) -> Library {
+    make_named_library(dir, tapes, capacity, "BK", "PTAPERESTORE", false)
+}
+
+/// An emulated library with one drive, 8 slots and an import/export slot:
+/// `tapes` data cartridges `PREFIX0001L9`... of `capacity` bytes each
+/// (early warning 1 MiB before the end), and with `cleaning` a cleaning
+/// cartridge `CLN001L1`.
+pub fn make_named_library(
+    dir: &Path,
+    tapes: usize,
+    capacity: u64,
+    prefix: &str,
+    serial: &str,
+    cleaning: bool,
+) -> Library {
     let config = LibraryConfig {
         drives: 1,
         slots: 8,
         ie_slots: 1,
         capacity,
         early_warning: MIB,
-        serial: "PTAPERESTORE".into(),
+        serial: serial.into(),
         ..LibraryConfig::default()
     };
-    let barcodes: Vec<String> = (1..=tapes).map(|i| format!("BK{i:04}L9")).collect();
-    Library::create(dir, config, &barcodes, &[]).unwrap()
+    let barcodes: Vec<String> = (1..=tapes).map(|i| format!("{prefix}{i:04}L9")).collect();
+    let cln: Vec<String> = if cleaning {
+        vec!["CLN001L1".into()]
+    } else {
+        vec![]
+    };
+    Library::create(dir, config, &barcodes, &cln).unwrap()
 }
 
 /// Takes a cartridge out of the library (its slot is emptied; the
@@ -205,4 +230,35 @@ pub fn corrupt_image(lib: &Library, barcode: &str) {
         *b ^= 0xA5;
     }
     std::fs::write(&path, bytes).unwrap();
+}
+
+/// Drive 0 and the changer of `lib` as ptape's library devices.
+pub fn library_devices(lib: &Library) -> LibraryDevices {
+    LibraryDevices::from_resolved(ResolvedDrive {
+        name: "drive0".into(),
+        path: lib.drive_device_path(0).display().to_string(),
+        changer_path: Some(lib.changer_device_path().display().to_string()),
+        changer_drivenum: 0,
+        embedded: false,
+    })
+    .unwrap()
+}
+
+/// Options for a backup of `src` as snapshot `id` into pool "default",
+/// with small chunks, blocks and archives so that a tree of a few tens of
+/// MiB spans several archives.
+pub fn backup_options(src: &Path, id: &str) -> BackupOptions {
+    let mut o = BackupOptions::new("default", vec![src.to_path_buf()]);
+    o.id = Some(id.into());
+    o.chunker = ChunkerConfig {
+        min: 16 * 1024,
+        avg: 64 * 1024,
+        max: 256 * 1024,
+    };
+    o.format = WriterConfig {
+        block_size: 64 * 1024,
+        archive_cap: 2 * MIB,
+        commit_interval: 3 * MIB,
+    };
+    o
 }

@@ -239,13 +239,16 @@ impl Lab {
                         let s = read_snapshot_archive(&mut tape)
                             .unwrap_or_else(|e| panic!("{at}: {e}"));
                         let manifest = Manifest::decode(&s.manifest).unwrap();
-                        let row = snapshots
-                            .iter()
-                            .find(|r| r.name == manifest.snapshot)
-                            .unwrap_or_else(|| {
-                                panic!("{at}: snapshot archive without snapshot row")
-                            });
-                        assert_eq!((row.media, row.file_number), (media.uuid, a.file_number));
+                        // A job that failed after its snapshot archive was
+                        // committed leaves the archive (data on tape) but no
+                        // snapshot row; a listed snapshot must point here.
+                        if let Some(row) = snapshots.iter().find(|r| r.name == manifest.snapshot) {
+                            assert_eq!(
+                                (row.media, row.file_number),
+                                (media.uuid, a.file_number),
+                                "{at}"
+                            );
+                        }
                         manifests.push(manifest);
                     }
                     ContentType::Catalog => {
@@ -257,11 +260,13 @@ impl Lab {
             }
             devices.unload(tape).unwrap();
         }
-        assert_eq!(
-            manifests.len(),
-            snapshots.len(),
-            "{context}: a snapshot row without its archive on tape"
-        );
+        for row in &snapshots {
+            assert!(
+                manifests.iter().any(|m| m.snapshot == row.name),
+                "{context}: snapshot row {} without its archive on tape",
+                row.name
+            );
+        }
         for m in &manifests {
             for d in m.unique_digests() {
                 assert!(

@@ -9,7 +9,7 @@ use crate::scsi::{ScsiTransport, SenseKey};
 
 use super::commands;
 use super::error::ChangerError;
-use super::media_changer::MediaChanger;
+use super::media_changer::{empty_drive, MediaChanger};
 
 /// Barcode prefix of cleaning cartridges (LTO labels `CLNnnnCU`/`CLNnnnL1`).
 pub const CLEANING_PREFIX: &str = "CLN";
@@ -50,16 +50,7 @@ pub fn clean_drive<T: ScsiTransport>(
     max_wait: Duration,
 ) -> Result<CleaningReport, ChangerError> {
     let status = changer.status()?;
-    let d = status.drives.get(drive).ok_or(ChangerError::NoSuchDrive {
-        drive,
-        count: status.drives.len(),
-    })?;
-    if d.full {
-        return Err(ChangerError::DriveFull {
-            drive,
-            barcode: d.barcode.clone(),
-        });
-    }
+    let d = empty_drive(&status, drive)?;
     let drive_addr = d.address;
     let transport = status.transports.first().map_or(0, |t| t.address);
     let candidates: Vec<(usize, u16, String)> = status
@@ -149,5 +140,6 @@ mod tests {
         assert!(is_cleaning_barcode("CLN001CU"));
         assert!(!is_cleaning_barcode("ABC001L9"));
         assert!(!is_cleaning_barcode("XCLN01L9"));
+        assert!(is_cleaning_barcode("CLN001L1"));
     }
 }

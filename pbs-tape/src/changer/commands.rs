@@ -6,9 +6,10 @@ use zerocopy::byteorder::big_endian::U16;
 use zerocopy::IntoBytes;
 
 use crate::scsi::opcodes::{
-    EXCHANGE_MEDIUM, INITIALIZE_ELEMENT_STATUS, MODE_SENSE_10, MODE_SENSE_6, MOVE_MEDIUM,
-    POSITION_TO_ELEMENT, PREVENT_ALLOW_MEDIUM_REMOVAL, READ_ELEMENT_STATUS,
+    EXCHANGE_MEDIUM, INITIALIZE_ELEMENT_STATUS, MOVE_MEDIUM, POSITION_TO_ELEMENT,
+    PREVENT_ALLOW_MEDIUM_REMOVAL, READ_ELEMENT_STATUS,
 };
+use crate::scsi::spc::{self, ModeHeader10Wire};
 use crate::scsi::timeouts::timeout_for;
 use crate::scsi::{DataDirection, ScsiError, ScsiTransport};
 
@@ -49,48 +50,20 @@ pub fn is_illegal_request(err: &ChangerError) -> bool {
 pub fn mode_sense_element_addresses(
     t: &mut dyn ScsiTransport,
 ) -> Result<ElementAddressAssignment, ChangerError> {
-    const DBD: u8 = 0x08;
-    let mut buf = [0u8; 255];
-    let cdb6 = [
-        MODE_SENSE_6,
-        DBD,
-        PAGE_ELEMENT_ADDRESS_ASSIGNMENT,
-        0,
-        buf.len() as u8,
-        0,
-    ];
-    let (n, header_len) = match run(
-        t,
-        "MODE SENSE(6)",
-        &cdb6,
-        DataDirection::FromDevice(&mut buf),
-    ) {
-        Ok(n) => (n, 4),
+    const HEADER_6_LEN: usize = 4;
+    let header_10_len = size_of::<ModeHeader10Wire>();
+    let (data, header_len) = match spc::mode_sense6(t, PAGE_ELEMENT_ADDRESS_ASSIGNMENT, 0, true)
+        .map_err(|e| ChangerError::scsi("MODE SENSE(6)", t.path(), e))
+    {
+        Ok(data) => (data, HEADER_6_LEN),
         Err(e) if is_illegal_request(&e) => {
-            let len = (buf.len() as u16).to_be_bytes();
-            let cdb10 = [
-                MODE_SENSE_10,
-                DBD,
-                PAGE_ELEMENT_ADDRESS_ASSIGNMENT,
-                0,
-                0,
-                0,
-                0,
-                len[0],
-                len[1],
-                0,
-            ];
-            let n = run(
-                t,
-                "MODE SENSE(10)",
-                &cdb10,
-                DataDirection::FromDevice(&mut buf),
-            )?;
-            (n, 8)
+            let data = spc::mode_sense10(t, PAGE_ELEMENT_ADDRESS_ASSIGNMENT, 0, true)
+                .map_err(|e| ChangerError::scsi("MODE SENSE(10)", t.path(), e))?;
+            (data, header_10_len)
         }
         Err(e) => return Err(e),
     };
-    ElementAddressAssignment::from_mode_data(&buf[..n], header_len).map_err(|message| {
+    ElementAddressAssignment::from_mode_data(&data, header_len).map_err(|message| {
         ChangerError::Decode {
             what: "element address assignment page 0x1D",
             device: t.path().to_string(),

@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use crate::scsi::discovery::PERIPHERAL_TYPE_CHANGER;
-use crate::scsi::ScsiTransport;
+use crate::scsi::{ScsiTransport, SenseData};
 
 use super::address::{ElementAddressAssignment, ElementRange};
 use super::cleaning::is_cleaning_barcode;
@@ -24,8 +24,34 @@ use super::status::{ChangerStatus, DriveStatus, Place};
 /// ILLEGAL REQUEST, INVALID FIELD IN CDB (05/24xx): the changer does not
 /// support a bit we set.
 fn is_invalid_field(err: &ChangerError) -> bool {
-    err.sense()
-        .is_some_and(|s| s.key == crate::scsi::SenseKey::IllegalRequest && s.asc == 0x24)
+    err.sense().is_some_and(SenseData::is_invalid_field_in_cdb)
+}
+
+/// The drive `drive` (0-based) of the snapshot, or [`ChangerError::NoSuchDrive`].
+pub(super) fn drive_status(
+    status: &ChangerStatus,
+    drive: usize,
+) -> Result<&DriveStatus, ChangerError> {
+    status.drives.get(drive).ok_or(ChangerError::NoSuchDrive {
+        drive,
+        count: status.drives.len(),
+    })
+}
+
+/// The drive `drive` when it exists and holds no cartridge, else
+/// [`ChangerError::NoSuchDrive`] / [`ChangerError::DriveFull`].
+pub(super) fn empty_drive(
+    status: &ChangerStatus,
+    drive: usize,
+) -> Result<&DriveStatus, ChangerError> {
+    let d = drive_status(status, drive)?;
+    if d.full {
+        return Err(ChangerError::DriveFull {
+            drive,
+            barcode: d.barcode.clone(),
+        });
+    }
+    Ok(d)
 }
 
 /// The changer refused because the drive has not released the cartridge:
@@ -256,14 +282,7 @@ impl<T: ScsiTransport> MediaChanger<T> {
     }
 
     fn drive_address(status: &ChangerStatus, drive: usize) -> Result<u16, ChangerError> {
-        status
-            .drives
-            .get(drive)
-            .map(|d| d.address)
-            .ok_or(ChangerError::NoSuchDrive {
-                drive,
-                count: status.drives.len(),
-            })
+        drive_status(status, drive).map(|d| d.address)
     }
 
     fn slot_address(status: &ChangerStatus, slot: usize) -> Result<u16, ChangerError> {
@@ -327,20 +346,6 @@ impl<T: ScsiTransport> MediaChanger<T> {
         Ok(MoveOutcome { barcode, from, to })
     }
 
-    fn empty_drive(status: &ChangerStatus, drive: usize) -> Result<(), ChangerError> {
-        let d = status.drives.get(drive).ok_or(ChangerError::NoSuchDrive {
-            drive,
-            count: status.drives.len(),
-        })?;
-        if d.full {
-            return Err(ChangerError::DriveFull {
-                drive,
-                barcode: d.barcode.clone(),
-            });
-        }
-        Ok(())
-    }
-
     fn refuse_cleaning(barcode: &Option<String>) -> Result<(), ChangerError> {
         match barcode {
             Some(b) if is_cleaning_barcode(b) => {
@@ -354,7 +359,7 @@ impl<T: ScsiTransport> MediaChanger<T> {
     /// Cleaning cartridges are refused (use [`super::cleaning::clean_drive`]).
     pub fn load_slot(&mut self, slot: usize, drive: usize) -> Result<MoveOutcome, ChangerError> {
         let status = self.status()?;
-        Self::empty_drive(&status, drive)?;
+        empty_drive(&status, drive)?;
         let barcode = Self::full_slot(&status, slot)?;
         Self::refuse_cleaning(&barcode)?;
         self.do_move(&status, barcode, Place::Slot(slot), Place::Drive(drive))
@@ -367,7 +372,7 @@ impl<T: ScsiTransport> MediaChanger<T> {
         drive: usize,
     ) -> Result<MoveOutcome, ChangerError> {
         let status = self.status()?;
-        Self::empty_drive(&status, drive)?;
+        empty_drive(&status, drive)?;
         Self::refuse_cleaning(&Some(barcode.to_string()))?;
         match status.find_barcode(barcode) {
             Some(Place::Slot(slot)) => self.do_move(
@@ -396,10 +401,7 @@ impl<T: ScsiTransport> MediaChanger<T> {
         target: Option<usize>,
     ) -> Result<MoveOutcome, ChangerError> {
         let status = self.status()?;
-        let d = status.drives.get(drive).ok_or(ChangerError::NoSuchDrive {
-            drive,
-            count: status.drives.len(),
-        })?;
+        let d = drive_status(&status, drive)?;
         if !d.full {
             return Err(ChangerError::DriveEmpty { drive });
         }
@@ -465,49 +467,46 @@ impl<T: ScsiTransport> MediaChanger<T> {
     /// Move a cartridge from an import/export slot into the first free
     /// storage slot.
     pub fn import(&mut self, barcode: &str) -> Result<MoveOutcome, ChangerError> {
-        let status = self.status()?;
-        let from = match status.find_barcode(barcode) {
-            Some(Place::Slot(n)) if status.slot(n).is_some_and(|s| s.import_export) => n,
-            Some(other) => {
-                return Err(ChangerError::WrongLocation {
-                    barcode: barcode.to_string(),
-                    location: other.to_string(),
-                    expected: "an import/export slot",
-                })
-            }
-            None => {
-                return Err(ChangerError::BarcodeNotFound {
-                    barcode: barcode.to_string(),
-                })
-            }
-        };
-        let to = status
-            .slots
-            .iter()
-            .find(|s| !s.full)
-            .map(|s| s.number)
-            .ok_or(ChangerError::NoFreeSlot {
-                what: "storage slot",
-            })?;
-        self.do_move(
-            &status,
-            Some(barcode.to_string()),
-            Place::Slot(from),
-            Place::Slot(to),
-        )
+        self.move_across(barcode, true)
     }
 
     /// Move a cartridge from a storage slot into the first free
     /// import/export slot.
     pub fn export(&mut self, barcode: &str) -> Result<MoveOutcome, ChangerError> {
+        self.move_across(barcode, false)
+    }
+
+    /// Move the cartridge `barcode` from a slot of one kind (import/export
+    /// when `from_import_export`, else storage) into the first free slot of
+    /// the other kind.
+    fn move_across(
+        &mut self,
+        barcode: &str,
+        from_import_export: bool,
+    ) -> Result<MoveOutcome, ChangerError> {
         let status = self.status()?;
+        let (expected, targets, what) = if from_import_export {
+            ("an import/export slot", &status.slots, "storage slot")
+        } else {
+            (
+                "a storage slot",
+                &status.import_export,
+                "import/export slot",
+            )
+        };
         let from = match status.find_barcode(barcode) {
-            Some(Place::Slot(n)) if status.slot(n).is_some_and(|s| !s.import_export) => n,
+            Some(Place::Slot(n))
+                if status
+                    .slot(n)
+                    .is_some_and(|s| s.import_export == from_import_export) =>
+            {
+                n
+            }
             Some(other) => {
                 return Err(ChangerError::WrongLocation {
                     barcode: barcode.to_string(),
                     location: other.to_string(),
-                    expected: "a storage slot",
+                    expected,
                 })
             }
             None => {
@@ -516,14 +515,11 @@ impl<T: ScsiTransport> MediaChanger<T> {
                 })
             }
         };
-        let to = status
-            .import_export
+        let to = targets
             .iter()
             .find(|s| !s.full)
             .map(|s| s.number)
-            .ok_or(ChangerError::NoFreeSlot {
-                what: "import/export slot",
-            })?;
+            .ok_or(ChangerError::NoFreeSlot { what })?;
         self.do_move(
             &status,
             Some(barcode.to_string()),
@@ -538,15 +534,12 @@ impl<T: ScsiTransport> MediaChanger<T> {
     /// import/export slots are skipped. Returns the moves done.
     pub fn step(&mut self, drive: usize, step: Step) -> Result<Vec<MoveOutcome>, ChangerError> {
         let status = self.status()?;
-        let d = status.drives.get(drive).ok_or(ChangerError::NoSuchDrive {
-            drive,
-            count: status.drives.len(),
-        })?;
+        let d = drive_status(&status, drive)?;
         // Decide everything before the first move, so a refused step
         // leaves the library as it was.
         let current = match step {
             Step::First | Step::Last => {
-                Self::empty_drive(&status, drive)?;
+                empty_drive(&status, drive)?;
                 None
             }
             Step::Next | Step::Previous if d.full => {

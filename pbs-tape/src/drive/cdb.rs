@@ -16,6 +16,9 @@ pub const MAX_TRANSFER_LENGTH_6: u32 = 0x00FF_FFFF;
 /// Range of the 24-bit two's complement COUNT of SPACE(6).
 pub const SPACE6_COUNT_RANGE: std::ops::RangeInclusive<i64> = -0x80_0000..=0x7F_FFFF;
 
+/// Service action of READ POSITION asking for the 20-byte short form.
+pub const READ_POSITION_SHORT_FORM: u8 = 0x00;
+
 /// Service action of READ POSITION asking for the 32-byte long form.
 pub const READ_POSITION_LONG_FORM: u8 = 0x06;
 

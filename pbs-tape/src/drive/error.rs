@@ -174,8 +174,7 @@ impl DriveError {
                 };
             }
             if let Some(feature) = feature {
-                if sense.key == SenseKey::IllegalRequest && (sense.asc == 0x20 || sense.asc == 0x24)
-                {
+                if sense.is_unsupported_request() {
                     return DriveError::NotSupported {
                         feature: feature.to_string(),
                         device: device.to_string(),

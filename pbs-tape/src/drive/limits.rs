@@ -1,22 +1,10 @@
 //! READ BLOCK LIMITS data (SSC-5 7.6) and the drive's largest usable block.
 
 use serde::Serialize;
-use zerocopy::byteorder::big_endian::U16;
-use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
+use zerocopy::FromBytes;
 
 use super::cdb::MAX_TRANSFER_LENGTH_6;
-
-/// READ BLOCK LIMITS data with MLOI=0 (SSC-5 table "READ BLOCK LIMITS data").
-#[derive(FromBytes, Immutable, KnownLayout, Unaligned)]
-#[repr(C)]
-struct BlockLimitsData {
-    /// Bits 4..0: GRANULARITY (block lengths are multiples of 2^n).
-    granularity: u8,
-    /// MAXIMUM BLOCK LENGTH LIMIT (24 bits).
-    max: [u8; 3],
-    /// MINIMUM BLOCK LENGTH LIMIT.
-    min: U16,
-}
+use super::wire::{from_be24, BlockLimitsData};
 
 /// What READ BLOCK LIMITS reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -38,9 +26,8 @@ impl BlockLimits {
                 data.len()
             )
         })?;
-        let [a, b, c] = raw.max;
         Ok(BlockLimits {
-            max_block_length: u32::from_be_bytes([0, a, b, c]),
+            max_block_length: from_be24(raw.max),
             min_block_length: raw.min.get(),
             granularity: raw.granularity & 0x1f,
         })

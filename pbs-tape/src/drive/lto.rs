@@ -476,7 +476,7 @@ impl LtoDrive {
     /// end of data here (seconds); `long = true` erases to the end of the
     /// partition (hours).
     pub fn erase(&mut self, long: bool) -> Result<(), DriveError> {
-        self.simple("ERASE", None, &cdb::erase(long))
+        self.simple("ERASE", Some("ERASE"), &cdb::erase(long))
     }
 
     /// Make the cartridge empty, one partition: rewind, FORMAT MEDIUM
@@ -492,7 +492,14 @@ impl LtoDrive {
             Ok(()) => {}
             Err(DriveError::NotSupported { .. }) => {
                 self.rewind()?;
-                self.erase(false)?;
+                self.erase(false).map_err(|e| match e {
+                    DriveError::NotSupported { device, source, .. } => DriveError::NotSupported {
+                        feature: "FORMAT MEDIUM (and ERASE, its fallback)".into(),
+                        device,
+                        source,
+                    },
+                    other => other,
+                })?;
             }
             Err(e) => return Err(e),
         }

@@ -3,22 +3,19 @@
 //! command from a queue, and records every CDB.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::lto::LtoDrive;
 use crate::scsi::discovery::PERIPHERAL_TYPE_TAPE;
 use crate::scsi::opcodes;
-use crate::scsi::{Completion, DataDirection, ScsiError, ScsiTransport, SenseData};
-
-/// The CDBs a [`Mock`] received, in order.
-pub(crate) type CdbLog = Arc<Mutex<Vec<Vec<u8>>>>;
-
-pub(crate) type Answer = Result<Vec<u8>, SenseData>;
+use crate::scsi::testing::{check_condition, complete, prefix_answer};
+pub(crate) use crate::scsi::testing::{Answer, CdbLog};
+use crate::scsi::{Completion, DataDirection, ScsiError, ScsiTransport};
 
 /// A transport that answers INQUIRY, VPD 0x80 and READ BLOCK LIMITS like
 /// a tape drive, every other command from a queue of scripted answers
 /// (GOOD with no data when the queue is empty), and records every CDB.
+/// Completion follows [`crate::scsi::testing::complete`].
 pub(crate) struct Mock {
     pub(crate) peripheral_type: u8,
     /// Answers for every CDB starting with the given bytes (checked before
@@ -26,6 +23,25 @@ pub(crate) struct Mock {
     pub(crate) fixed: Vec<(Vec<u8>, Answer)>,
     pub(crate) script: VecDeque<Answer>,
     pub(crate) log: CdbLog,
+}
+
+/// What a tape drive of `peripheral_type` answers to INQUIRY, VPD page
+/// 0x80 and READ BLOCK LIMITS; `None` for every other CDB.
+fn tape_drive_answer(peripheral_type: u8, cdb: &[u8]) -> Option<Answer> {
+    match (cdb[0], cdb[1] & 1, cdb[2]) {
+        (opcodes::INQUIRY, 0, _) => {
+            let mut d = vec![0u8; 36];
+            d[0] = peripheral_type;
+            d[4] = 31;
+            d[8..16].copy_from_slice(b"MOCK    ");
+            d[16..32].copy_from_slice(b"ULTRIUM-TD9     ");
+            d[32..36].copy_from_slice(b"0001");
+            Some(Ok(d))
+        }
+        (opcodes::INQUIRY, 1, 0x80) => Some(Ok(b"\x01\x80\x00\x04S123".to_vec())),
+        (opcodes::READ_BLOCK_LIMITS, _, _) => Some(Ok(vec![0, 0x10, 0, 0, 0, 1])),
+        _ => None,
+    }
 }
 
 impl ScsiTransport for Mock {
@@ -36,45 +52,10 @@ impl ScsiTransport for Mock {
         _timeout: Duration,
     ) -> Result<Completion, ScsiError> {
         self.log.lock().unwrap().push(cdb.to_vec());
-        let fixed = self
-            .fixed
-            .iter()
-            .find(|(prefix, _)| cdb.starts_with(prefix))
-            .map(|(_, answer)| answer.clone());
-        let answer: Answer = match (fixed, cdb[0], cdb[1] & 1, cdb[2]) {
-            (Some(answer), ..) => answer,
-            (None, opcodes::INQUIRY, 0, _) => {
-                let mut d = vec![0u8; 36];
-                d[0] = self.peripheral_type;
-                d[4] = 31;
-                d[8..16].copy_from_slice(b"MOCK    ");
-                d[16..32].copy_from_slice(b"ULTRIUM-TD9     ");
-                d[32..36].copy_from_slice(b"0001");
-                Ok(d)
-            }
-            (None, opcodes::INQUIRY, 1, 0x80) => Ok(b"\x01\x80\x00\x04S123".to_vec()),
-            (None, opcodes::READ_BLOCK_LIMITS, _, _) => Ok(vec![0, 0x10, 0, 0, 0, 1]),
-            (None, ..) => self.script.pop_front().unwrap_or(Ok(Vec::new())),
-        };
-        match (answer, data) {
-            (Ok(bytes), DataDirection::FromDevice(buf)) => {
-                let n = bytes.len().min(buf.len());
-                buf[..n].copy_from_slice(&bytes[..n]);
-                Ok(Completion {
-                    transferred: n,
-                    residual: buf.len() - n,
-                })
-            }
-            (Ok(_), d) => Ok(Completion {
-                transferred: d.len(),
-                residual: 0,
-            }),
-            (Err(sense), _) => Err(ScsiError::CheckCondition {
-                sense,
-                transferred: 0,
-                residual: 0,
-            }),
-        }
+        let answer = prefix_answer(&self.fixed, cdb)
+            .or_else(|| tape_drive_answer(self.peripheral_type, cdb))
+            .unwrap_or_else(|| self.script.pop_front().unwrap_or(Ok(Vec::new())));
+        complete(answer.map_err(check_condition), data)
     }
 
     fn max_transfer(&self) -> usize {

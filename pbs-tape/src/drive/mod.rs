@@ -21,6 +21,7 @@ pub mod stream_events;
 pub mod tape_alert;
 pub mod tape_file;
 pub mod volume_statistics;
+pub(crate) mod wire;
 
 pub use error::{DriveError, SpaceShortfall, SpaceStop, SpaceUnit};
 pub use limits::BlockLimits;

@@ -439,14 +439,56 @@ pub fn mode_sense10(
 }
 
 /// MODE SELECT(10) (opcode 0x55, SPC-5 6.14) with PF=1, SP=0 through the
-/// SPC layer, with `data` encoded for MODE SELECT.
+/// SPC layer, with `data` encoded for MODE SELECT. A device without MODE
+/// SELECT(10) (ILLEGAL REQUEST, invalid command operation code 05/20/00:
+/// tgt's SSC emulation and older drives; Linux st only uses the 6-byte
+/// form) gets the same data through MODE SELECT(6).
 pub fn mode_select10(
     t: &mut dyn ScsiTransport,
     device: &str,
     data: &ModeData,
 ) -> Result<(), DriveError> {
-    spc::mode_select10(t, &data.encode10(true), false)
-        .map_err(|e| DriveError::from_scsi("MODE SELECT(10)", Some("MODE SELECT(10)"), device, e))
+    match spc::mode_select10(t, &data.encode10(true), false) {
+        Ok(()) => Ok(()),
+        Err(e) if is_invalid_opcode(&e) => mode_select6(t, device, data),
+        Err(e) => Err(DriveError::from_scsi(
+            "MODE SELECT(10)",
+            Some("MODE SELECT(10)"),
+            device,
+            e,
+        )),
+    }
+}
+
+/// ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE (05/20/00).
+fn is_invalid_opcode(e: &crate::scsi::ScsiError) -> bool {
+    e.sense().is_some_and(|s| {
+        s.key == crate::scsi::SenseKey::IllegalRequest && s.asc == 0x20 && s.ascq == 0x00
+    })
+}
+
+/// MODE SELECT(6) (opcode 0x15, SPC-5 6.13) with PF=1, SP=0: `data` with
+/// the 4-byte header; the parameter list length is one byte (at most 255).
+fn mode_select6(
+    t: &mut dyn ScsiTransport,
+    device: &str,
+    data: &ModeData,
+) -> Result<(), DriveError> {
+    let bytes = data.encode6(true);
+    let len = u8::try_from(bytes.len()).map_err(|_| {
+        DriveError::InvalidArgument(format!(
+            "mode parameter list of {} bytes does not fit MODE SELECT(6)",
+            bytes.len()
+        ))
+    })?;
+    let cdb = [crate::scsi::opcodes::MODE_SELECT_6, 0x10, 0, 0, len, 0];
+    t.execute(
+        &cdb,
+        crate::scsi::DataDirection::ToDevice(&bytes),
+        crate::scsi::timeouts::timeout_for(&cdb),
+    )
+    .map(|_| ())
+    .map_err(|e| DriveError::from_scsi("MODE SELECT(6)", Some("MODE SELECT(6)"), device, e))
 }
 
 /// Read header, block descriptor, compression page and device
@@ -523,6 +565,12 @@ pub fn set_compression(
             device: device.to_string(),
             message: "the drive did not return the page".into(),
         })?;
+    if enabled && !decode_compression_page(&page.bytes)?.capable {
+        return Err(DriveError::InvalidArgument(format!(
+            "data compression cannot be enabled on {device}: the drive reports it cannot \
+             compress (DCC=0 in mode page 0x0F)"
+        )));
+    }
     let byte = page.bytes.get_mut(2).ok_or_else(|| DriveError::Decode {
         what: "data compression mode page 0x0F",
         device: device.to_string(),

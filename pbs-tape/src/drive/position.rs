@@ -1,28 +1,9 @@
 //! READ POSITION long form (SSC-5 7.7.3): where the head is.
 
 use serde::Serialize;
-use zerocopy::byteorder::big_endian::{U32, U64};
-use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
+use zerocopy::FromBytes;
 
-/// Long form data, 32 bytes (SSC-5 table "READ POSITION data format, long form").
-#[derive(FromBytes, Immutable, KnownLayout, Unaligned)]
-#[repr(C)]
-struct LongFormData {
-    /// BOP bit 7, EOP bit 6, MPU bit 3, LONU bit 2 (older manuals: BPU).
-    flags: u8,
-    reserved: [u8; 3],
-    partition: U32,
-    logical_object: U64,
-    logical_file: U64,
-    logical_set: U64,
-}
-
-const BOP: u8 = 0x80;
-const EOP: u8 = 0x40;
-/// Mark position unknown: the logical file and set identifiers are invalid.
-const MPU: u8 = 0x08;
-/// Logical object number unknown (BPU in older drive manuals).
-const LONU: u8 = 0x04;
+use super::wire::{LongPositionData, POS_BOP, POS_EOP, POS_LONU, POS_MPU};
 
 /// The head position as the drive reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,26 +29,33 @@ pub enum PositionDecodeError {
     ObjectUnknown,
     #[error("the drive reports the file position as unknown (MPU)")]
     FileUnknown,
+    /// Logical object 0 is at BOP; a drive that reports object 0 without BOP
+    /// answers READ POSITION without knowing the position (tgt's stub).
+    #[error("the position is unknown: the drive reports logical object 0 without beginning of partition")]
+    Inconsistent,
 }
 
 impl Position {
     /// Decode the long form; an unknown position (LONU or MPU set) is an
     /// error, never a made-up position.
     pub fn decode_long(data: &[u8]) -> Result<Position, PositionDecodeError> {
-        let (raw, _) = LongFormData::ref_from_prefix(data)
+        let (raw, _) = LongPositionData::ref_from_prefix(data)
             .map_err(|_| PositionDecodeError::TooShort(data.len()))?;
-        if raw.flags & LONU != 0 {
+        if raw.flags & POS_LONU != 0 {
             return Err(PositionDecodeError::ObjectUnknown);
         }
-        if raw.flags & MPU != 0 {
+        if raw.flags & POS_MPU != 0 {
             return Err(PositionDecodeError::FileUnknown);
+        }
+        if raw.flags & POS_BOP == 0 && raw.logical_object.get() == 0 {
+            return Err(PositionDecodeError::Inconsistent);
         }
         Ok(Position {
             partition: raw.partition.get(),
             file_number: raw.logical_file.get(),
             logical_object: raw.logical_object.get(),
-            bop: raw.flags & BOP != 0,
-            eop: raw.flags & EOP != 0,
+            bop: raw.flags & POS_BOP != 0,
+            eop: raw.flags & POS_EOP != 0,
         })
     }
 }
@@ -110,6 +98,11 @@ mod tests {
         assert_eq!(
             Position::decode_long(&[0u8; 20]),
             Err(PositionDecodeError::TooShort(20))
+        );
+        // tgt's READ POSITION stub: a reserved bit, no BOP, all zeros
+        assert_eq!(
+            Position::decode_long(&long_form(0x20, 0, 0, 0)),
+            Err(PositionDecodeError::Inconsistent)
         );
     }
 }

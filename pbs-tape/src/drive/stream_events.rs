@@ -53,8 +53,15 @@ pub fn signed_information(sense: &SenseData) -> Option<i64> {
     })
 }
 
+/// End of data: BLANK CHECK with END-OF-DATA DETECTED (00/05, SSC). Also
+/// accepted, as seen from tgt's SSC emulation: BLANK CHECK without an
+/// additional sense code (00/00), and 00/05 with sense key NO SENSE (its
+/// SPACE into end of data). Other BLANK CHECK codes (e.g. 14/03, end of
+/// data not found) stay errors.
 fn is_end_of_data(sense: &SenseData) -> bool {
     sense.is(SenseKey::BlankCheck, 0x00, 0x05)
+        || sense.is(SenseKey::BlankCheck, 0x00, 0x00)
+        || sense.is(SenseKey::NoSense, 0x00, 0x05)
 }
 
 fn is_early_warning(sense: &SenseData) -> bool {

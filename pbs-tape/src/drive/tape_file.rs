@@ -36,6 +36,18 @@ pub struct TapeFileSummary {
     pub early_warning: bool,
 }
 
+impl TapeFileSummary {
+    /// Nothing copied yet, ending at a filemark.
+    fn new() -> Self {
+        TapeFileSummary {
+            blocks: 0,
+            bytes: 0,
+            end: FileEnd::Filemark,
+            early_warning: false,
+        }
+    }
+}
+
 /// Why a tape file copy failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TapeFileError {
@@ -89,12 +101,7 @@ pub fn write_tape_file(
     }
     drive.set_variable_block_mode()?;
     let mut buf = vec![0u8; block_size];
-    let mut summary = TapeFileSummary {
-        blocks: 0,
-        bytes: 0,
-        end: FileEnd::Filemark,
-        early_warning: false,
-    };
+    let mut summary = TapeFileSummary::new();
     loop {
         let n = fill(input, &mut buf).map_err(TapeFileError::Input)?;
         if n == 0 {
@@ -125,12 +132,7 @@ pub fn read_tape_file(
 ) -> Result<TapeFileSummary, TapeFileError> {
     drive.set_variable_block_mode()?;
     let mut buf = vec![0u8; drive.max_block_size()];
-    let mut summary = TapeFileSummary {
-        blocks: 0,
-        bytes: 0,
-        end: FileEnd::Filemark,
-        early_warning: false,
-    };
+    let mut summary = TapeFileSummary::new();
     loop {
         match drive.read_block(&mut buf)? {
             ReadEvent::Block(n) => {

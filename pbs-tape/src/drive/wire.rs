@@ -5,11 +5,6 @@
 use zerocopy::byteorder::big_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-/// READ POSITION service action: short form (SSC-5 7.7.2).
-pub(crate) const READ_POSITION_SHORT: u8 = 0x00;
-/// READ POSITION service action: long form (SSC-5 7.7.3).
-pub(crate) const READ_POSITION_LONG: u8 = 0x06;
-
 /// READ POSITION flag: beginning of partition.
 pub(crate) const POS_BOP: u8 = 0x80;
 /// READ POSITION flag: between early warning and end of partition.
@@ -80,8 +75,14 @@ mod tests {
     #[test]
     fn layouts_have_the_standard_sizes() {
         assert_eq!(std::mem::size_of::<ShortPositionData>(), 20);
-        assert_eq!(std::mem::size_of::<LongPositionData>(), 32);
-        assert_eq!(std::mem::size_of::<BlockLimitsData>(), 6);
+        assert_eq!(
+            std::mem::size_of::<LongPositionData>(),
+            crate::drive::cdb::READ_POSITION_LONG_LEN
+        );
+        assert_eq!(
+            std::mem::size_of::<BlockLimitsData>(),
+            crate::drive::cdb::READ_BLOCK_LIMITS_LEN
+        );
     }
 
     #[test]

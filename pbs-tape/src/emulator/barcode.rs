@@ -9,8 +9,6 @@
 pub const MAX_BARCODE_LEN: usize = 32;
 /// Most barcodes one range may expand to.
 pub const MAX_RANGE_LEN: u64 = 100_000;
-/// Prefix that marks a cleaning cartridge.
-pub const CLEANING_PREFIX: &str = "CLN";
 
 /// What is wrong with a barcode or a range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,11 +29,6 @@ pub enum BarcodeError {
     TooMany { start: String, end: String },
     #[error("barcode '{0}' is listed twice")]
     Duplicate(String),
-}
-
-/// True when the barcode names a cleaning cartridge (`CLN...`).
-pub fn is_cleaning(barcode: &str) -> bool {
-    barcode.starts_with(CLEANING_PREFIX)
 }
 
 /// Check one barcode: 1..=32 characters, `A-Z` and `0-9` only.
@@ -195,11 +188,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("ABC001L9..ABD001L9"), "{msg}");
-    }
-
-    #[test]
-    fn cleaning_prefix() {
-        assert!(is_cleaning("CLN001L1"));
-        assert!(!is_cleaning("ABC001L9"));
     }
 }

@@ -146,11 +146,19 @@ impl ScsiTransport for EmulatedDevice {
             Inner::Drive(drive) => drive.execute(cdb, data, timeout)?,
             Inner::Changer(changer) => changer.execute(cdb, data),
         };
-        result.map_err(|c| ScsiError::CheckCondition {
-            sense: c.sense,
-            transferred: c.transferred.min(len),
-            residual: len - c.transferred.min(len),
-        })
+        // The residual is the part of the caller's buffer not moved, also
+        // for commands without a data phase (as with SG_IO).
+        match result {
+            Ok(done) => Ok(Completion {
+                transferred: done.transferred.min(len),
+                residual: len - done.transferred.min(len),
+            }),
+            Err(c) => Err(ScsiError::CheckCondition {
+                sense: c.sense,
+                transferred: c.transferred.min(len),
+                residual: len - c.transferred.min(len),
+            }),
+        }
     }
 
     fn max_transfer(&self) -> usize {

@@ -21,6 +21,7 @@ use super::drive_state::MediumInfo;
 use super::fault::{DeviceId, FaultKind, FaultSpec};
 use super::image::{self, ImageError};
 use super::state::{Cartridge, CartridgeKind, DriveBay, LibraryConfig, LibraryState, Location};
+use crate::changer::is_cleaning_barcode;
 
 /// First line of every emulated device file.
 pub const DEVICE_MAGIC: &str = "ptape-emulated-device v1";
@@ -173,7 +174,7 @@ impl Library {
                 if cartridges.contains_key(b) {
                     return Err(BarcodeError::Duplicate(b.clone()).into());
                 }
-                let cart = new_cartridge(b, cleaning_list || barcode::is_cleaning(b), &config);
+                let cart = new_cartridge(b, cleaning_list || is_cleaning_barcode(b), &config);
                 cartridges.insert(b.clone(), cart);
                 all.push(b.clone());
             }
@@ -575,7 +576,7 @@ fn new_medium_info(barcode: &str) -> MediumInfo {
 
 fn register_cartridge(state: &mut LibraryState, barcode: &str) {
     if !state.cartridges.contains_key(barcode) {
-        let cart = new_cartridge(barcode, barcode::is_cleaning(barcode), &state.config);
+        let cart = new_cartridge(barcode, is_cleaning_barcode(barcode), &state.config);
         state.cartridges.insert(barcode.to_string(), cart);
     }
 }

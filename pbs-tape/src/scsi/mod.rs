@@ -20,6 +20,8 @@ pub mod retry;
 pub mod sense;
 pub mod sg_io;
 pub mod spc;
+#[doc(hidden)]
+pub mod testing;
 pub mod timeouts;
 pub mod transport;
 

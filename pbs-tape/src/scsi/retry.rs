@@ -110,58 +110,34 @@ impl<T: ScsiTransport> ScsiTransport for UnitAttentionRetry<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scsi::testing::{check_condition, ScriptedTransport};
     use std::collections::VecDeque;
 
-    /// Answers from a script; records the CDBs and fills data-in buffers with 0xAB.
-    struct Scripted {
-        answers: VecDeque<Result<Completion, ScsiError>>,
-        calls: usize,
+    fn ua(asc: u8, ascq: u8) -> Result<Vec<u8>, ScsiError> {
+        Err(check_condition(SenseData::new(
+            SenseKey::UnitAttention,
+            asc,
+            ascq,
+        )))
     }
 
-    impl ScsiTransport for Scripted {
-        fn execute(
-            &mut self,
-            _cdb: &[u8],
-            data: DataDirection<'_>,
-            _timeout: Duration,
-        ) -> Result<Completion, ScsiError> {
-            self.calls += 1;
-            if let DataDirection::FromDevice(b) = data {
-                b.fill(0xab);
-            }
-            self.answers.pop_front().unwrap_or(Ok(Completion {
-                transferred: 0,
-                residual: 0,
-            }))
-        }
-        fn max_transfer(&self) -> usize {
-            1 << 20
-        }
-        fn path(&self) -> &str {
-            "scripted"
-        }
+    /// `n` bytes of 0xAB: a data-in command transfers them.
+    fn ok(n: usize) -> Result<Vec<u8>, ScsiError> {
+        Ok(vec![0xab; n])
     }
 
-    fn ua(asc: u8, ascq: u8) -> Result<Completion, ScsiError> {
-        Err(ScsiError::CheckCondition {
-            sense: SenseData::new(SenseKey::UnitAttention, asc, ascq),
-            transferred: 0,
-            residual: 0,
-        })
+    /// A transport answering from `answers` in order (GOOD, no data, after them).
+    fn wrap(answers: Vec<Result<Vec<u8>, ScsiError>>) -> UnitAttentionRetry<ScriptedTransport> {
+        let mut answers = VecDeque::from(answers);
+        UnitAttentionRetry::new(
+            ScriptedTransport::new("scripted")
+                .with_max_transfer(1 << 20)
+                .respond_with(move |_| answers.pop_front().unwrap_or(Ok(Vec::new()))),
+        )
     }
 
-    fn ok(n: usize) -> Result<Completion, ScsiError> {
-        Ok(Completion {
-            transferred: n,
-            residual: 0,
-        })
-    }
-
-    fn wrap(answers: Vec<Result<Completion, ScsiError>>) -> UnitAttentionRetry<Scripted> {
-        UnitAttentionRetry::new(Scripted {
-            answers: answers.into(),
-            calls: 0,
-        })
+    fn calls(t: &UnitAttentionRetry<ScriptedTransport>) -> usize {
+        t.inner().cdbs().len()
     }
 
     #[test]
@@ -177,7 +153,7 @@ mod tests {
             .unwrap();
         assert_eq!(c.transferred, 4);
         assert_eq!(buf, [0xab; 4]);
-        assert_eq!(t.inner().calls, 2);
+        assert_eq!(calls(&t), 2);
         assert!(t
             .take_unit_attention()
             .is_some_and(|s| s.is(SenseKey::UnitAttention, 0x28, 0)));
@@ -193,7 +169,7 @@ mod tests {
         assert!(err
             .sense()
             .is_some_and(|s| s.is(SenseKey::UnitAttention, 0x29, 0)));
-        assert_eq!(t.inner().calls, 2);
+        assert_eq!(calls(&t), 2);
     }
 
     #[test]
@@ -210,7 +186,7 @@ mod tests {
         assert!(err
             .sense()
             .is_some_and(|s| s.is(SenseKey::UnitAttention, 0x29, 0)));
-        assert_eq!(t.inner().calls, 1);
+        assert_eq!(calls(&t), 1);
         // A medium change before a READ(6) is still retried.
         let mut t = wrap(vec![ua(0x28, 0x00), ok(4)]);
         let mut buf = [0u8; 4];
@@ -220,7 +196,7 @@ mod tests {
             Duration::from_secs(1),
         )
         .unwrap();
-        assert_eq!(t.inner().calls, 2);
+        assert_eq!(calls(&t), 2);
     }
 
     #[test]
@@ -230,13 +206,13 @@ mod tests {
         assert!(t
             .execute(&[0; 6], DataDirection::None, Duration::from_secs(1))
             .is_err());
-        assert_eq!(t.inner().calls, 1);
+        assert_eq!(calls(&t), 1);
         let mut t = wrap(vec![Err(ScsiError::Status(0x08))]);
         assert!(matches!(
             t.execute(&[0; 6], DataDirection::None, Duration::from_secs(1)),
             Err(ScsiError::Status(0x08))
         ));
-        assert_eq!(t.inner().calls, 1);
+        assert_eq!(calls(&t), 1);
         assert_eq!(t.path(), "scripted");
         assert_eq!(t.max_transfer(), 1 << 20);
     }

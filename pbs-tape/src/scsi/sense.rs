@@ -559,7 +559,25 @@ impl SenseData {
     pub fn is(&self, key: SenseKey, asc: u8, ascq: u8) -> bool {
         self.key == key && self.asc == asc && self.ascq == ascq
     }
+
+    /// ILLEGAL REQUEST, INVALID FIELD IN CDB (05/24xx): the device does
+    /// not support a bit or value the CDB set.
+    pub fn is_invalid_field_in_cdb(&self) -> bool {
+        self.key == SenseKey::IllegalRequest && self.asc == ASC_INVALID_FIELD_IN_CDB
+    }
+
+    /// ILLEGAL REQUEST for an opcode (05/20xx, INVALID COMMAND OPERATION
+    /// CODE) or a CDB field (05/24xx) the device does not support.
+    pub fn is_unsupported_request(&self) -> bool {
+        self.key == SenseKey::IllegalRequest
+            && matches!(self.asc, ASC_INVALID_OPCODE | ASC_INVALID_FIELD_IN_CDB)
+    }
 }
+
+/// ASC 20h: INVALID COMMAND OPERATION CODE (SPC-5 table of ASC/ASCQ).
+const ASC_INVALID_OPCODE: u8 = 0x20;
+/// ASC 24h: INVALID FIELD IN CDB (SPC-5 table of ASC/ASCQ).
+const ASC_INVALID_FIELD_IN_CDB: u8 = 0x24;
 
 impl fmt::Display for SenseData {
     /// Reads like `MEDIUM ERROR: write error (03/0C00) at block 1234`.

@@ -2,11 +2,15 @@
 //! drive in a fresh directory, opened as an [`LtoDrive`].
 #![allow(dead_code)]
 
+mod pattern;
+
 use std::path::PathBuf;
 
 use pbs_tape::drive::LtoDrive;
 use pbs_tape::emulator::state::LibraryConfig;
 use pbs_tape::emulator::Library;
+
+pub use pattern::pattern;
 
 pub const BARCODE: &str = "TAPE01L9";
 
@@ -46,17 +50,4 @@ impl DriveFixture {
     pub fn open(&self) -> LtoDrive {
         LtoDrive::open(&self.drive_path().to_string_lossy()).expect("open drive")
     }
-}
-
-/// Deterministic test data: `len` bytes derived from `seed`.
-pub fn pattern(seed: u32, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
 }

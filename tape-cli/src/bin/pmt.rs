@@ -55,6 +55,18 @@ struct Count {
     count: u32,
 }
 
+impl Count {
+    /// The count as a forward SPACE count.
+    fn forward(&self) -> i64 {
+        i64::from(self.count)
+    }
+
+    /// The count as a backward SPACE count.
+    fn backward(&self) -> i64 {
+        -i64::from(self.count)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Drive, cartridge and position status
@@ -242,23 +254,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Rewind => action(&mut drive, format, "rewind", LtoDrive::rewind)?,
         Command::Fsf(n) => action(&mut drive, format, "fsf", |d| {
-            d.space_filemarks(i64::from(n.count))
+            d.space_filemarks(n.forward())
         })?,
         Command::Bsf(n) => action(&mut drive, format, "bsf", |d| {
-            d.space_filemarks(-i64::from(n.count))
+            d.space_filemarks(n.backward())
         })?,
         Command::Fsfm(n) => action(&mut drive, format, "fsfm", |d| {
-            d.space_filemarks_other_side(i64::from(n.count))
+            d.space_filemarks_other_side(n.forward())
         })?,
         Command::Bsfm(n) => action(&mut drive, format, "bsfm", |d| {
-            d.space_filemarks_other_side(-i64::from(n.count))
+            d.space_filemarks_other_side(n.backward())
         })?,
-        Command::Fsr(n) => action(&mut drive, format, "fsr", |d| {
-            d.space_blocks(i64::from(n.count))
-        })?,
-        Command::Bsr(n) => action(&mut drive, format, "bsr", |d| {
-            d.space_blocks(-i64::from(n.count))
-        })?,
+        Command::Fsr(n) => action(&mut drive, format, "fsr", |d| d.space_blocks(n.forward()))?,
+        Command::Bsr(n) => action(&mut drive, format, "bsr", |d| d.space_blocks(n.backward()))?,
         Command::Asf { file } => action(&mut drive, format, "asf", |d| d.locate_file(*file))?,
         Command::Eod => action(&mut drive, format, "eod", LtoDrive::move_to_eod)?,
         Command::Weof(n) => action(&mut drive, format, "weof", |d| {
@@ -343,12 +351,7 @@ fn action(
     command: &'static str,
     op: impl FnOnce(&mut LtoDrive) -> Result<(), pbs_tape::drive::DriveError>,
 ) -> anyhow::Result<()> {
-    op(drive)?;
-    if format.is_json() {
-        let position = Some(drive.read_position()?);
-        print_action(drive, format, command, position)?;
-    }
-    Ok(())
+    run_and_report(drive, format, command, op, true)
 }
 
 /// Run a command after which there may be no position to report (eject,
@@ -359,9 +362,25 @@ fn control(
     command: &'static str,
     op: impl FnOnce(&mut LtoDrive) -> Result<(), pbs_tape::drive::DriveError>,
 ) -> anyhow::Result<()> {
+    run_and_report(drive, format, command, op, false)
+}
+
+/// Run `op`, then (JSON only) report the position; without
+/// `position_required` a failing READ POSITION reports `null`.
+fn run_and_report(
+    drive: &mut LtoDrive,
+    format: OutputFormat,
+    command: &'static str,
+    op: impl FnOnce(&mut LtoDrive) -> Result<(), pbs_tape::drive::DriveError>,
+    position_required: bool,
+) -> anyhow::Result<()> {
     op(drive)?;
     if format.is_json() {
-        let position = drive.read_position().ok();
+        let position = match drive.read_position() {
+            Ok(p) => Some(p),
+            Err(e) if position_required => return Err(e.into()),
+            Err(_) => None,
+        };
         print_action(drive, format, command, position)?;
     }
     Ok(())

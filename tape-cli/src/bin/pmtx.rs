@@ -360,6 +360,8 @@ fn inquiry_report(t: &mut dyn ScsiTransport) -> anyhow::Result<InquiryReport> {
 #[derive(Serialize)]
 struct ScannedChanger {
     path: String,
+    /// The ch driver's node (`/dev/schN`) of a sysfs changer.
+    device_path: Option<String>,
     vendor: String,
     product: String,
     serial: Option<String>,
@@ -373,6 +375,7 @@ fn scan(out: OutputFormat, emulated: &[PathBuf]) -> anyhow::Result<()> {
             .into_iter()
             .map(|d| ScannedChanger {
                 path: d.sg_path,
+                device_path: d.device_path,
                 vendor: d.vendor,
                 product: d.model,
                 serial: d.serial,
@@ -386,6 +389,7 @@ fn scan(out: OutputFormat, emulated: &[PathBuf]) -> anyhow::Result<()> {
         let r = inquiry_report(t.as_mut())?;
         found.push(ScannedChanger {
             path,
+            device_path: None,
             vendor: r.vendor,
             product: r.product,
             serial: r.serial,
@@ -394,10 +398,11 @@ fn scan(out: OutputFormat, emulated: &[PathBuf]) -> anyhow::Result<()> {
         });
     }
     out.print(&found, |found| {
-        let mut t = ListTable::new(&["path", "vendor", "product", "serial", "by-id"]);
+        let mut t = ListTable::new(&["path", "sch", "vendor", "product", "serial", "by-id"]);
         for c in found {
             t.row([
                 c.path.clone(),
+                opt(c.device_path.as_deref()),
                 c.vendor.clone(),
                 c.product.clone(),
                 opt(c.serial.as_deref()),

@@ -2,12 +2,23 @@
 //! test and a `pmt` command builder that reads like a shell session.
 #![allow(dead_code)]
 
+#[path = "../cli_util/mod.rs"]
+mod cli_util;
+
+#[path = "../../../pbs-tape/tests/drive_util/pattern.rs"]
+mod pattern;
+
 use std::path::PathBuf;
 
 use assert_cmd::Command;
 use pbs_tape::emulator::state::LibraryConfig;
 use pbs_tape::emulator::Library;
 use serde_json::Value;
+
+// Not every test binary that includes this module uses every helper.
+#[allow(unused_imports)]
+pub use cli_util::{run_fails, run_json, run_stdout};
+pub use pattern::pattern;
 
 pub const BARCODE: &str = "TAPE01L9";
 
@@ -55,46 +66,27 @@ impl Emu {
 
     /// Run `pmt ARGS... --output-format json`, expect success, parse stdout.
     pub fn json(&self, args: &[&str]) -> Value {
-        let out = self
-            .pmt(args)
-            .args(["--output-format", "json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        serde_json::from_slice(&out).unwrap_or_else(|e| {
-            panic!(
-                "pmt {args:?}: invalid JSON ({e}): {}",
-                String::from_utf8_lossy(&out)
-            )
-        })
+        run_json(self.pmt(args), args)
     }
 
     /// Run `pmt ARGS...`, expect failure, return stderr.
     pub fn fails(&self, args: &[&str]) -> String {
-        let out = self
-            .pmt(args)
-            .assert()
-            .failure()
-            .code(1)
-            .get_output()
-            .clone();
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        run_fails(self.pmt(args))
+    }
+
+    /// Run `pmt ARGS...` with `input` on stdin, expect failure, return stderr.
+    pub fn fails_with_input(&self, args: &[&str], input: Vec<u8>) -> String {
+        let mut cmd = self.pmt(args);
+        cmd.write_stdin(input);
+        run_fails(cmd)
     }
 
     /// Write `data` as one tape file with `pmt write`.
     pub fn write_file(&self, data: &[u8], block_size: usize) -> Value {
-        let out = self
-            .pmt(&["write", "--block-size", &block_size.to_string()])
-            .args(["--output-format", "json"])
-            .write_stdin(data.to_vec())
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        serde_json::from_slice(&out).expect("write summary JSON")
+        let args = ["write", "--block-size", &block_size.to_string()];
+        let mut cmd = self.pmt(&args);
+        cmd.write_stdin(data.to_vec());
+        run_json(cmd, &args)
     }
 
     /// Read one tape file with `pmt read`.
@@ -138,17 +130,4 @@ pub fn position_of(v: &Value) -> (u64, u64) {
             .as_u64()
             .unwrap_or_else(|| panic!("no position in {v}")),
     )
-}
-
-/// Deterministic test data: `len` bytes derived from `seed`.
-pub fn pattern(seed: u32, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
 }

@@ -4,7 +4,7 @@
 //! WRITE faults.
 
 use zerocopy::byteorder::big_endian::U16;
-use zerocopy::{Immutable, IntoBytes, KnownLayout, Unaligned};
+use zerocopy::IntoBytes;
 
 use super::super::cdb::{invalid_field, no_data, Cdb, CdbResult, CheckCondition};
 use super::super::common;
@@ -16,17 +16,10 @@ use super::sense::{
     write_error,
 };
 use super::{EmulatedDrive, SEAL_OVERHEAD, WRITE_BUFFER_LIMIT};
+use crate::drive::cdb::READ_BLOCK_LIMITS_LEN;
 use crate::drive::encryption::encryption_mode;
+use crate::drive::wire::{be24, BlockLimitsData};
 use crate::scsi::{Completion, DataDirection, SenseKey};
-
-/// READ BLOCK LIMITS data (SSC-5 7.6), 6 bytes.
-#[derive(IntoBytes, Immutable, KnownLayout, Unaligned)]
-#[repr(C)]
-struct BlockLimitsData {
-    granularity: u8,
-    max: [u8; 3],
-    min: U16,
-}
 
 impl EmulatedDrive {
     /// READ BLOCK LIMITS (opcode 0x05, SSC-5 7.6).
@@ -40,10 +33,14 @@ impl EmulatedDrive {
         let max = self.max_transfer() as u32;
         let limits = BlockLimitsData {
             granularity: 0,
-            max: [(max >> 16) as u8, (max >> 8) as u8, max as u8],
+            max: be24(max),
             min: U16::new(1),
         };
-        Ok(common::respond(data, limits.as_bytes(), 6))
+        Ok(common::respond(
+            data,
+            limits.as_bytes(),
+            READ_BLOCK_LIMITS_LEN,
+        ))
     }
 
     /// Check the mode of a READ/WRITE: FIXED bit against the block size and

@@ -2,55 +2,27 @@
 //! flush the write buffer first and cost O(log n) on the tape image.
 
 use zerocopy::byteorder::big_endian::{U32, U64};
-use zerocopy::{Immutable, IntoBytes, KnownLayout, Unaligned};
+use zerocopy::IntoBytes;
 
 use super::super::cdb::{invalid_field, no_data, Cdb, CdbResult, CheckCondition};
 use super::super::common;
 use super::sense::{blank_check, bot, cc, filemark, sense};
 use super::EmulatedDrive;
+use crate::drive::cdb::{
+    LocateDest, SpaceCode, READ_POSITION_LONG_FORM, READ_POSITION_LONG_LEN,
+    READ_POSITION_SHORT_FORM,
+};
+use crate::drive::wire::{be24, LongPositionData, ShortPositionData, POS_BOP, POS_EOP};
 use crate::scsi::{DataDirection, SenseKey};
 
-/// READ POSITION short form data (SSC-5 7.7.2), 20 bytes.
-#[derive(IntoBytes, Immutable, KnownLayout, Unaligned)]
-#[repr(C)]
-struct ShortPositionData {
-    /// BOP 0x80, EOP 0x40, LOCU 0x20, BYCU 0x10, LOLU 0x04, PERR 0x02, BPEW 0x01.
-    flags: u8,
-    partition: u8,
-    reserved: [u8; 2],
-    first_location: U32,
-    last_location: U32,
-    reserved2: u8,
-    objects_in_buffer: [u8; 3],
-    bytes_in_buffer: U32,
-}
-
-/// READ POSITION long form data (SSC-5 7.7.3), 32 bytes.
-#[derive(IntoBytes, Immutable, KnownLayout, Unaligned)]
-#[repr(C)]
-struct LongPositionData {
-    /// BOP 0x80, EOP 0x40, MPU 0x08, LONU 0x04, BPEW 0x01.
-    flags: u8,
-    reserved: [u8; 3],
-    partition: U32,
-    logical_object: U64,
-    logical_file: U64,
-    logical_set: U64,
-}
-
-const POS_BOP: u8 = 0x80;
-const POS_EOP: u8 = 0x40;
-/// READ POSITION service actions.
-const RP_SHORT: u8 = 0x00;
-const RP_LONG: u8 = 0x06;
 /// SPACE codes (SSC-5 table "Code field definition").
-const SPACE_BLOCKS: u8 = 0;
-const SPACE_FILEMARKS: u8 = 1;
-const SPACE_EOD: u8 = 3;
+const SPACE_BLOCKS: u8 = SpaceCode::Blocks as u8;
+const SPACE_FILEMARKS: u8 = SpaceCode::Filemarks as u8;
+const SPACE_EOD: u8 = SpaceCode::EndOfData as u8;
 /// LOCATE(16) destination types.
-const DEST_OBJECT: u8 = 0;
-const DEST_FILE: u8 = 1;
-const DEST_EOD: u8 = 3;
+const DEST_OBJECT: u8 = LocateDest::Object as u8;
+const DEST_FILE: u8 = LocateDest::File as u8;
+const DEST_EOD: u8 = LocateDest::EndOfData as u8;
 
 impl EmulatedDrive {
     /// SPACE(6) / SPACE(16) (opcodes 0x11 / 0x91, SSC-5 7.10 / 6.11).
@@ -194,7 +166,7 @@ impl EmulatedDrive {
             flags |= POS_EOP;
         }
         match action {
-            RP_SHORT => {
+            READ_POSITION_SHORT_FORM => {
                 let first = u32::try_from(pos).unwrap_or(u32::MAX);
                 let last = u32::try_from(m.image.len().min(pos)).unwrap_or(u32::MAX);
                 let objs = buffered.0.min(0xff_ffff) as u32;
@@ -205,13 +177,17 @@ impl EmulatedDrive {
                     first_location: U32::new(first),
                     last_location: U32::new(last),
                     reserved2: 0,
-                    objects_in_buffer: [(objs >> 16) as u8, (objs >> 8) as u8, objs as u8],
+                    objects_in_buffer: be24(objs),
                     bytes_in_buffer: U32::new(u32::try_from(buffered.1).unwrap_or(u32::MAX)),
                 };
-                let alloc = if alloc == 0 { 20 } else { alloc };
+                let alloc = if alloc == 0 {
+                    size_of_val(&reply)
+                } else {
+                    alloc
+                };
                 Ok(common::respond(data, reply.as_bytes(), alloc))
             }
-            RP_LONG => {
+            READ_POSITION_LONG_FORM => {
                 let file = m.image.filemarks_before(pos.min(m.image.len())) + self.buffer.filemarks;
                 let reply = LongPositionData {
                     flags,
@@ -221,7 +197,11 @@ impl EmulatedDrive {
                     logical_file: U64::new(file),
                     logical_set: U64::new(0),
                 };
-                let alloc = if alloc == 0 { 32 } else { alloc };
+                let alloc = if alloc == 0 {
+                    READ_POSITION_LONG_LEN
+                } else {
+                    alloc
+                };
                 Ok(common::respond(data, reply.as_bytes(), alloc))
             }
             _ => Err(CheckCondition::invalid_field_in_cdb(1, Some(4))),
