@@ -361,6 +361,27 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             }
         }
         self.commit(Some(&snapshot))?;
+        if let Err(err) = self.finish_after_snapshot() {
+            // The snapshot's data is durable and stays catalogued, but a
+            // failed job must not list a snapshot: take its row back.
+            if let Err(undo) = self
+                .catalog
+                .forget_snapshot(&snapshot.name, snapshot.media_set)
+            {
+                self.events.note(&format!(
+                    "could not remove the snapshot row of failed job {}: {undo}",
+                    snapshot.name
+                ));
+            }
+            return Err(err);
+        }
+        Ok(self.summary)
+    }
+
+    /// The job's last steps after its snapshot is committed: the catalog
+    /// archives, closing an always-new media set, unloading the tape. Any
+    /// failure here fails the job.
+    fn finish_after_snapshot(&mut self) -> Result<(), WriterError> {
         self.write_catalog_archives()?;
         if self.pool.allocation == Allocation::AlwaysNew {
             // One job, one media set: nothing is appended to it later.
@@ -371,7 +392,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             let tape = mounted.writer.into_tape();
             self.devices.unload(tape).map_err(device_err(&label))?;
         }
-        Ok(self.summary)
+        Ok(())
     }
 
     /// Writes, on the tape in the drive, one catalog archive for each tape

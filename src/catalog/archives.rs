@@ -99,7 +99,7 @@ impl Catalog {
     /// once per job for the "already on tape" test.
     pub fn media_set_digests(&self, set: Uuid) -> Result<HashSet<Digest>, CatalogError> {
         let mut stmt = self.conn.prepare(
-            "SELECT DISTINCT c.digest FROM chunks c JOIN media m ON m.uuid = c.media
+            "SELECT c.digest FROM chunks c JOIN media m ON m.uuid = c.media
              WHERE m.media_set = ?1",
         )?;
         let rows = stmt.query_map([set.to_string()], |r| r.get::<_, Vec<u8>>(0))?;
@@ -134,7 +134,7 @@ impl Catalog {
         file_number: u64,
     ) -> Result<Vec<Digest>, CatalogError> {
         let mut stmt = self.conn.prepare(
-            "SELECT digest FROM chunks WHERE media = ?1 AND file_number = ?2 ORDER BY rowid",
+            "SELECT digest FROM chunks WHERE media = ?1 AND file_number = ?2 ORDER BY seq",
         )?;
         let rows = stmt.query_map(params![media.to_string(), file_number as i64], |r| {
             r.get::<_, Vec<u8>>(0)
@@ -185,6 +185,18 @@ impl Catalog {
         rows.map(|r| r?).collect()
     }
 
+    /// Remove the row of snapshot `name` in `media_set` (its archive and
+    /// chunk rows stay: they describe data that is on tape). Used when a job
+    /// fails after its snapshot was committed, so a failed job never lists a
+    /// snapshot. Returns whether a row was removed.
+    pub fn forget_snapshot(&self, name: &str, media_set: Uuid) -> Result<bool, CatalogError> {
+        let removed = self.conn.execute(
+            "DELETE FROM snapshots WHERE name = ?1 AND media_set = ?2",
+            params![name, media_set.to_string()],
+        )?;
+        Ok(removed > 0)
+    }
+
     /// The snapshot with this name (the newest copy when in several sets).
     pub fn snapshot(&self, name: &str) -> Result<Option<SnapshotRecord>, CatalogError> {
         self.conn
@@ -209,32 +221,32 @@ pub(super) fn insert_archive(
 ) -> Result<(), CatalogError> {
     let a = &commit.archive;
     let media = a.media.to_string();
-    tx.execute(
-        &format!(
-            "INSERT INTO archives ({ARCHIVE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-        ),
-        params![
-            a.uuid.to_string(),
-            media,
-            a.file_number as i64,
-            a.content.as_str(),
-            a.first_object as i64,
-            a.last_object as i64,
-            a.complete,
-            a.entries as i64,
-            a.bytes as i64
-        ],
-    )?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO archives ({ARCHIVE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    ))?
+    .execute(params![
+        a.uuid.to_string(),
+        media,
+        a.file_number as i64,
+        a.content.as_str(),
+        a.first_object as i64,
+        a.last_object as i64,
+        a.complete,
+        a.entries as i64,
+        a.bytes as i64
+    ])?;
     {
         let mut stmt = tx.prepare_cached(
-            "INSERT OR IGNORE INTO chunks (digest, media, file_number, archive) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR IGNORE INTO chunks (digest, media, file_number, seq, archive)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         let archive = a.uuid.to_string();
-        for digest in &commit.chunks {
+        for (seq, digest) in commit.chunks.iter().enumerate() {
             stmt.execute(params![
                 digest.as_slice(),
                 media,
                 a.file_number as i64,
+                seq as i64,
                 archive
             ])?;
         }
@@ -257,10 +269,9 @@ pub(super) fn insert_archive(
             ],
         )?;
     }
-    let n = tx.execute(
-        "UPDATE media SET bytes_used = bytes_used + ?2 WHERE uuid = ?1",
-        params![media, a.bytes as i64],
-    )?;
+    let n = tx
+        .prepare_cached("UPDATE media SET bytes_used = bytes_used + ?2 WHERE uuid = ?1")?
+        .execute(params![media, a.bytes as i64])?;
     if n == 0 {
         return Err(CatalogError::UnknownMedia(media));
     }
