@@ -112,10 +112,15 @@ impl LtoDrive {
                 peripheral_type: inquiry.peripheral_type,
             });
         }
-        // VPD 0x80 is optional for SSC devices: no serial is not an error.
-        let serial = spc::unit_serial_number(&mut *transport)
-            .ok()
-            .filter(|s| !s.is_empty());
+        // VPD 0x80 is optional for SSC devices: a device that refuses the
+        // page (ILLEGAL REQUEST) has no serial, which is not an error. Any
+        // other failure (timeout, transport error) is: the device may be wedged.
+        let serial = match spc::unit_serial_number(&mut *transport) {
+            Ok(serial) => Some(serial).filter(|s| !s.is_empty()),
+            Err(err) if err.sense().is_some_and(|s| s.is_unsupported_request()) => None,
+            Err(ScsiError::InvalidResponse { .. }) => None,
+            Err(err) => return Err(DriveError::from_scsi("INQUIRY", None, &path, err)),
+        };
         let mut drive = LtoDrive {
             transport,
             path,
