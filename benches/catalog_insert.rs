@@ -1,6 +1,9 @@
 //! Catalog insert rate: chunk rows committed through `Catalog::commit_archives`
-//! against a bare rusqlite loop on the same schema, pragmas and
-//! transaction batching (one transaction per archive of `BATCH` chunks).
+//! against a bare rusqlite loop on the same schema, connection settings
+//! (`catalog::configure`), statements and transaction batching (one
+//! transaction per archive of `BATCH` chunks). Prints rows/s of both, their
+//! ratio, the database sizes (with WAL) and the peak RSS after the catalog
+//! run.
 //!
 //! Rows: `PTAPE_BENCH_ROWS` (default 10 000 000; e.g. 1000000 for a quick
 //! run). Run: `cargo bench -p ptape --bench catalog_insert`.
@@ -10,7 +13,7 @@ mod util;
 use std::time::Instant;
 
 use ptape::catalog::{
-    schema, ArchiveCommit, ArchiveRecord, Catalog, ContentType, MediaLocation, MediaRecord,
+    self, schema, ArchiveCommit, ArchiveRecord, Catalog, ContentType, MediaLocation, MediaRecord,
     MediaStatus,
 };
 use rusqlite::{params, Connection};
@@ -81,13 +84,7 @@ fn through_catalog(dir: &std::path::Path, rows: u64) -> f64 {
 
 fn bare_rusqlite(dir: &std::path::Path, rows: u64) -> f64 {
     let mut conn = Connection::open(dir.join("bare.db")).expect("open bare db");
-    let _: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .expect("WAL");
-    conn.pragma_update(None, "synchronous", "FULL")
-        .expect("synchronous");
-    conn.pragma_update(None, "foreign_keys", "ON")
-        .expect("foreign keys");
+    catalog::configure(&conn).expect("catalog pragmas");
     schema::migrate(&mut conn).expect("schema");
     let m = media("BA0001L9");
     conn.execute(
@@ -107,29 +104,41 @@ fn bare_rusqlite(dir: &std::path::Path, rows: u64) -> f64 {
         let chunks = digests(n, &mut state);
         let tx = conn.transaction().expect("transaction");
         let archive_text = a.uuid.to_string();
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO archives (uuid, media, file_number, content, first_object, last_object,
              complete, entries, bytes) VALUES (?1, ?2, ?3, 'chunks', 0, 0, 1, ?4, ?5)",
-            params![archive_text, media_text, file, n as i64, (n * 65536) as i64],
         )
+        .expect("prepare")
+        .execute(params![
+            archive_text,
+            media_text,
+            file,
+            n as i64,
+            (n * 65536) as i64
+        ])
         .expect("insert archive");
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO chunks (digest, media, file_number, archive)
-                     VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT OR IGNORE INTO chunks (digest, media, file_number, seq, archive)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .expect("prepare");
-            for d in &chunks {
-                stmt.execute(params![d.as_slice(), media_text, file, archive_text])
-                    .expect("insert chunk");
+            for (seq, d) in chunks.iter().enumerate() {
+                stmt.execute(params![
+                    d.as_slice(),
+                    media_text,
+                    file,
+                    seq as i64,
+                    archive_text
+                ])
+                .expect("insert chunk");
             }
         }
-        tx.execute(
-            "UPDATE media SET bytes_used = bytes_used + ?2 WHERE uuid = ?1",
-            params![media_text, (n * 65536) as i64],
-        )
-        .expect("update media");
+        tx.prepare_cached("UPDATE media SET bytes_used = bytes_used + ?2 WHERE uuid = ?1")
+            .expect("prepare")
+            .execute(params![media_text, (n * 65536) as i64])
+            .expect("update media");
         tx.commit().expect("commit");
         done += n;
         file += 1;
@@ -137,16 +146,40 @@ fn bare_rusqlite(dir: &std::path::Path, rows: u64) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
+/// Bytes of a database with its WAL.
+fn database_size(db: &std::path::Path) -> u64 {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    [db.as_os_str(), wal.as_os_str()]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
 fn main() {
     let rows = util::env_f64("PTAPE_BENCH_ROWS", 10_000_000.0) as u64;
     let scratch = util::scratch();
-    println!("catalog_insert: {rows} chunk rows, {BATCH} per transaction");
+    println!(
+        "catalog_insert: {rows} chunk rows, {BATCH} per transaction, schema v{}, cache {} MiB",
+        schema::SCHEMA_VERSION,
+        catalog::CACHE_KIB / 1024
+    );
     let catalog_secs = through_catalog(scratch.path(), rows);
+    let catalog_rss = util::proc_status_kib("VmHWM").unwrap_or(0);
     let bare_secs = bare_rusqlite(scratch.path(), rows);
     let catalog_rate = rows as f64 / catalog_secs;
     let bare_rate = rows as f64 / bare_secs;
-    println!("  Catalog::commit_archives  {catalog_secs:8.2} s  {catalog_rate:12.0} rows/s");
-    println!("  bare rusqlite loop        {bare_secs:8.2} s  {bare_rate:12.0} rows/s");
+    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    println!(
+        "  Catalog::commit_archives  {catalog_secs:8.2} s  {catalog_rate:12.0} rows/s  db {:8.1} MiB  peak RSS {:6.1} MiB",
+        mib(database_size(&scratch.path().join("catalog.db"))),
+        catalog_rss as f64 / 1024.0
+    );
+    println!(
+        "  bare rusqlite loop        {bare_secs:8.2} s  {bare_rate:12.0} rows/s  db {:8.1} MiB",
+        mib(database_size(&scratch.path().join("bare.db")))
+    );
     println!(
         "  ratio catalog/bare        {:8.2}",
         catalog_rate / bare_rate

@@ -83,8 +83,38 @@ CREATE INDEX archives_by_uuid ON archives(uuid);
 CREATE INDEX media_by_set ON media(media_set, seq_nr);
 ";
 
+/// Version 3: chunk rows keyed by tape file instead of by digest.
+///
+/// Versions 1-2 stored chunk rows in three B-trees, two of them keyed first
+/// by the random 32-byte digest (the primary key and `chunks_by_digest`):
+/// every insert landed on a random page of each, so the insert rate
+/// collapsed once they outgrew the page cache. No lookup at scale needs a
+/// digest-first key: jobs load a media set's chunks at once, restore and
+/// verify read by media set or tape file. The table is rebuilt as ONE
+/// `WITHOUT ROWID` B-tree keyed by `(media, file_number, digest)` (the old
+/// primary key's columns, so `INSERT OR IGNORE` drops the same duplicates),
+/// where the rows of one commit are neighbours. `seq` orders a tape file's
+/// chunks in tape order (their index in the archive; migrated rows keep
+/// their old rowid, which had that order). Deleting an archive finds its
+/// chunk rows through the key instead of a table scan.
+const V3: &str = "
+CREATE TABLE chunks_v3 (
+    media        TEXT NOT NULL,
+    file_number  INTEGER NOT NULL,
+    digest       BLOB NOT NULL CHECK (length(digest) = 32),
+    seq          INTEGER NOT NULL,
+    archive      TEXT NOT NULL,
+    PRIMARY KEY (media, file_number, digest),
+    FOREIGN KEY (media, file_number) REFERENCES archives(media, file_number) ON DELETE CASCADE
+) WITHOUT ROWID;
+INSERT INTO chunks_v3 (media, file_number, digest, seq, archive)
+    SELECT media, file_number, digest, rowid, archive FROM chunks;
+DROP TABLE chunks;
+ALTER TABLE chunks_v3 RENAME TO chunks;
+";
+
 /// The migration list: entry `i` upgrades version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this ptape writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -117,4 +147,151 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<(), CatalogError
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{ArchiveCommit, ArchiveRecord, Catalog, ContentType};
+
+    const SET: &str = "6f1f7f6e-0000-4000-8000-000000000001";
+    const MEDIA: &str = "6f1f7f6e-0000-4000-8000-000000000002";
+
+    fn digest(byte: u8) -> [u8; 32] {
+        [byte; 32]
+    }
+
+    /// A version 2 database with one tape holding two chunk archives whose
+    /// digests are not in sorted order.
+    fn version_2_database(path: &std::path::Path) {
+        let mut conn = Connection::open(path).unwrap();
+        migrate_to(&mut conn, 2).unwrap();
+        assert_eq!(schema_version(&conn).unwrap(), 2);
+        conn.execute_batch(&format!(
+            "INSERT INTO media_sets VALUES ('{SET}', 'default', 5, 'writable');
+             INSERT INTO media (uuid, label, pool, media_set, seq_nr, status, location, bytes_used, labelled)
+               VALUES ('{MEDIA}', 'OLD002L9', 'default', '{SET}', 0, 'writable', 'online', 20, 5);
+             INSERT INTO archives VALUES ('6f1f7f6e-0000-4000-8000-000000000003',
+               '{MEDIA}', 1, 'chunks', 0, 2, 1, 3, 10);
+             INSERT INTO archives VALUES ('6f1f7f6e-0000-4000-8000-000000000004',
+               '{MEDIA}', 2, 'chunks', 0, 0, 1, 1, 10);"
+        ))
+        .unwrap();
+        let mut insert = conn
+            .prepare(
+                "INSERT INTO chunks (digest, media, file_number, archive) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .unwrap();
+        for (byte, file, archive) in [
+            (9u8, 1i64, "6f1f7f6e-0000-4000-8000-000000000003"),
+            (1, 1, "6f1f7f6e-0000-4000-8000-000000000003"),
+            (5, 1, "6f1f7f6e-0000-4000-8000-000000000003"),
+            (3, 2, "6f1f7f6e-0000-4000-8000-000000000004"),
+        ] {
+            insert
+                .execute(rusqlite::params![
+                    digest(byte).as_slice(),
+                    MEDIA,
+                    file,
+                    archive
+                ])
+                .unwrap();
+        }
+    }
+
+    fn index_names(catalog: &Catalog) -> Vec<String> {
+        let mut stmt = catalog
+            .connection()
+            .prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'chunks' AND type = 'index'")
+            .unwrap();
+        let names = stmt.query_map([], |r| r.get(0)).unwrap();
+        names.map(|n| n.unwrap()).collect()
+    }
+
+    #[test]
+    fn version_2_chunks_upgrade_keeping_rows_and_tape_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.db");
+        version_2_database(&path);
+
+        let mut catalog = Catalog::open(&path).unwrap();
+        assert_eq!(catalog.schema_version().unwrap(), 3);
+        let media = uuid::Uuid::parse_str(MEDIA).unwrap();
+        assert_eq!(
+            catalog.chunks_of_archive(media, 1).unwrap(),
+            vec![digest(9), digest(1), digest(5)]
+        );
+        assert_eq!(
+            catalog.chunks_of_archive(media, 2).unwrap(),
+            vec![digest(3)]
+        );
+        let set = uuid::Uuid::parse_str(SET).unwrap();
+        assert_eq!(
+            catalog.media_set_digests(set).unwrap(),
+            [9, 1, 5, 3].map(digest).into_iter().collect()
+        );
+        let located = catalog.chunk_locations(&digest(5), Some(set)).unwrap();
+        assert_eq!(
+            located
+                .iter()
+                .map(|l| (l.media, l.file_number))
+                .collect::<Vec<_>>(),
+            vec![(media, 1)]
+        );
+        // Neither digest-first B-tree of version 2 is left: the table is its
+        // only B-tree.
+        assert!(index_names(&catalog).is_empty());
+
+        // New archives after the upgrade: tape order kept, a digest repeated
+        // within one tape file recorded once, as before.
+        catalog
+            .commit_archive(&ArchiveCommit {
+                archive: ArchiveRecord {
+                    uuid: uuid::Uuid::new_v4(),
+                    media,
+                    file_number: 3,
+                    content: ContentType::Chunks,
+                    first_object: 0,
+                    last_object: 3,
+                    complete: true,
+                    entries: 4,
+                    bytes: 40,
+                },
+                chunks: [7, 2, 7, 4].map(digest).to_vec(),
+                snapshot: None,
+            })
+            .unwrap();
+        assert_eq!(
+            catalog.chunks_of_archive(media, 3).unwrap(),
+            vec![digest(7), digest(2), digest(4)]
+        );
+        let rows: i64 = catalog
+            .connection()
+            .query_row("SELECT count(*) FROM chunks", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 7);
+
+        // Forgetting the tape's contents removes its chunk rows.
+        catalog.forget_media_contents(media).unwrap();
+        assert!(catalog.media_set_digests(set).unwrap().is_empty());
+    }
+
+    #[test]
+    fn catalog_connections_use_wal_normal_sync_and_bounded_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+        let conn = catalog.connection();
+        let pragma = |name: &str| -> i64 {
+            conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+                .unwrap()
+        };
+        // synchronous: 1 = NORMAL.
+        assert_eq!(pragma("synchronous"), 1);
+        assert_eq!(pragma("cache_size"), -crate::catalog::CACHE_KIB);
+        assert_eq!(pragma("foreign_keys"), 1);
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
 }
