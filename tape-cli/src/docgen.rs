@@ -7,8 +7,41 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::Command;
+use clap::{Command, Subcommand};
 pub use clap_complete::Shell;
+
+/// The documentation subcommands every binary has: `completions SHELL`
+/// and a hidden `man DIR`. Flatten into a binary's subcommand enum with
+/// `#[command(flatten)] Doc(DocCommand)` and hand it to [`run_doc_command`].
+#[derive(Debug, Clone, Subcommand)]
+pub enum DocCommand {
+    /// Print a shell completion script.
+    Completions {
+        /// Shell
+        shell: Shell,
+    },
+    /// Write man pages into DIR.
+    #[command(hide = true)]
+    Man {
+        /// Output directory
+        dir: PathBuf,
+    },
+}
+
+/// Run a documentation subcommand for the binary described by `cmd`; the
+/// man page files written are listed on stdout.
+pub fn run_doc_command(doc: &DocCommand, cmd: Command) -> anyhow::Result<()> {
+    match doc {
+        DocCommand::Completions { shell } => try_print_completions(*shell, cmd),
+        DocCommand::Man { dir } => {
+            let mut stdout = std::io::stdout().lock();
+            for path in write_man_pages(cmd, dir)? {
+                writeln!(stdout, "{}", path.display())?;
+            }
+            Ok(())
+        }
+    }
+}
 
 /// The completion script for `shell`.
 pub fn completion_script(shell: Shell, mut cmd: Command) -> Vec<u8> {

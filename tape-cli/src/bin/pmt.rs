@@ -20,7 +20,7 @@ use pbs_tape::drive::{
 };
 use pbs_tape::scsi::devpath::SYSFS_ROOT;
 use tape_cli::device::{select_device, DeviceKind};
-use tape_cli::docgen::{try_print_completions, write_man_pages, Shell};
+use tape_cli::docgen::{run_doc_command, DocCommand};
 use tape_cli::output::{human_bytes, opt, yes_no, KvTable, ListTable, OutputArgs, OutputFormat};
 use tape_cli::report;
 
@@ -144,17 +144,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         emulated: Vec<PathBuf>,
     },
-    /// Print a shell completion script
-    Completions {
-        /// Shell
-        shell: Shell,
-    },
-    /// Write man pages into DIR
-    #[command(hide = true)]
-    Man {
-        /// Output directory
-        dir: PathBuf,
-    },
+    #[command(flatten)]
+    Doc(DocCommand),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -233,16 +224,7 @@ fn open(cli: &Cli) -> anyhow::Result<LtoDrive> {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let format = cli.output.format();
     match &cli.command {
-        Command::Completions { shell } => {
-            try_print_completions(*shell, Cli::command())?;
-            return Ok(());
-        }
-        Command::Man { dir } => {
-            for path in write_man_pages(Cli::command(), dir)? {
-                eprintln!("wrote {}", path.display());
-            }
-            return Ok(());
-        }
+        Command::Doc(doc) => return run_doc_command(doc, Cli::command()),
         Command::Scan { emulated } => return scan(emulated, format),
         _ => {}
     }
@@ -338,7 +320,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         // Handled above, before a drive is opened.
-        Command::Completions { .. } | Command::Man { .. } | Command::Scan { .. } => {}
+        Command::Doc(_) | Command::Scan { .. } => {}
     }
     Ok(())
 }

@@ -3,7 +3,6 @@
 //! Slots are numbered from 1 (import/export slots follow the storage
 //! slots), drives from 0, as mtx does. See docs/pmtx.md.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -18,7 +17,7 @@ use pbs_tape::changer::{
 use pbs_tape::drive::LtoDrive;
 use pbs_tape::scsi::{discovery, spc, ScsiTransport};
 use tape_cli::device::{select_device, DeviceKind};
-use tape_cli::docgen::{print_completions, write_man_pages, Shell};
+use tape_cli::docgen::{run_doc_command, DocCommand};
 use tape_cli::output::{opt, KvTable, ListTable, OutputArgs, OutputFormat};
 
 /// Media changer control (SCSI medium changers and emulated libraries).
@@ -119,11 +118,8 @@ enum Command {
         #[arg(long, num_args = 1..)]
         emulated: Vec<PathBuf>,
     },
-    /// Print a shell completion script.
-    Completions { shell: Shell },
-    /// Write man pages into DIR.
-    #[command(hide = true)]
-    Man { dir: PathBuf },
+    #[command(flatten)]
+    Doc(DocCommand),
 }
 
 fn main() -> ExitCode {
@@ -135,17 +131,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let out = cli.output.format();
     match cli.command {
-        Command::Completions { shell } => {
-            print_completions(shell, Cli::command());
-            return Ok(());
-        }
-        Command::Man { dir } => {
-            let mut stdout = std::io::stdout().lock();
-            for path in write_man_pages(Cli::command(), &dir)? {
-                writeln!(stdout, "{}", path.display())?;
-            }
-            return Ok(());
-        }
+        Command::Doc(doc) => return run_doc_command(&doc, Cli::command()),
         Command::Scan { emulated } => return scan(out, &emulated),
         _ => {}
     }
@@ -195,7 +181,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })
         }
         Command::Inquiry => inquiry(out, changer.transport_mut()),
-        Command::Scan { .. } | Command::Completions { .. } | Command::Man { .. } => Ok(()),
+        Command::Scan { .. } | Command::Doc(_) => Ok(()),
     }
 }
 

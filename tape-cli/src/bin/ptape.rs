@@ -7,7 +7,8 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use tape_cli::docgen::{run_doc_command, DocCommand};
 use tape_cli::output::{KvTable, OutputArgs};
 
 #[path = "../ptape/backup_cmd.rs"]
@@ -77,6 +78,8 @@ enum Cmd {
     /// The media catalog itself.
     #[command(subcommand)]
     Catalog(scan_cmd::CatalogCmd),
+    #[command(flatten)]
+    Doc(DocCommand),
 }
 
 fn main() -> ExitCode {
@@ -100,6 +103,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Verify(args) => verify_cmd::verify_cmd(args, out),
         Cmd::Content(args) => content_cmd::content(args, out),
         Cmd::Catalog(cmd) => scan_cmd::catalog(cmd, out),
+        Cmd::Doc(doc) => run_doc_command(&doc, Cli::command()),
     }
 }
 

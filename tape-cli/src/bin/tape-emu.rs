@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use pbs_tape::emulator::barcode::parse_barcode_list;
 use pbs_tape::emulator::fault::{DeviceId, FaultKind, FaultSpec};
 use pbs_tape::emulator::library::LibraryStatus;
@@ -16,6 +16,7 @@ use pbs_tape::emulator::state::{
     defaults, CartridgeKind, ChangerPersonality, DrivePersonality, LibraryConfig, Location,
 };
 use pbs_tape::emulator::Library;
+use tape_cli::docgen::{run_doc_command, DocCommand};
 use tape_cli::output::{human_bytes, yes_no, KvTable, ListTable, OutputArgs};
 
 #[derive(Parser)]
@@ -84,6 +85,8 @@ enum Command {
         #[arg(value_parser = ["on", "off"])]
         state: String,
     },
+    #[command(flatten)]
+    Doc(DocCommand),
 }
 
 #[derive(clap::Args)]
@@ -493,6 +496,7 @@ fn main() -> std::process::ExitCode {
             );
             Ok(())
         }
+        Command::Doc(doc) => run_doc_command(&doc, Cli::command()),
     })
 }
 
