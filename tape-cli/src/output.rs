@@ -202,6 +202,38 @@ pub fn human_bytes(bytes: u64) -> String {
     format!("{value:.2} {unit}")
 }
 
+/// Parse a size: a number with an optional `K`/`KiB`/`M`/`MiB`/`G`/`GiB`/
+/// `T`/`TiB` suffix (binary units; `B` or no suffix: bytes).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: u64 = num
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (e.g. 2GiB, 64MiB, 4096)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        "t" | "tib" => 40,
+        other => {
+            return Err(format!(
+                "unknown size unit '{other}' (use KiB, MiB, GiB or TiB)"
+            ))
+        }
+    };
+    value
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("size '{text}' is too large"))
+}
+
+/// [`parse_size`] for sizes that must fit a `usize` (block sizes).
+pub fn parse_usize_size(text: &str) -> Result<usize, String> {
+    let size = parse_size(text)?;
+    usize::try_from(size).map_err(|_| format!("size '{text}' is too large"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +270,17 @@ mod tests {
         lt.row(["1", "2"]);
         assert_eq!(lt.len(), 1);
         assert!(lt.render().contains('2'));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("2GiB").unwrap(), 2 << 30);
+        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        assert_eq!(parse_size("1k").unwrap(), 1024);
+        assert_eq!(parse_usize_size("256KiB").unwrap(), 256 << 10);
+        assert!(parse_size("2 PB").is_err());
+        assert!(parse_size("GiB").is_err());
+        assert!(parse_size("99999999999TiB").is_err());
     }
 }

@@ -21,7 +21,9 @@ use pbs_tape::drive::{
 use pbs_tape::scsi::devpath::SYSFS_ROOT;
 use tape_cli::device::{select_device, DeviceKind};
 use tape_cli::docgen::{run_doc_command, DocCommand};
-use tape_cli::output::{human_bytes, opt, yes_no, KvTable, ListTable, OutputArgs, OutputFormat};
+use tape_cli::output::{
+    human_bytes, opt, parse_usize_size, yes_no, KvTable, ListTable, OutputArgs, OutputFormat,
+};
 use tape_cli::report;
 
 /// Default block size of `pmt write`: 256 KiB.
@@ -132,8 +134,8 @@ enum Command {
     },
     /// Write standard input to the tape as one file (blocks, then a filemark)
     Write {
-        /// Block size in bytes
-        #[arg(long, short = 'b', default_value_t = DEFAULT_WRITE_BLOCK_SIZE)]
+        /// Block size: bytes, or with a KiB/MiB suffix (e.g. 256KiB)
+        #[arg(long, short = 'b', value_parser = parse_usize_size, default_value_t = DEFAULT_WRITE_BLOCK_SIZE)]
         block_size: usize,
     },
     /// Copy one tape file to standard output; stops after its filemark

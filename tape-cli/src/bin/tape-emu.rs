@@ -17,7 +17,7 @@ use pbs_tape::emulator::state::{
 };
 use pbs_tape::emulator::Library;
 use tape_cli::docgen::{run_doc_command, DocCommand};
-use tape_cli::output::{human_bytes, yes_no, KvTable, ListTable, OutputArgs};
+use tape_cli::output::{human_bytes, parse_size, yes_no, KvTable, ListTable, OutputArgs};
 
 #[derive(Parser)]
 #[command(
@@ -161,32 +161,6 @@ struct FaultArgs {
     /// Matching commands that pass before the fault fires.
     #[arg(long, default_value_t = 0)]
     after: u64,
-}
-
-/// Parse a size: a number with an optional `K`/`KiB`/`M`/`MiB`/`G`/`GiB`/
-/// `T`/`TiB` suffix (binary units; `B` or no suffix: bytes).
-fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: u64 = num
-        .parse()
-        .map_err(|_| format!("'{text}' is not a size (e.g. 2GiB, 64MiB, 4096)"))?;
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kib" => 10,
-        "m" | "mib" => 20,
-        "g" | "gib" => 30,
-        "t" | "tib" => 40,
-        other => {
-            return Err(format!(
-                "unknown size unit '{other}' (use KiB, MiB, GiB or TiB)"
-            ))
-        }
-    };
-    value
-        .checked_mul(1u64 << shift)
-        .ok_or_else(|| format!("size '{text}' is too large"))
 }
 
 fn parse_number_u16(text: &str) -> Result<u16, String> {
@@ -503,17 +477,6 @@ fn main() -> std::process::ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("2GiB").unwrap(), 2 << 30);
-        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
-        assert_eq!(parse_size("4096").unwrap(), 4096);
-        assert_eq!(parse_size("1k").unwrap(), 1024);
-        assert!(parse_size("2 PB").is_err());
-        assert!(parse_size("GiB").is_err());
-        assert!(parse_size("99999999999TiB").is_err());
-    }
 
     #[test]
     fn ie_slot_numbers_follow_storage_slots() {
