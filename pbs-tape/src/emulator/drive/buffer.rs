@@ -26,7 +26,13 @@ pub(super) struct WriteBuffer {
     pub(super) filemarks: u64,
     /// Index into `records` of the first record hit by a deferred write error.
     pub(super) poison_at: Option<usize>,
+    /// Buffers of drained blocks kept for reuse, so a streaming write does
+    /// not allocate (and page-fault in) a fresh buffer for every block.
+    spare: Vec<Vec<u8>>,
 }
+
+/// Most drained block buffers kept for reuse (bounded like the buffer itself).
+const MAX_SPARE_BUFFERS: usize = 256;
 
 impl WriteBuffer {
     /// Medium space the buffered records will take.
@@ -34,8 +40,32 @@ impl WriteBuffer {
         self.bytes + self.filemarks * FILEMARK_COST
     }
 
+    /// Forget every buffered record (the spare buffers stay for reuse).
     pub(super) fn clear(&mut self) {
-        *self = WriteBuffer::default();
+        let spare = std::mem::take(&mut self.spare);
+        *self = WriteBuffer {
+            spare,
+            ..WriteBuffer::default()
+        };
+    }
+
+    /// A copy of `data` in a reused buffer when one is spare.
+    pub(super) fn copy_block(&mut self, data: &[u8]) -> Vec<u8> {
+        match self.spare.pop() {
+            Some(mut buf) => {
+                buf.clear();
+                buf.extend_from_slice(data);
+                buf
+            }
+            None => data.to_vec(),
+        }
+    }
+
+    /// Keep a drained block's buffer for [`WriteBuffer::copy_block`].
+    fn recycle(&mut self, buf: Vec<u8>) {
+        if self.spare.len() < MAX_SPARE_BUFFERS {
+            self.spare.push(buf);
+        }
     }
 
     pub(super) fn push_block(&mut self, data: Vec<u8>, info: BlockInfo) {
@@ -77,7 +107,11 @@ impl EmulatedDrive {
                 break;
             }
             match record {
-                Buffered::Block(data, info) => m.image.append_block(&data, info),
+                Buffered::Block(data, info) => {
+                    let written = m.image.append_block(&data, info);
+                    self.buffer.recycle(data);
+                    written
+                }
                 Buffered::Filemarks(n) => m.image.append_filemarks(n),
             }
             .map_err(image_write_failure)?;

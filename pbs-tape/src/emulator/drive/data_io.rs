@@ -288,7 +288,7 @@ impl EmulatedDrive {
                     };
                     (sealed, info)
                 }
-                None => (chunk.to_vec(), BlockInfo::default()),
+                None => (self.buffer.copy_block(chunk), BlockInfo::default()),
             };
             self.buffer.push_block(stored, info);
             blocks += 1;
