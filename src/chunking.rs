@@ -102,7 +102,8 @@ pub fn digest_to_hex(digest: &Digest) -> String {
 
 /// Parses 64 hex characters into a digest.
 pub fn digest_from_hex(hex: &str) -> Option<Digest> {
-    if hex.len() != 64 || !hex.is_ascii() {
+    // Only hex digits: `from_str_radix` alone would also take a '+' sign.
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let mut out = [0u8; 32];
@@ -364,6 +365,9 @@ mod tests {
         );
         assert_eq!(digest_from_hex(&hex), Some(d));
         assert_eq!(digest_from_hex("zz"), None);
+        // A sign is not a hex digit, though `from_str_radix` takes "+a".
+        let signed = format!("+a{}", &hex[2..]);
+        assert_eq!(digest_from_hex(&signed), None);
     }
 
     #[test]
