@@ -33,6 +33,7 @@ use crate::chunking::Digest;
 use crate::devices::{DeviceError, TapeDevices, TapeMotion};
 use crate::manifest::Manifest;
 use crate::pool::{self, MediaSetChoice, PoolError};
+use crate::reading::TapeAccessError;
 use crate::source::{SourceChunk, SourceItem, SourceReader, SourceStop};
 
 /// Name of the chunk store recorded in chunk archives.
@@ -41,18 +42,9 @@ pub const CHUNK_STORE: &str = "ptape";
 /// Errors of the pool writer.
 #[derive(Debug, thiserror::Error)]
 pub enum WriterError {
-    #[error("tape {label}: {source}")]
-    Format {
-        label: String,
-        #[source]
-        source: Box<FormatError>,
-    },
-    #[error("tape {label}: {source}")]
-    Device {
-        label: String,
-        #[source]
-        source: Box<DeviceError>,
-    },
+    /// Reading, writing or moving a tape failed (format or device layer).
+    #[error(transparent)]
+    Tape(#[from] TapeAccessError),
     #[error(transparent)]
     Devices(Box<DeviceError>),
     #[error(transparent)]
@@ -152,17 +144,11 @@ enum Stop {
 }
 
 fn format_err(label: &str) -> impl FnOnce(FormatError) -> WriterError + '_ {
-    move |source| WriterError::Format {
-        label: label.to_string(),
-        source: Box::new(source),
-    }
+    move |source| TapeAccessError::format(label, source).into()
 }
 
 fn device_err(label: &str) -> impl FnOnce(DeviceError) -> WriterError + '_ {
-    move |source| WriterError::Device {
-        label: label.to_string(),
-        source: Box::new(source),
-    }
+    move |source| TapeAccessError::device(label, source).into()
 }
 
 impl From<DeviceError> for WriterError {
@@ -172,10 +158,7 @@ impl From<DeviceError> for WriterError {
 }
 
 fn tape_err(label: &str) -> impl FnOnce(pbs_tape::format::TapeIoError) -> WriterError + '_ {
-    move |source| WriterError::Device {
-        label: label.to_string(),
-        source: Box::new(DeviceError::from(source)),
-    }
+    move |source| TapeAccessError::device(label, DeviceError::from(source)).into()
 }
 
 impl<'a, D: TapeDevices> PoolWriter<'a, D> {
