@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use pbs_tape::scsi::{spc, Completion, DataDirection, ScsiError, ScsiTransport};
+use pbs_tape::scsi::{spc, testing, Completion, DataDirection, ScsiError, ScsiTransport};
 use ptape_fuzz::exercise;
 
 /// A device that answers each data-in command with the next piece of the
@@ -34,20 +34,7 @@ impl ScsiTransport for ScriptedDevice<'_> {
         }
         let (answer, rest) = rest.split_at((len as usize).min(rest.len()));
         self.script = rest;
-        match data {
-            DataDirection::FromDevice(buf) => {
-                let n = answer.len().min(buf.len());
-                buf[..n].copy_from_slice(&answer[..n]);
-                Ok(Completion {
-                    transferred: n,
-                    residual: buf.len() - n,
-                })
-            }
-            other => Ok(Completion {
-                transferred: other.len(),
-                residual: 0,
-            }),
-        }
+        testing::complete(Ok(answer.to_vec()), data)
     }
 
     fn max_transfer(&self) -> usize {
