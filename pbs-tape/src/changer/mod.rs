@@ -19,6 +19,7 @@
 pub mod address;
 pub mod cleaning;
 pub mod commands;
+pub mod eject;
 pub mod element_status;
 pub mod error;
 pub mod mapping;
@@ -28,6 +29,7 @@ pub mod wire;
 
 pub use address::{ElementAddressAssignment, ElementRange};
 pub use cleaning::{clean_drive, is_cleaning_barcode, CleaningReport};
+pub use eject::serial_ejector;
 pub use element_status::{
     parse_element_status, DeviceIdentifier, Element, ElementStatusError, ElementStatusReport,
     ElementType,

@@ -11,10 +11,7 @@ use anyhow::{bail, Context};
 use clap::{CommandFactory, Parser, Subcommand};
 use serde::Serialize;
 
-use pbs_tape::changer::{
-    self, clean_drive, ChangerStatus, DriveStatus, Ejector, MediaChanger, MoveOutcome, Place, Step,
-};
-use pbs_tape::drive::LtoDrive;
+use pbs_tape::changer::{self, clean_drive, ChangerStatus, MediaChanger, MoveOutcome, Place, Step};
 use pbs_tape::scsi::{discovery, spc, ScsiTransport};
 use tape_cli::device::{select_device, DeviceKind};
 use tape_cli::docgen::{run_doc_command, DocCommand};
@@ -139,7 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Ok(ptape::config::default_changer_path()?)
     })?;
     let mut changer = MediaChanger::open(&path)?;
-    changer.set_ejector(ejector(&path));
+    changer.set_ejector(changer::serial_ejector(&path));
     match cli.command {
         Command::Status => print_status(out, &path, &changer.status()?),
         Command::Inventory => print_status(out, &path, &changer.inventory()?),
@@ -187,27 +184,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn open(path: &str) -> anyhow::Result<Box<dyn ScsiTransport>> {
     pbs_tape::device::open_transport(path).with_context(|| format!("cannot open changer {path}"))
-}
-
-/// Eject through the drive: find its device by serial number among the
-/// candidates and send it LOAD UNLOAD (unload).
-fn ejector(changer_path: &str) -> Ejector {
-    let changer_path = changer_path.to_string();
-    Box::new(move |drive: &DriveStatus| {
-        let candidates = changer::candidate_drive_devices(&changer_path);
-        let device = changer::map_drives(&one_drive(drive), &candidates)
-            .into_iter()
-            .map(|(_, p)| p)
-            .next()
-            .ok_or_else(|| {
-                format!(
-                    "drive {} still holds its cartridge and no device with its serial was found; eject it with pmt first",
-                    drive.index
-                )
-            })?;
-        LtoDrive::open(&device)?.unload()?;
-        Ok(())
-    })
 }
 
 /// One move per barcode; on a failure the moves already done are printed
@@ -401,12 +377,4 @@ fn scan(out: OutputFormat, emulated: &[PathBuf]) -> anyhow::Result<()> {
             t.render()
         }
     })
-}
-
-/// A status holding only this drive (for mapping one drive).
-fn one_drive(drive: &DriveStatus) -> ChangerStatus {
-    ChangerStatus {
-        drives: vec![drive.clone()],
-        ..Default::default()
-    }
 }
