@@ -243,8 +243,6 @@ fn check_archive<T: pbs_tape::format::TapeRead + crate::devices::TapeMotion>(
             catalog::ContentType::Chunks,
         ) => {
             result.entries = digests.len() as u64;
-            check.chunks += digests.len() as u64;
-            check.chunk_bytes += chunk_bytes;
             let listed = catalog
                 .chunks_of_archive(archive.media, archive.file_number)
                 .map_err(|e| e.to_string())?;
@@ -279,6 +277,9 @@ fn check_archive<T: pbs_tape::format::TapeRead + crate::devices::TapeMotion>(
                     }
                 ));
             }
+            // Counted only once the archive matched its catalog rows.
+            check.chunks += digests.len() as u64;
+            check.chunk_bytes += chunk_bytes;
         }
         (ScannedContent::SnapshotArchive(s), catalog::ContentType::Snapshot) => {
             Manifest::decode(&s.manifest).map_err(|e| format!("snapshot {}: {e}", s.snapshot))?;

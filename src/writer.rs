@@ -63,6 +63,9 @@ pub enum WriterError {
     },
     #[error("reading the backup sources failed: {0}")]
     Source(String),
+    /// The finish barrier did not return an archive the job depends on.
+    #[error("the finish barrier did not commit {0}")]
+    NotCommitted(String),
 }
 
 /// What a job tells about its progress.
@@ -426,6 +429,19 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         snapshot: Option<&SnapshotRecord>,
     ) -> Result<(), WriterError> {
         let Some(mounted) = self.mounted.as_mut() else {
+            if let Some(s) = snapshot {
+                return Err(WriterError::NotCommitted(format!(
+                    "snapshot {}: no tape is mounted",
+                    s.name
+                )));
+            }
+            // Nothing to flush, but a full barrier still needs every
+            // producer's explicit outcome.
+            if full {
+                self.producers
+                    .wait_all()
+                    .map_err(|e| WriterError::Source(e.to_string()))?;
+            }
             return Ok(());
         };
         let label = mounted.media.label.clone();
@@ -448,6 +464,16 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             .filter_map(|p| archive_commit(p, media, snapshot))
             .collect();
         self.catalog.commit_archives(&commits)?;
+        // The durable archives are recorded; but a job is OK only when its
+        // snapshot archive is among them.
+        if let Some(s) = snapshot {
+            if !commits.iter().any(|c| c.snapshot.is_some()) {
+                return Err(WriterError::NotCommitted(format!(
+                    "snapshot archive of {}",
+                    s.name
+                )));
+            }
+        }
         Ok(())
     }
 

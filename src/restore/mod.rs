@@ -169,6 +169,21 @@ fn read_manifest<D: TapeDevices>(
             return Err(e.into());
         }
     };
+    // The tape file must be the catalogued snapshot archive, not another
+    // snapshot's manifest.
+    let same_uuid = snapshot.archive.is_nil() || archive.uuid == snapshot.archive;
+    if archive.snapshot != snapshot.name || !same_uuid {
+        let _ = devices.unload(tape);
+        return Err(RestoreError::Manifest(ManifestError::Invalid(format!(
+            "{} file {} holds snapshot {} (archive {}), the catalog expects {} (archive {})",
+            media.label,
+            snapshot.file_number,
+            archive.snapshot,
+            archive.uuid,
+            snapshot.name,
+            snapshot.archive
+        ))));
+    }
     match Manifest::decode(&archive.manifest) {
         Ok(m) => Ok((m, tape, media)),
         Err(e) => {
