@@ -239,7 +239,9 @@ impl Manifest {
             .iter()
             .filter(|e| matches!(e.kind, EntryKind::File { .. }))
             .map(|e| e.size)
-            .sum()
+            // Sizes come from decoded manifests (tape bytes): `sum` would
+            // panic on overflow in debug builds.
+            .fold(0u64, u64::saturating_add)
     }
 }
 
@@ -432,7 +434,12 @@ where
             mode: meta.mode() & 0o7777,
             uid: meta.uid(),
             gid: meta.gid(),
-            mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+            // Saturating: an mtime past year 2262 (set by any user with
+            // `touch -d`) would overflow i64 nanoseconds and panic.
+            mtime_ns: meta
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.mtime_nsec()),
             size,
         });
         if is_dir {
@@ -676,6 +683,27 @@ mod tests {
             Err(ManifestError::Invalid(_))
         ));
         assert!(Manifest::decode(b"{").is_err());
+    }
+
+    #[test]
+    fn total_file_bytes_of_a_decoded_manifest_saturates() {
+        let file = |name: &[u8]| Entry {
+            path: RawPath(name.to_vec()),
+            kind: EntryKind::File { chunks: vec![] },
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime_ns: 0,
+            size: u64::MAX,
+        };
+        let m = Manifest {
+            version: MANIFEST_VERSION,
+            snapshot: "s".into(),
+            chunker: small(),
+            entries: vec![file(b"a"), file(b"b")],
+        };
+        let m = Manifest::decode(&m.encode().unwrap()).unwrap();
+        assert_eq!(m.total_file_bytes(), u64::MAX);
     }
 
     #[test]

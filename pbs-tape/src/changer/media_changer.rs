@@ -337,7 +337,8 @@ impl<T: ScsiTransport> MediaChanger<T> {
                 let (Place::Drive(n), Some(eject)) = (from, self.ejector.as_mut()) else {
                     return Err(e);
                 };
-                let drive = &status.drives[n];
+                // Already checked by `addr(from)`; no index panic either way.
+                let drive = drive_status(status, n)?;
                 eject(drive).map_err(|source| ChangerError::Eject { drive: n, source })?;
                 commands::move_medium(&mut self.transport, transport, src, dst)?;
             }

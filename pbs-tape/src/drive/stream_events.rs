@@ -127,7 +127,15 @@ pub fn interpret_read(
                 message: format!("ILI without a valid INFORMATION field: {sense}"),
             });
         };
-        let actual = requested as i64 - residual;
+        // Descriptor sense carries a 64-bit INFORMATION field: a residual
+        // near i64::MIN would overflow a plain subtraction.
+        let Some(actual) = (requested as i64).checked_sub(residual) else {
+            return Err(DriveError::Decode {
+                what: "READ(6) incorrect length",
+                device: device.to_string(),
+                message: format!("residual {residual} out of range for {requested} bytes"),
+            });
+        };
         if actual < 0 {
             return Err(DriveError::Decode {
                 what: "READ(6) incorrect length",
@@ -271,6 +279,16 @@ mod tests {
             interpret_read(DEV, 100, check(sense)).unwrap(),
             ReadEvent::Block(4)
         );
+    }
+
+    #[test]
+    fn read_descriptor_residual_near_i64_min_is_error_not_overflow() {
+        let mut sense = no_sense(0).with_ili().with_information(1 << 63);
+        sense.response_code = 0x72;
+        assert!(matches!(
+            interpret_read(DEV, 100, check(sense)),
+            Err(DriveError::Decode { .. })
+        ));
     }
 
     #[test]

@@ -491,7 +491,8 @@ pub fn report_luns(t: &mut dyn ScsiTransport) -> Result<Vec<u64>, ScsiError> {
         std::mem::size_of::<ReportLunsHeaderWire>(),
         // SPC-5 requires an allocation length of at least 16.
         16,
-        |h| 8 + u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize,
+        // Saturating: 8 + u32::MAX would overflow a 32-bit usize.
+        |h| (u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize).saturating_add(8),
     )?;
     Ok(data[8..]
         .chunks_exact(8)
