@@ -546,7 +546,7 @@ fn restore_with_manifest<D: TapeDevices>(
     let root = is_root();
     let mut warnings = Vec::new();
     let mut files = 0;
-    let mut bytes = 0;
+    let mut bytes: u64 = 0;
     for (i, (e, path)) in entries.iter().zip(&finals).enumerate() {
         let parent = path.parent().unwrap_or(target);
         let temp = parent.join(format!(".ptape-restore-{}-{i}.node", std::process::id()));
@@ -557,7 +557,7 @@ fn restore_with_manifest<D: TapeDevices>(
                 apply_metadata(&job.temp, e, root, false)?;
                 std::fs::rename(&job.temp, path).map_err(io_err(path))?;
                 files += 1;
-                bytes += e.size;
+                bytes = bytes.saturating_add(e.size);
             }
             EntryKind::Symlink { target: link } => {
                 std::os::unix::fs::symlink(link.as_path(), &temp).map_err(io_err(&temp))?;
