@@ -3,19 +3,16 @@
 //! back from the tapes, deduplication, spanning, and injected faults.
 
 mod common;
+mod restore_util;
 
 use std::collections::HashSet;
 
 use pbs_tape::emulator::fault::{DeviceId, FaultKind, FaultSpec};
 use pbs_tape::emulator::library::Library;
-use pbs_tape::emulator::state::LibraryConfig;
-use pbs_tape::format::{
-    read_catalog_archive, read_snapshot_archive, ChunkArchiveReader, WriterConfig,
-};
+use pbs_tape::format::{read_catalog_archive, read_snapshot_archive, ChunkArchiveReader};
 use ptape::backup::{run_backup, BackupError, BackupOptions, BackupResult};
 use ptape::catalog::{Catalog, ContentType, TapeCatalog};
-use ptape::chunking::{ChunkerConfig, Digest};
-use ptape::config::ResolvedDrive;
+use ptape::chunking::Digest;
 use ptape::devices::TapeDevices;
 use ptape::library::LibraryDevices;
 use ptape::manifest::Manifest;
@@ -35,23 +32,14 @@ impl Lab {
     /// 1 MiB before the end) and a source tree with a `large`-byte file.
     fn new(tapes: usize, capacity: u64, large: usize) -> Lab {
         let tmp = tempfile::tempdir().unwrap();
-        let config = LibraryConfig {
-            drives: 1,
-            slots: 8,
-            ie_slots: 1,
-            capacity,
-            early_warning: MIB,
-            serial: "PTAPETEST".into(),
-            ..LibraryConfig::default()
-        };
-        let barcodes: Vec<String> = (1..=tapes).map(|i| format!("BK{i:04}L9")).collect();
-        let lib = Library::create(
+        let lib = restore_util::make_named_library(
             &tmp.path().join("lib"),
-            config,
-            &barcodes,
-            &["CLN001L1".to_string()],
-        )
-        .unwrap();
+            tapes,
+            capacity,
+            "BK",
+            "PTAPETEST",
+            true,
+        );
         let src = common::make_tree(&tmp.path().join("src"), large);
         let catalog = Catalog::open(&tmp.path().join("catalog.db")).unwrap();
         Lab {
@@ -63,30 +51,11 @@ impl Lab {
     }
 
     fn devices(&self) -> LibraryDevices {
-        LibraryDevices::from_resolved(ResolvedDrive {
-            name: "drive0".into(),
-            path: self.lib.drive_device_path(0).display().to_string(),
-            changer_path: Some(self.lib.changer_device_path().display().to_string()),
-            changer_drivenum: 0,
-            embedded: false,
-        })
-        .unwrap()
+        restore_util::library_devices(&self.lib)
     }
 
     fn options(&self, id: &str) -> BackupOptions {
-        let mut o = BackupOptions::new("default", vec![self.src.clone()]);
-        o.id = Some(id.into());
-        o.chunker = ChunkerConfig {
-            min: 16 * 1024,
-            avg: 64 * 1024,
-            max: 256 * 1024,
-        };
-        o.format = WriterConfig {
-            block_size: 64 * 1024,
-            archive_cap: 2 * MIB,
-            commit_interval: 3 * MIB,
-        };
-        o
+        restore_util::backup_options(&self.src, id)
     }
 
     fn backup(&mut self, id: &str) -> Result<BackupResult, BackupError> {

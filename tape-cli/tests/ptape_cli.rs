@@ -9,7 +9,7 @@ mod restore_util;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
-use cli_util::Ptape;
+use cli_util::{pseudo_random, Ptape};
 use pbs_tape::emulator::fault::{DeviceId, FaultKind, FaultSpec};
 use pbs_tape::emulator::library::Library;
 use restore_util::{make_named_library, MIB};
@@ -70,20 +70,6 @@ impl Env {
         std::fs::hard_link(data.join("sub/small.txt"), data.join("hard")).unwrap();
         data
     }
-}
-
-/// Incompressible bytes without extra dependencies (xorshift64).
-fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 fn small_chunks() -> [&'static str; 6] {

@@ -4,9 +4,12 @@
 //! the catalog records verifies, and a clean re-run backs up and restores
 //! byte-identical.
 
+mod cli_util;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use cli_util::{pseudo_random, Ptape};
 use pbs_tape::emulator::fault::{DeviceId, FaultKind, FaultSpec};
 use pbs_tape::emulator::library::Library;
 use pbs_tape::emulator::state::LibraryConfig;
@@ -19,6 +22,7 @@ const NEVER: u64 = 1 << 40;
 /// A configuration, data directory, library and source tree per scenario.
 struct Env {
     tmp: tempfile::TempDir,
+    cli: Ptape,
     lib: Library,
     src: PathBuf,
 }
@@ -44,17 +48,12 @@ impl Env {
         std::fs::write(src.join("sub/small.txt"), b"small\n").unwrap();
         std::fs::write(src.join("zero"), b"").unwrap();
         std::fs::write(src.join("large.bin"), pseudo_random(2 * MIB as usize, 5)).unwrap();
-        Env { tmp, lib, src }
+        let cli = Ptape::new(tmp.path());
+        Env { tmp, cli, lib, src }
     }
 
     fn ptape(&self) -> Command {
-        let mut cmd = Command::cargo_bin("ptape").unwrap();
-        cmd.env("PTAPE_CONFIG_DIR", self.tmp.path().join("config"))
-            .env("PTAPE_DATA_DIR", self.tmp.path().join("data"))
-            .env_remove("TAPE")
-            .env_remove("CHANGER")
-            .env_remove("RUST_LOG");
-        cmd
+        self.cli.ptape()
     }
 
     fn backup(&self, id: &str) -> std::process::Output {
@@ -69,18 +68,7 @@ impl Env {
 
     /// Runs ptape with `args` and `--output-format json`; must succeed.
     fn json(&self, args: &[&str]) -> Value {
-        let out = self
-            .ptape()
-            .args(args)
-            .args(["--output-format", "json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "ptape {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        self.cli.json(args)
     }
 
     fn arm(&self, kind: FaultKind, after: u64) {
@@ -102,20 +90,6 @@ impl Env {
             .find(|f| f.kind == kind)
             .map(|f| f.after)
     }
-}
-
-/// Incompressible bytes (xorshift64).
-fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 /// Every regular file under `root` with its bytes, by relative path.

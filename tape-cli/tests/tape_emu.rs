@@ -24,6 +24,11 @@ fn run(command: &str, dir: &Path, args: &[&str]) -> Assert {
     emu().arg(command).arg(dir).args(args).assert()
 }
 
+/// `tape-emu COMMAND DIR ARGS...` must fail with `message` on stderr.
+fn fails(command: &str, dir: &Path, args: &[&str], message: &str) {
+    run(command, dir, args).failure().stderr(contains(message));
+}
+
 fn create(dir: &Path, extra: &[&str]) {
     run("create", dir, extra)
         .success()
@@ -96,9 +101,7 @@ fn create_and_status_show_the_library() {
             .and(contains("slot 10 (i/e)")),
     );
     // A second create in the same place is refused.
-    run("create", &dir, &[])
-        .failure()
-        .stderr(contains("already exists"));
+    fails("create", &dir, &[], "already exists");
 }
 
 use predicates::prelude::PredicateBooleanExt;
@@ -107,25 +110,18 @@ use predicates::prelude::PredicateBooleanExt;
 fn bad_arguments_give_clear_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("lib");
-    run("create", &dir, &["--barcodes", "ABC010L9..ABC001L9"])
-        .failure()
-        .stderr(contains("after the last"));
-    run("create", &dir, &["--capacity", "2PB"])
-        .failure()
-        .stderr(contains("unknown size unit"));
+    fails(
+        "create",
+        &dir,
+        &["--barcodes", "ABC010L9..ABC001L9"],
+        "after the last",
+    );
+    fails("create", &dir, &["--capacity", "2PB"], "unknown size unit");
     create(&dir, &["--slots", "4", "--ie-slots", "1"]);
-    run("take", &dir, &["5"])
-        .failure()
-        .stderr(contains("slot 5 is empty"));
-    run("take", &dir, &["2"])
-        .failure()
-        .stderr(contains("slot 2 is a storage slot"));
-    run("remove", &dir, &["drive0"])
-        .failure()
-        .stderr(contains("drive 0 is empty"));
-    run("status", tmp.path(), &[])
-        .failure()
-        .stderr(contains("not an emulated tape library"));
+    fails("take", &dir, &["5"], "slot 5 is empty");
+    fails("take", &dir, &["2"], "slot 2 is a storage slot");
+    fails("remove", &dir, &["drive0"], "drive 0 is empty");
+    fails("status", tmp.path(), &[], "not an emulated tape library");
 }
 
 #[test]
@@ -137,9 +133,7 @@ fn import_take_insert_remove_write_protect_and_faults() {
         &["--slots", "4", "--ie-slots", "1", "--barcodes", "ABC001L9"],
     );
     run("import", &dir, &["NEW001L9"]).success();
-    run("import", &dir, &["NEW002L9"])
-        .failure()
-        .stderr(contains("no free import/export slot"));
+    fails("import", &dir, &["NEW002L9"], "no free import/export slot");
     run("take", &dir, &["5"])
         .success()
         .stdout(contains("NEW001L9"));

@@ -10,20 +10,17 @@ use std::path::PathBuf;
 use pbs_tape::emulator::fault::{DeviceId, FaultKind, FaultSpec};
 use pbs_tape::emulator::library::Library;
 use pbs_tape::emulator::state::LibraryConfig;
-use pbs_tape::format::{
-    read_catalog_archive, read_snapshot_archive, ChunkArchiveReader, WriterConfig,
-};
+use pbs_tape::format::{read_catalog_archive, read_snapshot_archive, ChunkArchiveReader};
 use ptape::backup::{run_backup, BackupError, BackupOptions, BackupResult};
 use ptape::catalog::{Catalog, ContentType, TapeCatalog};
-use ptape::chunking::{ChunkerConfig, Digest};
-use ptape::config::ResolvedDrive;
+use ptape::chunking::Digest;
 use ptape::devices::TapeDevices;
 use ptape::library::LibraryDevices;
 use ptape::manifest::Manifest;
 use ptape::restore::{run_restore, RestoreOptions};
 use ptape::writer::NoEvents;
 
-use crate::restore_util::{assert_same_tree, make_tree, MIB};
+use crate::restore_util::{assert_same_tree, backup_options, library_devices, make_tree, MIB};
 
 /// A count no sweep reaches: armed to count commands without firing.
 const NEVER: u64 = 1 << 40;
@@ -92,31 +89,15 @@ impl Lab {
     }
 
     pub fn devices(&self) -> LibraryDevices {
-        LibraryDevices::from_resolved(ResolvedDrive {
-            name: "drive0".into(),
-            path: self.lib.drive_device_path(0).display().to_string(),
-            changer_path: Some(self.lib.changer_device_path().display().to_string()),
-            changer_drivenum: 0,
-            embedded: false,
-        })
-        .unwrap()
+        library_devices(&self.lib)
     }
 
     /// Small chunks, blocks and archives: many archives and checkpoints.
     pub fn options(&self, id: &str) -> BackupOptions {
-        let mut o = BackupOptions::new("default", vec![self.src.clone()]);
-        o.id = Some(id.into());
+        let mut o = backup_options(&self.src, id);
         o.hash_workers = 2;
-        o.chunker = ChunkerConfig {
-            min: 16 * 1024,
-            avg: 64 * 1024,
-            max: 256 * 1024,
-        };
-        o.format = WriterConfig {
-            block_size: 64 * 1024,
-            archive_cap: 512 * 1024,
-            commit_interval: 768 * 1024,
-        };
+        o.format.archive_cap = 512 * 1024;
+        o.format.commit_interval = 768 * 1024;
         o
     }
 
