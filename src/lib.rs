@@ -5,6 +5,7 @@
 //! - [`manifest`]: snapshot manifests (the file tree of a backup).
 //! - [`catalog`]: the SQLite media catalog.
 //! - [`pool`]: media pools, retention and media set allocation.
+//! - [`schedule`]: calendar events, time spans, the injectable clock.
 //! - [`inventory`]: labelling tapes.
 //! - [`devices`]: what the writer needs from drives and changers
 //!   ([`devices::TapeDevices`]), and in-memory cartridges for tests.
@@ -48,6 +49,7 @@ pub mod pool;
 pub mod reading;
 pub mod restore;
 pub mod scan;
+pub mod schedule;
 pub mod source;
 pub mod status;
 pub mod verify;

@@ -13,6 +13,8 @@ use tape_cli::output::{KvTable, OutputArgs};
 
 #[path = "../ptape/backup_cmd.rs"]
 mod backup_cmd;
+#[path = "../ptape/calendar_cmd.rs"]
+mod calendar_cmd;
 #[path = "../ptape/catalog_cmds.rs"]
 mod catalog_cmds;
 #[path = "../ptape/config_cmds.rs"]
@@ -78,6 +80,8 @@ enum Cmd {
     /// The media catalog itself.
     #[command(subcommand)]
     Catalog(scan_cmd::CatalogCmd),
+    /// Show the next occurrences of a calendar event (pool allocation, schedules).
+    CalendarEvent(calendar_cmd::CalendarEventArgs),
     #[command(flatten)]
     Doc(DocCommand),
 }
@@ -103,8 +107,15 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Verify(args) => verify_cmd::verify_cmd(args, out),
         Cmd::Content(args) => content_cmd::content(args, out),
         Cmd::Catalog(cmd) => scan_cmd::catalog(cmd, out),
+        Cmd::CalendarEvent(args) => calendar_cmd::calendar_event(args, clock()?, out),
         Cmd::Doc(doc) => run_doc_command(&doc, Cli::command()),
     }
+}
+
+/// The clock of this run: the system's, or the test-only
+/// `PTAPE_TEST_NOW` (see `ptape::schedule::Clock::from_env`).
+fn clock() -> Result<ptape::schedule::Clock> {
+    Ok(ptape::schedule::Clock::from_env()?)
 }
 
 fn status(out: tape_cli::output::OutputFormat) -> Result<()> {
