@@ -8,7 +8,9 @@
 //! - labelling all unlabelled cartridges of a changer takes only blank
 //!   ones that the catalog does not know, never cleaning cartridges.
 
-use pbs_tape::format::{read_media_label, FormatError, MediaLabel, MediaWriter, WriterConfig};
+use pbs_tape::format::{
+    read_media_label, FormatError, MediaLabel, MediaWriter, TapeLimits, WriterConfig,
+};
 use uuid::Uuid;
 
 use crate::catalog::{now_epoch, Catalog, CatalogError, MediaLocation, MediaRecord, MediaStatus};
@@ -33,6 +35,15 @@ pub enum InventoryError {
         "tape {label} holds data that is not a ptape label ({reason}); use --force to overwrite it"
     )]
     NotBlank { label: String, reason: String },
+    /// The drive path cannot move a block of the format's smallest size in
+    /// one command, so ptape could not read back what it writes there.
+    #[error("{device} can move at most {max} bytes in one command (drive and host adapter limits), but ptape writes blocks of {needed} bytes and must read them back on the same path; tape {label} was not labelled")]
+    PathTooNarrow {
+        label: String,
+        device: String,
+        max: usize,
+        needed: usize,
+    },
     /// A format or device error on the tape being labelled.
     #[error(transparent)]
     Tape(#[from] TapeAccessError),
@@ -58,6 +69,23 @@ pub type LabelAllOutcome = (Vec<MediaRecord>, Vec<(String, String)>);
 pub fn fit_block_size(wanted: usize, max: usize) -> usize {
     let limit = wanted.min(max).max(pbs_tape::format::LABEL_BLOCK_SIZE);
     1usize << (usize::BITS - 1 - limit.leading_zeros())
+}
+
+/// Refuses a drive path that cannot move the blocks ptape writes: every
+/// block written must be readable on the same path, and the smallest block
+/// the format writes is [`pbs_tape::format::constants::MIN_BLOCK_SIZE`].
+fn check_block_path<T: TapeLimits>(tape: &T, label: &str) -> Result<(), InventoryError> {
+    let max = tape.max_block_size();
+    let needed = pbs_tape::format::constants::MIN_BLOCK_SIZE;
+    if max < needed {
+        return Err(InventoryError::PathTooNarrow {
+            label: label.to_string(),
+            device: tape.device_name(),
+            max,
+            needed,
+        });
+    }
+    Ok(())
 }
 
 /// Refuses when the catalogued tape is in a live media set.
@@ -108,6 +136,7 @@ pub fn label_tape<D: TapeDevices>(
     let fmt_err = |source| InventoryError::from(TapeAccessError::format(label, source));
     let mut tape = devices.load(label).map_err(dev_err)?;
     let checked = (|| {
+        check_block_path(&tape, label)?;
         match read_media_label(&mut tape) {
             Ok(None) => {}
             Ok(Some(existing)) => {
@@ -263,6 +292,27 @@ mod tests {
             label_tape(&mut dev, &cat, "LB0002L9", Some("nope"), false),
             Err(InventoryError::Pool(_))
         ));
+    }
+
+    #[test]
+    fn a_path_narrower_than_the_smallest_block_is_refused_before_writing() {
+        let cat = Catalog::open_in_memory().unwrap();
+        let mut dev = MemoryDevices::blank("NP", 1, u64::MAX);
+        let narrow = pbs_tape::format::constants::MIN_BLOCK_SIZE / 2;
+        let tape = dev.cartridges.remove("NP0001L9").unwrap();
+        dev.cartridges
+            .insert("NP0001L9".into(), tape.with_max_block_size(narrow));
+        let err = label_tape(&mut dev, &cat, "NP0001L9", None, true).unwrap_err();
+        assert!(
+            matches!(err, InventoryError::PathTooNarrow { max, .. } if max == narrow),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("read them back"), "{err}");
+        assert!(
+            dev.cartridges["NP0001L9"].records().is_empty(),
+            "nothing written"
+        );
+        assert!(cat.media_by_label("NP0001L9").unwrap().is_none());
     }
 
     #[test]

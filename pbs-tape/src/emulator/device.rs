@@ -131,7 +131,7 @@ impl ScsiTransport for EmulatedDevice {
     fn execute(
         &mut self,
         cdb: &[u8],
-        data: DataDirection<'_>,
+        mut data: DataDirection<'_>,
         timeout: Duration,
     ) -> Result<Completion, ScsiError> {
         if cdb.is_empty() || cdb.len() > 16 {
@@ -143,9 +143,14 @@ impl ScsiTransport for EmulatedDevice {
             return Err(ScsiError::TransferTooLarge { len, max });
         }
         let result = match &mut self.inner {
-            Inner::Drive(drive) => drive.execute(cdb, data, timeout)?,
-            Inner::Changer(changer) => changer.execute(cdb, data),
+            Inner::Drive(drive) => drive.execute(cdb, data.reborrow(), timeout)?,
+            Inner::Changer(changer) => changer.execute(cdb, data.reborrow()),
         };
+        if let (Err(c), DataDirection::FromDevice(buf)) = (&result, &mut data) {
+            if c.transferred == 0 {
+                clobber_untransferred(buf);
+            }
+        }
         // The residual is the part of the caller's buffer not moved, also
         // for commands without a data phase (as with SG_IO).
         match result {
@@ -171,6 +176,16 @@ impl ScsiTransport for EmulatedDevice {
     fn path(&self) -> &str {
         &self.path
     }
+}
+
+/// What a real kernel may leave in a data-in buffer after a command that
+/// moved no data (a READ that met a filemark or end of data, a refused
+/// INQUIRY): the sg driver copies its whole bounce buffer back, so the
+/// caller's bytes are gone (mhVTL behind Linux 6.12 leaves zeros). SG_IO
+/// promises nothing about the bytes past what was transferred; the
+/// emulator zeroes them so that code relying on them fails here too.
+fn clobber_untransferred(buf: &mut [u8]) {
+    buf.fill(0);
 }
 
 /// The changer: INQUIRY, TEST UNIT READY and REQUEST SENSE here, the SMC

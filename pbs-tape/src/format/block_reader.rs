@@ -25,6 +25,10 @@ pub struct StreamEnd {
 pub struct BlockReader<'a, R: TapeRead> {
     tape: &'a mut R,
     buf: Vec<u8>,
+    /// Where the filemark after an end-of-stream block is read: a read that
+    /// returns no block may still overwrite its whole buffer (SG_IO copies
+    /// a bounce buffer back), and `buf` holds the last block's payload.
+    probe: Vec<u8>,
     start: usize,
     end: usize,
     next_sequence: u32,
@@ -45,6 +49,7 @@ impl<'a, R: TapeRead> BlockReader<'a, R> {
         BlockReader {
             tape,
             buf: Vec::new(),
+            probe: Vec::new(),
             start: 0,
             end: 0,
             next_sequence: 0,
@@ -70,15 +75,20 @@ impl<'a, R: TapeRead> BlockReader<'a, R> {
     }
 
     fn fetch_raw(&mut self) -> Result<ReadOutcome, FormatError> {
-        if self.buf.is_empty() {
-            let size = self
-                .tape
+        Self::read_into(self.tape, &mut self.buf)
+    }
+
+    /// Read the next object into `buf` (allocated on first use with the
+    /// device's largest block). Whatever the outcome, the old contents of
+    /// `buf` are gone.
+    fn read_into(tape: &mut R, buf: &mut Vec<u8>) -> Result<ReadOutcome, FormatError> {
+        if buf.is_empty() {
+            let size = tape
                 .max_block_size()
                 .clamp(BLOCK_HEADER_LEN, MAX_BLOCK_SIZE);
-            self.buf = vec![0u8; size];
+            *buf = vec![0u8; size];
         }
-        self.tape
-            .read_block(&mut self.buf)
+        tape.read_block(buf)
             .map_err(|e| FormatError::tape("read block", e))
     }
 
@@ -108,8 +118,9 @@ impl<'a, R: TapeRead> BlockReader<'a, R> {
                 record_count: block.record_count,
                 blocks: self.next_sequence,
             });
-            match self.fetch_raw()? {
-                // A filemark moves no data: the payload window is intact.
+            // The payload of this last block is still to be handed out:
+            // the filemark is read into another buffer.
+            match Self::read_into(self.tape, &mut self.probe)? {
                 ReadOutcome::Filemark => {}
                 ReadOutcome::EndOfData => {
                     return Err(FormatError::MissingFilemark {

@@ -177,8 +177,13 @@ impl TapeWrite for MemoryTape {
 impl TapeRead for MemoryTape {
     fn read_block(&mut self, buf: &mut [u8]) -> Result<ReadOutcome, TapeIoError> {
         let outcome = match self.records.get(self.pos) {
-            None => return Ok(ReadOutcome::EndOfData),
+            None => {
+                // Like SG_IO, a read without a block leaves the buffer undefined.
+                buf.fill(0);
+                return Ok(ReadOutcome::EndOfData);
+            }
             Some(TapeRecord::Filemark) => {
+                buf.fill(0);
                 self.file_number += 1;
                 ReadOutcome::Filemark
             }

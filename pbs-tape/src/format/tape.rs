@@ -126,7 +126,10 @@ pub trait TapeWrite: TapeLimits {
 
 /// A tape that returns blocks, filemarks and end of data.
 pub trait TapeRead: TapeLimits {
-    /// Read the next block into `buf`.
+    /// Read the next block into `buf`. After [`ReadOutcome::Block`]`(n)`
+    /// only `buf[..n]` is defined; after any other outcome (or an error)
+    /// the whole buffer is: a read through the Linux sg driver that moves
+    /// no data may still copy a whole bounce buffer back over it.
     fn read_block(&mut self, buf: &mut [u8]) -> Result<ReadOutcome, TapeIoError>;
 }
 

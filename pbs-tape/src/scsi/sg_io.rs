@@ -106,6 +106,13 @@ nix::ioctl_read_bad!(
     0x1267,
     libc::c_int
 );
+nix::ioctl_read_bad!(
+    /// `SG_GET_SG_TABLESIZE`: the host adapter's scatter-gather table size
+    /// (the queue's max_segments).
+    sg_get_sg_tablesize,
+    0x227F,
+    libc::c_int
+);
 
 /// Build the `sg_io_hdr_t` for one command. Pure: only stores pointers.
 ///
@@ -247,6 +254,33 @@ fn open_error(path: &str, err: io::Error) -> DeviceError {
     }
 }
 
+/// Map a failed SG_IO ioctl. The kernel refuses with EINVAL a data buffer
+/// the host adapter cannot map in one request (too many scatter-gather
+/// entries), before the device sees the command: for a transfer larger
+/// than one page that is what EINVAL means, so it is reported as the
+/// host adapter's limit rather than as a bare "Invalid argument".
+fn ioctl_error(path: &str, err: nix::Error, len: usize, limit: usize) -> ScsiError {
+    if err == nix::Error::EINVAL && len > MIN_MAPPED_TRANSFER {
+        return if len > limit {
+            ScsiError::TransferTooLarge { len, max: limit }
+        } else {
+            ScsiError::TransferRefused {
+                len,
+                reported_limit: limit,
+            }
+        };
+    }
+    DeviceError::Io {
+        path: path.to_string(),
+        source: io::Error::from(err),
+    }
+    .into()
+}
+
+/// Transfers up to this size always fit one scatter-gather entry, so an
+/// EINVAL for them has another cause.
+const MIN_MAPPED_TRANSFER: usize = 4096;
+
 /// An open Linux sg device node.
 #[derive(Debug)]
 pub struct SgDevice {
@@ -255,7 +289,7 @@ pub struct SgDevice {
     path: String,
     /// The sg node actually opened.
     sg_path: String,
-    max_transfer: usize,
+    limit: TransferLimit,
     version: i32,
 }
 
@@ -299,13 +333,13 @@ impl SgDevice {
             }
             Err(e) => return Err(io_err(e).into()),
         }
-        let max_transfer = query_max_transfer(fd);
-        tracing::debug!(path, sg_path, version, max_transfer, "opened sg device");
+        let limit = query_transfer_limit(fd);
+        tracing::debug!(path, sg_path, version, %limit, "opened sg device");
         Ok(SgDevice {
             file,
             path: path.to_string(),
             sg_path,
-            max_transfer,
+            limit,
             version,
         })
     }
@@ -319,25 +353,100 @@ impl SgDevice {
     pub fn driver_version(&self) -> i32 {
         self.version
     }
+
+    /// What limits one transfer on this path (see [`TransferLimit`]).
+    pub fn transfer_limit(&self) -> TransferLimit {
+        self.limit
+    }
 }
 
-/// The usable transfer size: BLKSECTGET (the request queue's max bytes),
-/// else the sg reserved buffer size, else 64 KiB.
-fn query_max_transfer(fd: libc::c_int) -> usize {
+/// What the kernel says limits one SG_IO data transfer on a device path.
+///
+/// The request queue reports its largest request (`max_sectors`, BLKSECTGET
+/// in bytes), but the host adapter must also map the user buffer into at most
+/// `max_segments` scatter-gather entries (SG_GET_SG_TABLESIZE). The sg driver
+/// maps the caller's pages directly, which are not contiguous in general, so
+/// each entry holds one page: a transfer above `max_segments` x page size
+/// fails with EINVAL although the queue would accept it (mhVTL's pseudo HBA:
+/// 128 entries, 512 KiB, while max_sectors says 1280 KiB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransferLimit {
+    /// BLKSECTGET: the queue's max_sectors, in bytes.
+    pub queue_max_bytes: Option<usize>,
+    /// SG_GET_SG_TABLESIZE: the queue's max_segments.
+    pub max_segments: Option<usize>,
+    /// The memory page size (one scatter-gather entry).
+    pub page_size: usize,
+    /// SG_GET_RESERVED_SIZE, used only when neither of the above is known.
+    pub reserved_size: Option<usize>,
+}
+
+impl TransferLimit {
+    /// The largest single transfer in bytes: the smaller of the queue's
+    /// limit and max_segments x page size; the sg reserved buffer size when
+    /// the driver tells neither, else 64 KiB.
+    pub fn bytes(&self) -> usize {
+        let segments = self.max_segments.map(|n| n.saturating_mul(self.page_size));
+        match (self.queue_max_bytes, segments) {
+            (Some(q), Some(s)) => q.min(s),
+            (Some(q), None) => q,
+            (None, Some(s)) => s,
+            (None, None) => self.reserved_size.unwrap_or(FALLBACK_MAX_TRANSFER),
+        }
+    }
+}
+
+impl std::fmt::Display for TransferLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} bytes", self.bytes())?;
+        let queue = self
+            .queue_max_bytes
+            .map(|q| format!("queue max_sectors {q} bytes"));
+        let segments = self
+            .max_segments
+            .map(|n| format!("{n} segments x {} bytes", self.page_size));
+        let parts: Vec<String> = queue.into_iter().chain(segments).collect();
+        if !parts.is_empty() {
+            write!(f, " ({})", parts.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// A positive `c_int` an ioctl wrote, as a size.
+fn positive(ok: bool, value: libc::c_int) -> Option<usize> {
+    (ok && value > 0).then_some(value as usize)
+}
+
+/// Ask the sg driver for the limits of one transfer on `fd`.
+fn query_transfer_limit(fd: libc::c_int) -> TransferLimit {
     let mut bytes: libc::c_int = 0;
     // SAFETY: `fd` is an open sg descriptor; the ioctl writes one c_int to
     // `bytes`, which outlives the call.
-    let ok = unsafe { blk_sect_get(fd, &mut bytes) }.is_ok();
-    if ok && bytes > 0 {
-        return bytes as usize;
-    }
+    let queue_max_bytes = positive(unsafe { blk_sect_get(fd, &mut bytes) }.is_ok(), bytes);
+    let mut segments: libc::c_int = 0;
+    // SAFETY: as above; SG_GET_SG_TABLESIZE writes one c_int.
+    let max_segments = positive(
+        unsafe { sg_get_sg_tablesize(fd, &mut segments) }.is_ok(),
+        segments,
+    );
     let mut reserved: libc::c_int = 0;
     // SAFETY: as above; SG_GET_RESERVED_SIZE writes one c_int.
-    let ok = unsafe { sg_get_reserved_size(fd, &mut reserved) }.is_ok();
-    if ok && reserved > 0 {
-        return reserved as usize;
+    let reserved_size = positive(
+        unsafe { sg_get_reserved_size(fd, &mut reserved) }.is_ok(),
+        reserved,
+    );
+    // SAFETY: sysconf only reads a configuration value.
+    let page_size = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+        .ok()
+        .filter(|&p| p > 0)
+        .unwrap_or(4096);
+    TransferLimit {
+        queue_max_bytes,
+        max_segments,
+        page_size,
+        reserved_size,
     }
-    FALLBACK_MAX_TRANSFER
 }
 
 impl ScsiTransport for SgDevice {
@@ -348,11 +457,9 @@ impl ScsiTransport for SgDevice {
         timeout: Duration,
     ) -> Result<Completion, ScsiError> {
         let len = data.len();
-        if len > self.max_transfer {
-            return Err(ScsiError::TransferTooLarge {
-                len,
-                max: self.max_transfer,
-            });
+        let max = self.limit.bytes();
+        if len > max {
+            return Err(ScsiError::TransferTooLarge { len, max });
         }
         let mut sense = [0u8; SENSE_BUFFER_LEN];
         let mut hdr = build_header(cdb, &mut data, &mut sense, timeout)?;
@@ -363,11 +470,7 @@ impl ScsiTransport for SgDevice {
         // buffer is only read by the kernel.
         let res = unsafe { sg_io_ioctl(self.file.as_raw_fd(), &mut hdr) };
         if let Err(e) = res {
-            return Err(DeviceError::Io {
-                path: self.path.clone(),
-                source: io::Error::from(e),
-            }
-            .into());
+            return Err(ioctl_error(&self.path, e, len, max));
         }
         let outcome = SgOutcome::from_header(&hdr);
         let result = classify(&outcome, &sense, len, timeout);
@@ -391,7 +494,7 @@ impl ScsiTransport for SgDevice {
     }
 
     fn max_transfer(&self) -> usize {
-        self.max_transfer
+        self.limit.bytes()
     }
 
     fn path(&self) -> &str {
@@ -600,6 +703,90 @@ mod tests {
         assert!(matches!(e, DeviceError::PermissionDenied { .. }));
         let e = open_error("x", io::Error::from_raw_os_error(libc::EIO));
         assert!(matches!(e, DeviceError::Io { .. }));
+    }
+
+    #[test]
+    fn transfer_limit_is_the_smallest_of_queue_and_segments() {
+        // mhVTL's pseudo HBA: max_sectors 2560 (1280 KiB), SG_ALL = 128 entries.
+        let mhvtl = TransferLimit {
+            queue_max_bytes: Some(1280 * 1024),
+            max_segments: Some(128),
+            page_size: 4096,
+            reserved_size: Some(32 * 1024),
+        };
+        assert_eq!(mhvtl.bytes(), 512 * 1024);
+        assert_eq!(
+            mhvtl.to_string(),
+            "524288 bytes (queue max_sectors 1310720 bytes, 128 segments x 4096 bytes)"
+        );
+        // Built with 2048 entries: the queue is the limit.
+        let wide = TransferLimit {
+            max_segments: Some(2048),
+            ..mhvtl
+        };
+        assert_eq!(wide.bytes(), 1280 * 1024);
+        let queue_only = TransferLimit {
+            max_segments: None,
+            ..mhvtl
+        };
+        assert_eq!(queue_only.bytes(), 1280 * 1024);
+        let segments_only = TransferLimit {
+            queue_max_bytes: None,
+            ..mhvtl
+        };
+        assert_eq!(segments_only.bytes(), 512 * 1024);
+        let reserved = TransferLimit {
+            queue_max_bytes: None,
+            max_segments: None,
+            ..mhvtl
+        };
+        assert_eq!(reserved.bytes(), 32 * 1024);
+        assert_eq!(
+            TransferLimit {
+                reserved_size: None,
+                ..reserved
+            }
+            .bytes(),
+            FALLBACK_MAX_TRANSFER
+        );
+        // A huge table cannot overflow.
+        let huge = TransferLimit {
+            queue_max_bytes: None,
+            max_segments: Some(usize::MAX),
+            ..mhvtl
+        };
+        assert_eq!(huge.bytes(), usize::MAX);
+    }
+
+    #[test]
+    fn einval_on_a_large_transfer_names_the_host_adapter_limit() {
+        let e = ioctl_error("/dev/sg0", nix::Error::EINVAL, 1310720, 524288);
+        assert!(matches!(
+            e,
+            ScsiError::TransferTooLarge {
+                len: 1310720,
+                max: 524288
+            }
+        ));
+        assert_eq!(
+            e.to_string(),
+            "the host adapter cannot move 1310720 bytes in one command (limit 524288)"
+        );
+        // Within what the driver reported: the kernel's word is final.
+        let e = ioctl_error("/dev/sg0", nix::Error::EINVAL, 528384, 1310720);
+        assert!(matches!(e, ScsiError::TransferRefused { len: 528384, .. }));
+        assert!(e.to_string().contains("cannot move 528384 bytes"), "{e}");
+        // Small transfers and other errors stay what they are.
+        let e = ioctl_error("/dev/sg0", nix::Error::EINVAL, 512, 524288);
+        assert!(
+            matches!(e, ScsiError::Device(DeviceError::Io { .. })),
+            "{e:?}"
+        );
+        let e = ioctl_error("/dev/sg0", nix::Error::EIO, 1310720, 524288);
+        assert!(
+            matches!(e, ScsiError::Device(DeviceError::Io { .. })),
+            "{e:?}"
+        );
     }
 
     #[test]

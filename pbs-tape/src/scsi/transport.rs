@@ -95,9 +95,15 @@ pub enum ScsiError {
     /// The command did not complete within its timeout.
     #[error("command timed out after {} s", .0.as_secs())]
     Timeout(Duration),
-    /// The data buffer exceeds what the device path can transfer.
-    #[error("transfer of {len} bytes exceeds the limit of {max} bytes for this device")]
+    /// The data buffer exceeds what the device path can transfer in one
+    /// command (the smallest of the host adapter's scatter-gather table,
+    /// the queue's max_sectors and the drive's limit).
+    #[error("the host adapter cannot move {len} bytes in one command (limit {max})")]
     TransferTooLarge { len: usize, max: usize },
+    /// The kernel refused the data buffer (SG_IO: EINVAL) although it is
+    /// within the limit the driver reported: the adapter's real limit is lower.
+    #[error("the host adapter cannot move {len} bytes in one command (the kernel refused it with EINVAL; the driver reported a limit of {reported_limit})")]
+    TransferRefused { len: usize, reported_limit: usize },
     /// The CDB has a length the transport cannot send.
     #[error("invalid CDB length {0}")]
     InvalidCdb(usize),
