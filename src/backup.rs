@@ -17,6 +17,8 @@ use crate::catalog::Catalog;
 use crate::chunking::ChunkerConfig;
 use crate::devices::TapeDevices;
 use crate::source::{spawn_with_hasher, HashFn, SourceConfig, DEFAULT_CHANNEL_CHUNKS};
+use crate::stream::exclude::Excludes;
+use crate::stream::walk::{check_sources, WalkOptions};
 use crate::writer::{JobSummary, PoolWriter, WriterError, WriterEvents, WriterOptions};
 
 /// Errors of a backup job.
@@ -28,6 +30,10 @@ pub enum BackupError {
     InvalidId(String),
     #[error("snapshot {0} already exists; retry in a second")]
     SnapshotExists(String),
+    #[error(transparent)]
+    Sources(#[from] crate::stream::walk::WalkError),
+    #[error(transparent)]
+    Excludes(#[from] crate::stream::exclude::ExcludeError),
     #[error("cannot start the source reader: {0}")]
     Spawn(#[source] std::io::Error),
     #[error(transparent)]
@@ -55,6 +61,18 @@ pub struct BackupOptions {
     /// Threads computing chunk digests (0: one per CPU, at most
     /// [`crate::source::MAX_AUTO_HASH_WORKERS`]).
     pub hash_workers: usize,
+    /// Gitignore-style patterns of paths to leave out (`--exclude`;
+    /// [`crate::stream::exclude`] has the rules). Directories' own
+    /// `.ptapeignore` files apply as well.
+    pub excludes: Vec<String>,
+    /// Stay on each source's file system (`--one-file-system`).
+    pub one_file_system: bool,
+    /// Fail the job at the first warning instead of finishing with
+    /// warnings (`--fail-on-warning`).
+    pub fail_on_warning: bool,
+    /// See [`WalkOptions::before_read`] (tests).
+    #[doc(hidden)]
+    pub before_read: Option<fn(&std::path::Path)>,
 }
 
 impl BackupOptions {
@@ -69,6 +87,10 @@ impl BackupOptions {
             format: WriterConfig::default(),
             channel_chunks: DEFAULT_CHANNEL_CHUNKS,
             hash_workers: 0,
+            excludes: Vec::new(),
+            one_file_system: false,
+            fail_on_warning: false,
+            before_read: None,
         }
     }
 }
@@ -84,6 +106,9 @@ pub struct BackupResult {
     pub chunks_written: u64,
     pub chunks_deduplicated: u64,
     pub bytes_written: u64,
+    /// Problems that did not stop the job (each was reported as a
+    /// warning event): the job "finished with warnings".
+    pub warnings: u64,
 }
 
 /// The host name, or `localhost` when it cannot be read.
@@ -127,6 +152,14 @@ fn run_backup_hashing<D: TapeDevices>(
         return Err(BackupError::NoSources);
     }
     options.chunker.validate()?;
+    // Before any tape is touched.
+    let sources = check_sources(&options.sources)?;
+    let walk = WalkOptions {
+        one_file_system: options.one_file_system,
+        excludes: Excludes::new(&options.excludes)?,
+        fail_on_warning: options.fail_on_warning,
+        before_read: options.before_read,
+    };
     let id = match &options.id {
         Some(id) if is_valid_id(id) => id.clone(),
         Some(id) => return Err(BackupError::InvalidId(id.clone())),
@@ -143,7 +176,8 @@ fn run_backup_hashing<D: TapeDevices>(
     writer_options.format = options.format.clone();
     let mut writer = PoolWriter::new(devices, catalog, writer_options, events)?;
     let source = SourceConfig {
-        sources: options.sources.clone(),
+        sources,
+        walk,
         snapshot: name.clone(),
         chunker: options.chunker,
         queue_chunks: options.channel_chunks,
@@ -177,6 +211,7 @@ fn run_backup_hashing<D: TapeDevices>(
         chunks_written: summary.chunks_written,
         chunks_deduplicated: summary.chunks_deduplicated,
         bytes_written: summary.bytes_written,
+        warnings: summary.warnings,
     })
 }
 

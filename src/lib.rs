@@ -11,6 +11,7 @@
 //!   ([`devices::TapeDevices`]), and in-memory cartridges for tests.
 //! - [`library`]: the configured drive and changer, or the embedded
 //!   emulated library, as [`devices::TapeDevices`].
+//! - [`stream`]: walking the sources (excludes, warnings).
 //! - [`source`]: the reader thread that walks and chunks the sources.
 //! - [`writer`]: the pool writer (tapes of a media set, spanning, the
 //!   finish barrier, catalog rows).
@@ -52,6 +53,7 @@ pub mod scan;
 pub mod schedule;
 pub mod source;
 pub mod status;
+pub mod stream;
 pub mod verify;
 pub mod writer;
 

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::chunking::{self, Chunk, ChunkError, Chunker, ChunkerConfig, Digest};
+use crate::stream::walk::{check_sources, walk, Node, Source, Visitor, WalkError, WalkOptions};
 
 /// Version of the manifest encoding.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -43,10 +44,6 @@ pub enum ManifestError {
         #[source]
         source: ChunkError,
     },
-    #[error("{path}: cannot back up a path without a base name")]
-    NoBaseName { path: PathBuf },
-    #[error("two sources have the same base name {name:?}")]
-    DuplicateBaseName { name: String },
     #[error("backup aborted: {0}")]
     Aborted(String),
     #[error("invalid manifest: {0}")]
@@ -55,6 +52,8 @@ pub enum ManifestError {
     Version(u32),
     #[error("invalid manifest: {0}")]
     Invalid(String),
+    #[error(transparent)]
+    Walk(#[from] WalkError),
 }
 
 /// A path or link target: raw bytes (Linux names need not be UTF-8).
@@ -65,7 +64,7 @@ impl RawPath {
     pub fn as_path(&self) -> &Path {
         Path::new(OsStr::from_bytes(&self.0))
     }
-    fn join(&self, name: &[u8]) -> RawPath {
+    pub fn join(&self, name: &[u8]) -> RawPath {
         let mut v = self.0.clone();
         v.push(b'/');
         v.extend_from_slice(name);
@@ -164,6 +163,10 @@ pub struct Entry {
     /// Size in bytes (regular files: exactly the bytes chunked; sparse
     /// regions read as zeros).
     pub size: u64,
+    /// The backup could not read this entry as it was (it changed while
+    /// read, or could not be read): its contents may be partial.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
 }
 
 /// A snapshot's file tree.
@@ -245,6 +248,34 @@ impl Manifest {
     }
 }
 
+/// What a walk hands out besides the manifest: chunk bytes in manifest
+/// order, warnings and notes.
+pub trait WalkSink {
+    /// The next chunk's bytes (valid during the call only); an error stops
+    /// the walk (e.g. the consumer is gone).
+    fn chunk(&mut self, data: &[u8]) -> Result<(), ManifestError>;
+    /// A problem that did not stop the walk (`PATH: what`).
+    fn warning(&mut self, message: String) -> Result<(), ManifestError>;
+    /// A remark for the job log.
+    fn note(&mut self, _message: String) {}
+}
+
+/// A sink from a chunk closure that collects warnings.
+struct ClosureSink<F> {
+    chunk: F,
+    warnings: Vec<String>,
+}
+
+impl<F: FnMut(&[u8]) -> Result<(), ManifestError>> WalkSink for ClosureSink<F> {
+    fn chunk(&mut self, data: &[u8]) -> Result<(), ManifestError> {
+        (self.chunk)(data)
+    }
+    fn warning(&mut self, message: String) -> Result<(), ManifestError> {
+        self.warnings.push(message);
+        Ok(())
+    }
+}
+
 /// Walks sources, chunks regular files and hands every chunk to `sink`
 /// (in manifest order) as it is read; returns the manifest. Memory stays
 /// bounded: one chunk at a time is in flight here.
@@ -260,14 +291,25 @@ where
     F: FnMut(Chunk) -> Result<(), ManifestError>,
 {
     let mut digests = Vec::new();
-    let draft = walk_sources(sources, snapshot, chunker, |data| {
-        let digest = chunking::sha256(data);
-        digests.push(digest);
-        sink(Chunk {
-            digest,
-            data: data.to_vec(),
-        })
-    })?;
+    let sources = check_sources(sources)?;
+    let mut closure = ClosureSink {
+        chunk: |data: &[u8]| {
+            let digest = chunking::sha256(data);
+            digests.push(digest);
+            sink(Chunk {
+                digest,
+                data: data.to_vec(),
+            })
+        },
+        warnings: Vec::new(),
+    };
+    let draft = walk_sources(
+        &sources,
+        &WalkOptions::default(),
+        snapshot,
+        chunker,
+        &mut closure,
+    )?;
     draft.complete(digests)
 }
 
@@ -309,21 +351,21 @@ impl ManifestDraft {
     }
 }
 
-/// Walks sources and cuts regular files into chunks, handing each chunk's
-/// bytes to `sink` in manifest order (valid during the call only); returns
-/// the [`ManifestDraft`]. Memory stays bounded: one chunker buffer, one
-/// chunk in flight here.
+/// Walks the checked `sources` ([`crate::stream::walk`]) and cuts regular
+/// files into chunks, handing each chunk's bytes to `sink` in manifest
+/// order; returns the [`ManifestDraft`]. Memory stays bounded: one chunker
+/// buffer, one chunk in flight here.
 ///
-/// `sink` returning an error stops the walk (e.g. the consumer is gone).
-pub fn walk_sources<F>(
-    sources: &[PathBuf],
+/// A file that vanishes, cannot be read or changes while it is read is a
+/// warning (to `sink`; the entry is marked incomplete or, when vanished,
+/// left out); the sink or `--fail-on-warning` may turn it into an error.
+pub fn walk_sources(
+    sources: &[Source],
+    options: &WalkOptions,
     snapshot: &str,
     chunker: ChunkerConfig,
-    mut sink: F,
-) -> Result<ManifestDraft, ManifestError>
-where
-    F: FnMut(&[u8]) -> Result<(), ManifestError>,
-{
+    sink: &mut dyn WalkSink,
+) -> Result<ManifestDraft, ManifestError> {
     let chunker = Chunker::new(chunker).map_err(|source| ManifestError::Chunk {
         path: PathBuf::new(),
         source,
@@ -333,32 +375,16 @@ where
         entries: Vec::new(),
         files: Vec::new(),
         inodes: HashMap::new(),
-        sink: &mut sink,
+        sink,
+        fail_on_warning: options.fail_on_warning,
+        before_read: options.before_read,
+        failure: None,
     };
-    let mut names = std::collections::HashSet::new();
-    for source in sources {
-        // `.` or `dir/..` have no base name of their own: use the real one.
-        let named = match source.file_name() {
-            Some(_) => source.clone(),
-            None => std::fs::canonicalize(source).map_err(|e| ManifestError::Io {
-                path: source.clone(),
-                source: e,
-            })?,
-        };
-        let base = named
-            .file_name()
-            .ok_or_else(|| ManifestError::NoBaseName {
-                path: source.clone(),
-            })?
-            .as_bytes()
-            .to_vec();
-        if !names.insert(base.clone()) {
-            return Err(ManifestError::DuplicateBaseName {
-                name: String::from_utf8_lossy(&base).into_owned(),
-            });
-        }
-        walker.visit(source, RawPath(base))?;
+    let walked = walk(sources, options, &mut walker);
+    if let Some(e) = walker.failure.take() {
+        return Err(e);
     }
+    walked?;
     Ok(ManifestDraft {
         manifest: Manifest {
             version: MANIFEST_VERSION,
@@ -370,34 +396,64 @@ where
     })
 }
 
-struct Walker<'a, F> {
+struct Walker<'a> {
     chunker: Chunker,
     entries: Vec<Entry>,
     /// (entry index, chunk count) of the regular files.
     files: Vec<(usize, usize)>,
     /// (dev, ino) of multiply-linked files -> first path stored.
     inodes: HashMap<(u64, u64), RawPath>,
-    sink: &'a mut F,
+    sink: &'a mut dyn WalkSink,
+    fail_on_warning: bool,
+    before_read: Option<fn(&Path)>,
+    /// The error that stopped the walk, with its own type.
+    failure: Option<ManifestError>,
 }
 
-impl<F> Walker<'_, F>
-where
-    F: FnMut(&[u8]) -> Result<(), ManifestError>,
-{
-    fn visit(&mut self, fs_path: &Path, path: RawPath) -> Result<(), ManifestError> {
-        let io = |source| ManifestError::Io {
-            path: fs_path.to_path_buf(),
-            source,
-        };
-        let meta = std::fs::symlink_metadata(fs_path).map_err(io)?;
+impl Walker<'_> {
+    /// Records `e` as the reason the walk stops.
+    fn stop(&mut self, e: ManifestError) -> WalkError {
+        let message = e.to_string();
+        self.failure = Some(e);
+        WalkError::Stopped(message)
+    }
+
+    fn warning(&mut self, path: &RawPath, message: String) -> Result<(), WalkError> {
+        let text = format!("{path}: {message}");
+        if self.fail_on_warning {
+            return Err(self.stop(ManifestError::Aborted(format!(
+                "{text} (--fail-on-warning)"
+            ))));
+        }
+        let sent = self.sink.warning(text);
+        sent.map_err(|e| self.stop(e))
+    }
+}
+
+impl Visitor for Walker<'_> {
+    fn warn(&mut self, path: &RawPath, message: String) -> Result<(), WalkError> {
+        self.warning(path, message)
+    }
+
+    fn note(&mut self, message: String) {
+        self.sink.note(message);
+    }
+
+    fn visit(&mut self, node: &Node<'_>) -> Result<(), WalkError> {
+        let (fs_path, path, meta) = (node.fs_path, node.path, node.meta);
         let ft = meta.file_type();
         let mut size = 0;
+        let mut incomplete = node.incomplete;
         let kind = if ft.is_dir() {
             EntryKind::Dir
         } else if ft.is_symlink() {
-            let target = std::fs::read_link(fs_path).map_err(io)?;
-            EntryKind::Symlink {
-                target: RawPath(target.into_os_string().into_encoded_bytes()),
+            match std::fs::read_link(fs_path) {
+                Ok(target) => EntryKind::Symlink {
+                    target: RawPath(target.into_os_string().into_encoded_bytes()),
+                },
+                Err(e) => {
+                    return self.warning(path, format!("vanished before it was read: {e}"));
+                }
             }
         } else if ft.is_file() {
             let key = (meta.dev(), meta.ino());
@@ -409,12 +465,15 @@ where
                     }
                 }
                 None => {
+                    let Some(read) = self.chunk_file(fs_path, path, meta)? else {
+                        return Ok(());
+                    };
                     if meta.nlink() > 1 {
                         self.inodes.insert(key, path.clone());
                     }
-                    let (count, read) = self.chunk_file(fs_path)?;
-                    size = read;
-                    self.files.push((self.entries.len(), count));
+                    size = read.bytes;
+                    incomplete |= read.incomplete;
+                    self.files.push((self.entries.len(), read.chunks));
                     EntryKind::File { chunks: Vec::new() }
                 }
             }
@@ -427,7 +486,6 @@ where
         } else {
             EntryKind::Socket
         };
-        let is_dir = matches!(kind, EntryKind::Dir);
         self.entries.push(Entry {
             path: path.clone(),
             kind,
@@ -441,39 +499,104 @@ where
                 .saturating_mul(1_000_000_000)
                 .saturating_add(meta.mtime_nsec()),
             size,
+            incomplete,
         });
-        if is_dir {
-            let mut children: Vec<_> = std::fs::read_dir(fs_path)
-                .map_err(io)?
-                .map(|e| e.map(|e| e.file_name()))
-                .collect::<Result<_, _>>()
-                .map_err(io)?;
-            children.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-            for name in children {
-                self.visit(&fs_path.join(&name), path.join(name.as_bytes()))?;
-            }
-        }
         Ok(())
     }
+}
 
-    /// Chunks one file; returns (number of chunks, bytes read).
-    fn chunk_file(&mut self, fs_path: &Path) -> Result<(usize, u64), ManifestError> {
-        let file = std::fs::File::open(fs_path).map_err(|source| ManifestError::Io {
-            path: fs_path.to_path_buf(),
-            source,
-        })?;
-        let mut count = 0;
-        let mut size = 0u64;
-        let mut chunks = self.chunker.chunks(file);
-        while let Some(data) = chunks.next_chunk().map_err(|source| ManifestError::Chunk {
-            path: fs_path.to_path_buf(),
-            source,
-        })? {
-            size += data.len() as u64;
-            count += 1;
-            (self.sink)(data)?;
+/// What reading one regular file gave.
+struct FileRead {
+    chunks: usize,
+    bytes: u64,
+    incomplete: bool,
+}
+
+impl Walker<'_> {
+    /// Chunks one file. `None`: it vanished (warned, no entry).
+    fn chunk_file(
+        &mut self,
+        fs_path: &Path,
+        path: &RawPath,
+        before: &std::fs::Metadata,
+    ) -> Result<Option<FileRead>, WalkError> {
+        if let Some(hook) = self.before_read {
+            hook(fs_path);
         }
-        Ok((count, size))
+        let file = match std::fs::File::open(fs_path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.warning(path, format!("vanished before it was read: {e}"))?;
+                return Ok(None);
+            }
+            Err(e) => {
+                self.warning(
+                    path,
+                    format!("cannot be read: {e}; stored without its contents"),
+                )?;
+                return Ok(Some(FileRead {
+                    chunks: 0,
+                    bytes: 0,
+                    incomplete: true,
+                }));
+            }
+        };
+        let mut read = FileRead {
+            chunks: 0,
+            bytes: 0,
+            incomplete: false,
+        };
+        let mut chunks = self.chunker.chunks(&file);
+        let mut failure = None;
+        loop {
+            match chunks.next_chunk() {
+                Ok(Some(data)) => {
+                    read.bytes += data.len() as u64;
+                    read.chunks += 1;
+                    if let Err(e) = self.sink.chunk(data) {
+                        return Err(self.stop(e));
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(e) = failure {
+            read.incomplete = true;
+            self.warning(
+                path,
+                format!(
+                    "read error after {} bytes: {e}; stored incomplete",
+                    read.bytes
+                ),
+            )?;
+            return Ok(Some(read));
+        }
+        let after = file.metadata();
+        let changed = match &after {
+            Ok(a) => {
+                a.len() != before.len()
+                    || a.mtime() != before.mtime()
+                    || a.mtime_nsec() != before.mtime_nsec()
+                    || read.bytes != before.len()
+            }
+            Err(_) => true,
+        };
+        if changed {
+            read.incomplete = true;
+            self.warning(
+                path,
+                format!(
+                    "changed while it was read ({} bytes before, {} read); stored incomplete",
+                    before.len(),
+                    read.bytes
+                ),
+            )?;
+        }
+        Ok(Some(read))
     }
 }
 
@@ -588,7 +711,21 @@ mod tests {
         let dir = tree();
         let (full, chunks) = build(dir.path());
         let mut sizes = Vec::new();
-        let draft = walk_sources(&[dir.path().join("data")], "p/h/t", small(), |d| {
+        let walk_with = |f: &mut dyn FnMut(&[u8]) -> Result<(), ManifestError>| {
+            let sources = check_sources(&[dir.path().join("data")]).unwrap();
+            let mut sink = ClosureSink {
+                chunk: f,
+                warnings: Vec::new(),
+            };
+            walk_sources(
+                &sources,
+                &WalkOptions::default(),
+                "p/h/t",
+                small(),
+                &mut sink,
+            )
+        };
+        let draft = walk_with(&mut |d| {
             sizes.push(d.len());
             Ok(())
         })
@@ -599,7 +736,7 @@ mod tests {
             chunks.iter().map(|c| c.data.len()).collect::<Vec<_>>()
         );
         let digests: Vec<Digest> = chunks.iter().map(|c| c.digest).collect();
-        let short = walk_sources(&[dir.path().join("data")], "p/h/t", small(), |_| Ok(()))
+        let short = walk_with(&mut |_| Ok(()))
             .unwrap()
             .complete(digests[1..].to_vec());
         assert!(matches!(short, Err(ManifestError::Invalid(_))));
@@ -677,6 +814,7 @@ mod tests {
             gid: 0,
             mtime_ns: 0,
             size: 0,
+            incomplete: false,
         });
         assert!(matches!(
             Manifest::decode(&m.encode().unwrap()),
@@ -695,6 +833,7 @@ mod tests {
             gid: 0,
             mtime_ns: 0,
             size: u64::MAX,
+            incomplete: false,
         };
         let m = Manifest {
             version: MANIFEST_VERSION,
@@ -715,7 +854,7 @@ mod tests {
         assert_eq!(m.entries[0].path.0, b"named");
         assert!(matches!(
             build_manifest(&[PathBuf::from("/")], "s", small(), |_| Ok(())),
-            Err(ManifestError::NoBaseName { .. })
+            Err(ManifestError::Walk(WalkError::NoBaseName { .. }))
         ));
     }
 
@@ -731,6 +870,9 @@ mod tests {
             small(),
             |_| Ok(()),
         );
-        assert!(matches!(r, Err(ManifestError::DuplicateBaseName { .. })));
+        assert!(matches!(
+            r,
+            Err(ManifestError::Walk(WalkError::DuplicateBaseName { .. }))
+        ));
     }
 }

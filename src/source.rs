@@ -36,7 +36,8 @@ use self::buffers::{BufferPool, PooledBuf};
 pub(crate) use self::hashers::HashFn;
 use self::hashers::{spawn_hasher, HashJob, Worker};
 use crate::chunking::{ChunkerConfig, Digest};
-use crate::manifest::{walk_sources, Manifest, ManifestDraft, ManifestError};
+use crate::manifest::{walk_sources, Manifest, ManifestDraft, ManifestError, WalkSink};
+use crate::stream::walk::{Source, WalkOptions};
 
 /// Default number of chunks queued for the consumer.
 pub const DEFAULT_CHANNEL_CHUNKS: usize = 4;
@@ -46,7 +47,10 @@ pub const MAX_AUTO_HASH_WORKERS: usize = 4;
 /// What to read and how.
 #[derive(Debug, Clone)]
 pub struct SourceConfig {
-    pub sources: Vec<PathBuf>,
+    /// The sources, checked ([`crate::stream::walk::check_sources`]).
+    pub sources: Vec<Source>,
+    /// Excludes, file system boundaries, warnings.
+    pub walk: WalkOptions,
     /// Snapshot name recorded in the manifest.
     pub snapshot: String,
     pub chunker: ChunkerConfig,
@@ -86,6 +90,11 @@ impl SourceChunk {
 pub enum SourceItem {
     /// The next chunk of a regular file (in manifest order).
     Chunk(SourceChunk),
+    /// A problem that did not stop the walk (`PATH: what`); the entry is
+    /// missing or marked incomplete.
+    Warning(String),
+    /// A remark for the job log.
+    Note(String),
     /// The walk is complete; no further items follow.
     Done(Box<Manifest>),
 }
@@ -103,6 +112,8 @@ pub enum SourceStop {
 /// What the reader queues, in order, for the consumer.
 enum Ordered {
     Chunk(Receiver<SourceChunk>),
+    Warning(String),
+    Note(String),
     Done(ManifestDraft),
 }
 
@@ -122,6 +133,8 @@ impl std::fmt::Debug for Ordered {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Ordered::Chunk(_) => "Chunk",
+            Ordered::Warning(_) => "Warning",
+            Ordered::Note(_) => "Note",
             Ordered::Done(_) => "Done",
         })
     }
@@ -183,21 +196,62 @@ pub(crate) fn spawn_with_hasher(
 /// its reply slot for the consumer, then the manifest draft.
 fn read_sources(
     config: SourceConfig,
-    mut pool: BufferPool,
+    pool: BufferPool,
     jobs: &Sender<HashJob>,
     ordered: &Sender<Ordered>,
     cancel: &Receiver<()>,
 ) -> Result<(), String> {
-    let stopped = || ManifestError::Aborted("the tape writer stopped".into());
-    walk_sources(&config.sources, &config.snapshot, config.chunker, |data| {
-        let data = pool.take_copy(data, cancel).ok_or_else(stopped)?;
-        let (reply, slot) = bounded(1);
-        jobs.send(HashJob { data, reply })
-            .map_err(|_| ManifestError::Aborted("the chunk hashers stopped".into()))?;
-        ordered.send(Ordered::Chunk(slot)).map_err(|_| stopped())
-    })
+    let mut sink = PipelineSink {
+        pool,
+        jobs,
+        ordered,
+        cancel,
+    };
+    walk_sources(
+        &config.sources,
+        &config.walk,
+        &config.snapshot,
+        config.chunker,
+        &mut sink,
+    )
     .and_then(|draft| ordered.send(Ordered::Done(draft)).map_err(|_| stopped()))
     .map_err(|e| e.to_string())
+}
+
+fn stopped() -> ManifestError {
+    ManifestError::Aborted("the tape writer stopped".into())
+}
+
+/// Hands the walk's chunks to the hashers and everything, in order, to
+/// the consumer.
+struct PipelineSink<'a> {
+    pool: BufferPool,
+    jobs: &'a Sender<HashJob>,
+    ordered: &'a Sender<Ordered>,
+    cancel: &'a Receiver<()>,
+}
+
+impl WalkSink for PipelineSink<'_> {
+    fn chunk(&mut self, data: &[u8]) -> Result<(), ManifestError> {
+        let data = self.pool.take_copy(data, self.cancel).ok_or_else(stopped)?;
+        let (reply, slot) = bounded(1);
+        self.jobs
+            .send(HashJob { data, reply })
+            .map_err(|_| ManifestError::Aborted("the chunk hashers stopped".into()))?;
+        self.ordered
+            .send(Ordered::Chunk(slot))
+            .map_err(|_| stopped())
+    }
+
+    fn warning(&mut self, message: String) -> Result<(), ManifestError> {
+        self.ordered
+            .send(Ordered::Warning(message))
+            .map_err(|_| stopped())
+    }
+
+    fn note(&mut self, message: String) {
+        let _ = self.ordered.send(Ordered::Note(message));
+    }
 }
 
 impl SourceReader {
@@ -212,6 +266,8 @@ impl SourceReader {
                 self.digests.push(chunk.digest);
                 Ok(SourceItem::Chunk(chunk))
             }
+            Ok(Ordered::Warning(w)) => Ok(SourceItem::Warning(w)),
+            Ok(Ordered::Note(n)) => Ok(SourceItem::Note(n)),
             Ok(Ordered::Done(draft)) => {
                 self.ordered = None;
                 draft
@@ -280,7 +336,15 @@ mod tests {
 
     fn config(sources: Vec<PathBuf>, hash_workers: usize) -> SourceConfig {
         SourceConfig {
-            sources,
+            sources: sources
+                .iter()
+                .map(|p| Source {
+                    path: p.clone(),
+                    name: p.file_name().unwrap().as_encoded_bytes().to_vec(),
+                    link_target: None,
+                })
+                .collect(),
+            walk: WalkOptions::default(),
             snapshot: "s".into(),
             chunker: small(),
             queue_chunks: 1,
@@ -310,6 +374,7 @@ mod tests {
             match reader.next_item()? {
                 SourceItem::Chunk(c) => chunks.push((c.digest, c.data().to_vec())),
                 SourceItem::Done(m) => return Ok((chunks, *m)),
+                SourceItem::Warning(_) | SourceItem::Note(_) => {}
             }
         }
     }
@@ -347,17 +412,20 @@ mod tests {
     }
 
     #[test]
-    fn missing_source_is_a_reported_failure() {
+    fn a_source_that_vanished_after_its_check_is_a_warning() {
         let producers = ProducerSet::new();
         let mut reader = spawn_source_reader(
             config(vec![PathBuf::from("/nonexistent/ptape-test")], 2),
             |n| producers.register(n),
         )
         .unwrap();
-        assert_eq!(reader.next_item().unwrap_err(), SourceStop::Stopped);
-        let err = reader.finish().unwrap_err();
-        assert!(err.contains("/nonexistent/ptape-test"), "{err}");
-        assert!(producers.wait_all().is_err());
+        match reader.next_item().unwrap() {
+            SourceItem::Warning(w) => assert!(w.contains("ptape-test: vanished"), "{w}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(reader.next_item().unwrap(), SourceItem::Done(m) if m.entries.is_empty()));
+        reader.finish().unwrap();
+        producers.wait_all().unwrap();
     }
 
     #[test]

@@ -77,6 +77,11 @@ pub trait WriterEvents {
     fn chunk(&mut self, _len: u64, _written: bool) {}
     /// Something worth a line in the job log.
     fn note(&mut self, _message: &str) {}
+    /// A problem that did not stop the job (it ends "finished with
+    /// warnings"): a source file vanished, could not be read or changed.
+    fn warning(&mut self, message: &str) {
+        self.note(&format!("warning: {message}"));
+    }
 }
 
 /// Events nobody listens to.
@@ -120,6 +125,8 @@ pub struct JobSummary {
     pub chunks_written: u64,
     pub chunks_deduplicated: u64,
     pub bytes_written: u64,
+    /// Warnings the source reader reported.
+    pub warnings: u64,
 }
 
 /// Writes one job's data to a pool's media set. See the module docs.
@@ -192,6 +199,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                 chunks_written: 0,
                 chunks_deduplicated: 0,
                 bytes_written: 0,
+                warnings: 0,
             },
             options,
             pool,
@@ -765,6 +773,11 @@ fn next_new_chunk(
                 events.chunk(c.data().len() as u64, false);
             }
             Ok(SourceItem::Chunk(c)) => return Ok(c),
+            Ok(SourceItem::Warning(w)) => {
+                summary.warnings += 1;
+                events.warning(&w);
+            }
+            Ok(SourceItem::Note(n)) => events.note(&n),
             Ok(SourceItem::Done(manifest)) => return Err(Stop::Done(manifest)),
             Err(stop) => return Err(Stop::SourceGone(stop)),
         }

@@ -207,6 +207,40 @@ fn safe_relative(path: &RawPath) -> Result<PathBuf, RestoreError> {
     }
 }
 
+/// Creates `target/rel` and the directories above it without ever
+/// following a symbolic link (or using any other non-directory) found in
+/// the target tree: with `overwrite` such an object is removed and a real
+/// directory made in its place; without, it is refused. So a link planted
+/// in the target (`target/data -> /etc`) can never lead a restore out of
+/// the target.
+fn make_dirs_beneath(target: &Path, rel: &Path, overwrite: bool) -> Result<(), RestoreError> {
+    let mut path = target.to_path_buf();
+    for component in rel.components() {
+        path.push(component);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => continue,
+            Ok(_) if overwrite => {
+                std::fs::remove_file(&path).map_err(io_err(&path))?;
+            }
+            Ok(_) => return Err(RestoreError::Exists(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(&path)(e)),
+        }
+        match std::fs::create_dir(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                // Raced: only a real directory will do.
+                let m = std::fs::symlink_metadata(&path).map_err(io_err(&path))?;
+                if !m.is_dir() {
+                    return Err(RestoreError::Exists(path));
+                }
+            }
+            Err(e) => return Err(io_err(&path)(e)),
+        }
+    }
+    Ok(())
+}
+
 /// True when `path` is `prefix` or below it.
 fn under(path: &RawPath, prefix: &[u8]) -> bool {
     path.0 == prefix || (path.0.starts_with(prefix) && path.0.get(prefix.len()) == Some(&b'/'))
@@ -448,14 +482,23 @@ fn restore_with_manifest<D: TapeDevices>(
 
     // Directories and temporary files.
     std::fs::create_dir_all(target).map_err(io_err(target))?;
+    let rels: Vec<PathBuf> = entries
+        .iter()
+        .map(|e| safe_relative(&e.path))
+        .collect::<Result<_, _>>()?;
     let mut temps = TempFiles(Vec::new());
     let mut jobs = Vec::new();
     let mut job_of_entry = HashMap::new();
     for (i, (e, path)) in entries.iter().zip(&finals).enumerate() {
         let parent = path.parent().unwrap_or(target);
+        let rel = &rels[i];
         match &e.kind {
-            EntryKind::Dir => std::fs::create_dir_all(path).map_err(io_err(path))?,
-            _ => std::fs::create_dir_all(parent).map_err(io_err(parent))?,
+            EntryKind::Dir => make_dirs_beneath(target, rel, options.overwrite)?,
+            _ => make_dirs_beneath(
+                target,
+                rel.parent().unwrap_or(Path::new("")),
+                options.overwrite,
+            )?,
         }
         if let EntryKind::File { chunks } = &e.kind {
             let temp = parent.join(format!(".ptape-restore-{}-{i}.tmp", std::process::id()));
@@ -621,6 +664,7 @@ mod tests {
             gid: 0,
             mtime_ns: 0,
             size: 0,
+            incomplete: false,
         }
     }
 

@@ -5,6 +5,9 @@
 //! - 1: the command failed (device error, bad input, ...); the message on
 //!   stderr reads `PROGRAM: what failed: why`
 //! - 2: command-line usage error (reported by clap)
+//! - 3: the job finished, with warnings (e.g. a backup source file changed
+//!   while it was read); its result was printed, the message on stderr reads
+//!   `PROGRAM: JOB finished with N warnings`
 
 use std::process::ExitCode;
 
@@ -12,6 +15,26 @@ use std::process::ExitCode;
 pub const EXIT_FAILURE: u8 = 1;
 /// Exit code of a usage error (clap uses the same).
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code of a job that finished with warnings.
+pub const EXIT_WARNINGS: u8 = 3;
+
+/// Returned by a command whose job finished but reported warnings: `run`
+/// turns it into exit code [`EXIT_WARNINGS`].
+#[derive(Debug)]
+pub struct FinishedWithWarnings {
+    /// What finished (`backup`).
+    pub job: &'static str,
+    pub count: u64,
+}
+
+impl std::fmt::Display for FinishedWithWarnings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = if self.count == 1 { "" } else { "s" };
+        write!(f, "{} finished with {} warning{s}", self.job, self.count)
+    }
+}
+
+impl std::error::Error for FinishedWithWarnings {}
 
 /// The error and its causes on one line. Causes whose text the message
 /// already ends with (library errors often print their source inline) are
@@ -35,6 +58,10 @@ pub fn error_message(err: &anyhow::Error) -> String {
 pub fn run(program: &str, body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
     match body() {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<FinishedWithWarnings>().is_some() => {
+            eprintln!("{program}: {err}");
+            ExitCode::from(EXIT_WARNINGS)
+        }
         Err(err) => {
             // A closed stdout (e.g. `pmt read | head`) is not worth a message.
             if is_broken_pipe(&err) {

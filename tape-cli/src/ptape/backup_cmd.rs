@@ -10,7 +10,9 @@ use ptape::chunking::ChunkerConfig;
 use ptape::config;
 use ptape::inventory;
 use ptape::library::LibraryDevices;
+use ptape::stream::exclude::Excludes;
 use tape_cli::output::{ListTable, OutputFormat};
+use tape_cli::report::FinishedWithWarnings;
 
 use crate::progress::Progress;
 
@@ -40,6 +42,21 @@ pub struct BackupArgs {
     /// Maximum chunk size in bytes.
     #[arg(long, default_value_t = ChunkerConfig::default().max)]
     chunk_max: u32,
+    /// Leave out paths matching this gitignore-style pattern (repeatable;
+    /// anchored patterns start at the snapshot root, e.g. /docs/tmp).
+    #[arg(long = "exclude", value_name = "GLOB")]
+    excludes: Vec<String>,
+    /// Read exclude patterns from FILE, one per line (repeatable).
+    #[arg(long = "exclude-from", value_name = "FILE")]
+    exclude_from: Vec<PathBuf>,
+    /// Do not descend into directories on another file system (mount
+    /// points are stored as empty directories).
+    #[arg(long)]
+    one_file_system: bool,
+    /// Fail at the first warning (a file that vanished, could not be read
+    /// or changed while read) instead of finishing with exit code 3.
+    #[arg(long)]
+    fail_on_warning: bool,
     /// Files and directories to back up (each stored under its base name).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -69,10 +86,20 @@ pub struct LabelArgs {
 }
 
 pub fn backup(args: BackupArgs, out: OutputFormat) -> Result<()> {
+    // The sources and patterns first: a typo fails before any device is opened.
+    ptape::stream::walk::check_sources(&args.paths)?;
+    let mut excludes = args.excludes;
+    for file in &args.exclude_from {
+        excludes.extend(Excludes::read_pattern_file(file)?);
+    }
+    Excludes::new(&excludes)?;
     let cfg = config::load_config()?;
     let mut catalog = Catalog::open_default()?;
     let devices = LibraryDevices::open(&cfg, args.drive.as_deref())?;
     let mut options = BackupOptions::new(&args.pool, args.paths);
+    options.excludes = excludes;
+    options.one_file_system = args.one_file_system;
+    options.fail_on_warning = args.fail_on_warning;
     options.id = args.id;
     options.new_media_set = args.new_media_set;
     options.auto_label = !args.no_auto_label;
@@ -96,7 +123,15 @@ pub fn backup(args: BackupArgs, out: OutputFormat) -> Result<()> {
             r.tapes.join(", "),
             r.chunks_deduplicated
         )
-    })
+    })?;
+    if result.warnings > 0 {
+        return Err(FinishedWithWarnings {
+            job: "backup",
+            count: result.warnings,
+        }
+        .into());
+    }
+    Ok(())
 }
 
 pub fn label(args: LabelArgs, out: OutputFormat) -> Result<()> {
