@@ -47,12 +47,20 @@ impl From<TapeIoError> for DeviceError {
     }
 }
 
-/// Moving the tape to a position (beyond what [`TapeWrite`] offers).
+/// Moving the tape to a position (beyond what [`TapeWrite`] offers), and
+/// the writing session that guards a position once it is proven.
 pub trait TapeMotion {
     /// To the beginning of the tape (SSC REWIND).
     fn rewind(&mut self) -> Result<(), TapeIoError>;
     /// To the first block of tape file `file` (after the `file`-th filemark).
     fn locate_file(&mut self, file: u64) -> Result<(), TapeIoError>;
+    /// To end of data (SSC SPACE to end of data), where a drive appends.
+    fn move_to_eod(&mut self) -> Result<(), TapeIoError>;
+    /// Starts a writing session: a reset or medium change seen from now on
+    /// makes every command at the tape position fail (the drive layer's
+    /// [`pbs_tape::drive::LtoDrive::begin_write_session`]). Called before
+    /// the position a session writes at is proven.
+    fn begin_write_session(&mut self);
 }
 
 /// A drive (and maybe a changer) from which tapes are loaded by label.
@@ -66,6 +74,10 @@ pub trait TapeDevices {
     /// True when blank cartridges can be labelled automatically (their
     /// label is known without reading them: a changer with barcodes).
     fn can_autolabel(&self) -> bool;
+
+    /// The configured name of the drive, for messages that tell the user
+    /// which command to run (`ptape catalog scan --drive NAME`).
+    fn drive_name(&self) -> String;
 
     /// Loads the cartridge into the drive and returns it rewound.
     fn load(&mut self, label: &str) -> Result<Self::Tape, DeviceError>;
@@ -82,6 +94,12 @@ impl TapeMotion for MemoryTape {
     fn locate_file(&mut self, file: u64) -> Result<(), TapeIoError> {
         MemoryTape::locate_file(self, file)
     }
+    fn move_to_eod(&mut self) -> Result<(), TapeIoError> {
+        MemoryTape::move_to_eod(self);
+        Ok(())
+    }
+    /// A memory tape is never reset.
+    fn begin_write_session(&mut self) {}
 }
 
 /// Cartridges held in memory, by label: a library without hardware.
@@ -125,6 +143,10 @@ impl TapeDevices for MemoryDevices {
         true
     }
 
+    fn drive_name(&self) -> String {
+        "memory".into()
+    }
+
     fn load(&mut self, label: &str) -> Result<MemoryTape, DeviceError> {
         let mut tape = self
             .cartridges
@@ -152,6 +174,9 @@ impl<D: TapeDevices + ?Sized> TapeDevices for &mut D {
     }
     fn can_autolabel(&self) -> bool {
         (**self).can_autolabel()
+    }
+    fn drive_name(&self) -> String {
+        (**self).drive_name()
     }
     fn load(&mut self, label: &str) -> Result<Self::Tape, DeviceError> {
         (**self).load(label)

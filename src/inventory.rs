@@ -6,7 +6,11 @@
 //! - a tape in a live media set (writable, or closed within its pool's
 //!   retention) is never relabelled, `force` or not;
 //! - labelling all unlabelled cartridges of a changer takes only blank
-//!   ones that the catalog does not know, never cleaning cartridges.
+//!   ones that the catalog does not know, never cleaning cartridges;
+//! - forget before overwrite: a relabelled tape's catalog rows, and every
+//!   snapshot of its (expired) media set, are removed in one transaction
+//!   *before* the new label is written. A crash in between leaves a tape
+//!   the catalog no longer trusts, never rows for overwritten data.
 
 use pbs_tape::format::{
     read_media_label, FormatError, MediaLabel, MediaWriter, TapeLimits, WriterConfig,
@@ -135,6 +139,9 @@ pub fn label_tape<D: TapeDevices>(
     let dev_err = |source| InventoryError::from(TapeAccessError::device(label, source));
     let fmt_err = |source| InventoryError::from(TapeAccessError::format(label, source));
     let mut tape = devices.load(label).map_err(dev_err)?;
+    // A reset or medium change from now on stops the label write.
+    tape.begin_write_session();
+    let mut forget: Vec<Uuid> = known.iter().map(|m| m.uuid).collect();
     let checked = (|| {
         check_block_path(&tape, label)?;
         match read_media_label(&mut tape) {
@@ -142,6 +149,7 @@ pub fn label_tape<D: TapeDevices>(
             Ok(Some(existing)) => {
                 if let Some(media) = catalog.media_by_uuid(existing.uuid)? {
                     check_not_live(catalog, &media)?;
+                    forget.push(media.uuid);
                 }
                 if !force {
                     return Err(InventoryError::AlreadyLabelled {
@@ -160,7 +168,14 @@ pub fn label_tape<D: TapeDevices>(
         }
         Ok(())
     })();
-    if let Err(e) = checked {
+    // Forget before overwrite.
+    let forgotten = checked.and_then(|()| {
+        for uuid in &forget {
+            catalog.delete_media(*uuid)?;
+        }
+        Ok(())
+    });
+    if let Err(e) = forgotten {
         let _ = devices.unload(tape);
         return Err(e);
     }
@@ -177,9 +192,6 @@ pub fn label_tape<D: TapeDevices>(
         }
     };
     devices.unload(tape).map_err(dev_err)?;
-    if let Some(old) = &known {
-        catalog.delete_media(old.uuid)?;
-    }
     let media = MediaRecord {
         uuid: media_uuid,
         label: label.to_string(),

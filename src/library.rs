@@ -186,6 +186,12 @@ impl TapeMotion for LtoDrive {
     fn locate_file(&mut self, file: u64) -> Result<(), TapeIoError> {
         Ok(LtoDrive::locate_file(self, file)?)
     }
+    fn move_to_eod(&mut self) -> Result<(), TapeIoError> {
+        Ok(LtoDrive::move_to_eod(self)?)
+    }
+    fn begin_write_session(&mut self) {
+        LtoDrive::begin_write_session(self)
+    }
 }
 
 impl TapeDevices for LibraryDevices {
@@ -221,6 +227,10 @@ impl TapeDevices for LibraryDevices {
 
     fn can_autolabel(&self) -> bool {
         self.changer.is_some()
+    }
+
+    fn drive_name(&self) -> String {
+        self.drive.name.clone()
     }
 
     fn load(&mut self, label: &str) -> Result<LtoDrive, DeviceError> {

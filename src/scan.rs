@@ -164,7 +164,7 @@ pub fn scan_tapes<D: TapeDevices>(
                 .load(&label)
                 .map_err(|e| TapeAccessError::device(&label, e))?;
             for (n, header) in missing {
-                match read_archive(&mut tape, &label, *n, header, w) {
+                match read_archive(&mut tape, &label, *n, header, w.label.uuid, &w.set) {
                     Ok((archive, snapshot)) => {
                         report.full_reads += 1;
                         tape_catalog.archives.push(archive);
@@ -366,13 +366,18 @@ fn tape_catalog_of(w: &Walked, catalog: &Catalog) -> Result<TapeCatalog, ScanErr
     })
 }
 
-/// Reads tape file `n` completely and builds its catalog rows.
-fn read_archive<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite>(
+/// Reads tape file `n` (whose content header is `header`) of tape
+/// `media` in media set `set` completely and builds its catalog rows:
+/// every chunk of a chunk archive is verified, a snapshot archive's
+/// manifest decoded. Also used by the writer to import an archive the
+/// catalog does not know before it appends after it.
+pub(crate) fn read_archive<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite>(
     tape: &mut T,
     label: &str,
     n: u64,
     header: &ContentHeader,
-    w: &Walked,
+    media: Uuid,
+    set: &MediaSetLabel,
 ) -> Result<(ArchiveExport, Option<SnapshotRecord>), ScanError> {
     locate(tape, label, n)?;
     let first = object_position(tape, label)?;
@@ -391,7 +396,7 @@ fn read_archive<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite>(
     let end = object_position(tape, label)?;
     let mut record = ArchiveRecord {
         uuid: header.uuid,
-        media: w.label.uuid,
+        media,
         file_number: n,
         content: catalog::ContentType::Chunks,
         first_object: first,
@@ -427,11 +432,11 @@ fn read_archive<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite>(
                 )
             })?;
             snapshot = Some(SnapshotRecord {
-                time: snapshot_time(&s.snapshot).unwrap_or(w.set.ctime),
+                time: snapshot_time(&s.snapshot).unwrap_or(set.ctime),
                 name: s.snapshot,
-                pool: w.set.pool.clone(),
-                media_set: w.set.uuid,
-                media: w.label.uuid,
+                pool: set.pool.clone(),
+                media_set: set.uuid,
+                media,
                 file_number: n,
                 archive: header.uuid,
                 entries: manifest.entries.len() as u64,

@@ -11,8 +11,12 @@
 //! 3. a tape of the pool whose media set expired (retention passed);
 //! 4. when allowed, a blank cartridge of the changer, labelled on the spot.
 //!
-//! A tape that joins the media set gets its media set label (file 1),
-//! committed before the catalog records the membership. At early warning
+//! Before the first write on a tape the position is proven from the tape
+//! itself, and the tape compared with the catalog (see [`append`]). A tape
+//! of an expired media set is reused only after the catalog forgot that
+//! set as a whole. A tape that joins the media set gets its media set
+//! label (file 1), committed before the catalog records the membership. At
+//! early warning
 //! the open chunk archive is finished, everything is committed, the tape
 //! is marked full and unloaded, and the next tape is loaded; the entry in
 //! flight is rewritten there.
@@ -20,8 +24,8 @@
 use std::collections::HashSet;
 
 use pbs_tape::format::{
-    read_media_label, read_media_set_label, ChunkWrite, ContentType, FormatError, MediaLabel,
-    MediaSetLabel, MediaWriter, PendingArchive, ProducerSet, ProducerToken, TapeRead, WriterConfig,
+    ChunkWrite, ContentType, FormatError, MediaLabel, MediaSetLabel, MediaWriter, PendingArchive,
+    ProducerSet, ProducerToken, TapePosition, WriterConfig,
 };
 use uuid::Uuid;
 
@@ -30,11 +34,13 @@ use crate::catalog::{
     MediaLocation, MediaRecord, MediaSetRecord, MediaStatus, PoolRecord, SnapshotRecord,
 };
 use crate::chunking::Digest;
-use crate::devices::{DeviceError, TapeDevices, TapeMotion};
+use crate::devices::{DeviceError, TapeDevices};
 use crate::manifest::Manifest;
 use crate::pool::{self, MediaSetChoice, PoolError};
 use crate::reading::TapeAccessError;
 use crate::source::{SourceChunk, SourceItem, SourceReader, SourceStop};
+
+mod append;
 
 /// Name of the chunk store recorded in chunk archives.
 pub const CHUNK_STORE: &str = "ptape";
@@ -66,6 +72,43 @@ pub enum WriterError {
     /// The finish barrier did not return an archive the job depends on.
     #[error("the finish barrier did not commit {0}")]
     NotCommitted(String),
+    /// The tape ends before the catalog's last archive.
+    #[error("tape {label} ends at {end_of_data}, but the catalog records archives up to {catalog_end}: data the catalog counts on is not on the tape; nothing written. Check the tape with `ptape verify` (a tape that fails it is marked damaged)")]
+    TapeBehindCatalog {
+        label: String,
+        end_of_data: TapePosition,
+        catalog_end: TapePosition,
+    },
+    /// A complete archive the catalog does not know could not be imported.
+    #[error("tape {label} holds an archive the catalog does not know at file {file}, and it cannot be read ({reason}); refusing to write after it. Run `ptape catalog scan --drive {drive}` and check the tape")]
+    UnknownArchive {
+        label: String,
+        file: u64,
+        reason: String,
+        drive: String,
+    },
+    /// The tape carries a media set the catalog does not know.
+    #[error("tape {label} carries media set {set} of pool {pool:?}, which the catalog does not know (a catalog older than the tape?); refusing to overwrite it. Run `ptape catalog scan --drive {drive}`")]
+    UnknownMediaSetOnTape {
+        label: String,
+        set: Uuid,
+        pool: String,
+        drive: String,
+    },
+    /// The tape holds data that is not ptape's where the writer would write.
+    #[error("tape {label} holds data at file {file} that ptape cannot account for ({reason}); refusing to overwrite it")]
+    ForeignData {
+        label: String,
+        file: u64,
+        reason: String,
+    },
+    /// LOCATE did not end where the tape-vs-catalog comparison said.
+    #[error("tape {label}: positioning for writing ended at {found}, expected {wanted}; the write position is not proven, nothing written")]
+    PositionNotProven {
+        label: String,
+        wanted: TapePosition,
+        found: TapePosition,
+    },
 }
 
 /// What a job tells about its progress.
@@ -545,31 +588,38 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                 set: self.set.uuid,
             });
         }
-        let mut tape = self.load_checked(&media)?;
-        tape.locate_file(1).map_err(tape_err(&label))?;
-        match read_media_set_label(&mut tape).map_err(format_err(&label))? {
-            Some(l) if l.uuid == self.set.uuid => {}
-            other => {
+        let mut tape = self.devices.load(&label).map_err(device_err(&label))?;
+        let drive = self.devices.drive_name();
+        let proof = append::prove_append_point(
+            &mut tape,
+            self.catalog,
+            &media,
+            self.set.uuid,
+            &drive,
+            &mut *self.events,
+        );
+        let point = match proof {
+            Ok(point) => point,
+            Err(e) => {
                 let _ = self.devices.unload(tape);
-                return Err(WriterError::WrongMedia {
-                    label,
-                    expected: self.set.uuid,
-                    found: other.map_or("no media set label".into(), |l| {
-                        format!("media set {}", l.uuid)
-                    }),
-                });
+                return Err(e);
             }
-        }
-        let next_file = self
-            .catalog
-            .archives_of_media(media.uuid)?
-            .iter()
-            .map(|a| a.file_number + 1)
-            .max()
-            .unwrap_or(2)
-            .max(2);
-        tape.locate_file(next_file).map_err(tape_err(&label))?;
+        };
+        self.known.extend(point.imported_chunks);
         let writer = new_media_writer(tape, &self.options.format).map_err(format_err(&label))?;
+        if writer.expected_position() != point.position {
+            let found = writer.expected_position();
+            let _ = self.devices.unload(writer.into_tape());
+            return Err(WriterError::PositionNotProven {
+                label,
+                wanted: point.position,
+                found,
+            });
+        }
+        let media = self
+            .catalog
+            .media_by_uuid(media.uuid)?
+            .ok_or_else(|| CatalogError::UnknownMedia(label.clone()))?;
         self.catalog
             .set_media_location(media.uuid, MediaLocation::Online)?;
         Ok(Mounted { media, writer })
@@ -615,17 +665,36 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         }
         // Tapes labelled for this pool before free ones.
         known_free.sort_by_key(|m| (m.pool.is_none(), m.label.clone()));
+        let drive = self.devices.drive_name();
         for media in known_free.into_iter().chain(expired) {
             let label = media.label.clone();
-            let mut tape = match self.load_checked(&media) {
-                Ok(tape) => tape,
-                Err(e @ WriterError::WrongMedia { .. }) => {
+            let mut tape = self.devices.load(&label).map_err(device_err(&label))?;
+            match append::prove_join_point(&mut tape, self.catalog, &media, media.media_set, &drive)
+            {
+                Ok(()) => {}
+                Err(
+                    e @ (WriterError::WrongMedia { .. }
+                    | WriterError::UnknownMediaSetOnTape { .. }
+                    | WriterError::ForeignData { .. }),
+                ) => {
                     self.events.note(&format!("skipped: {e}"));
+                    self.devices.unload(tape).map_err(device_err(&label))?;
                     continue;
                 }
-                Err(e) => return Err(e),
-            };
-            tape.locate_file(1).map_err(tape_err(&label))?;
+                Err(e) => {
+                    let _ = self.devices.unload(tape);
+                    return Err(e);
+                }
+            }
+            // Forget before overwrite: an expired set goes as a whole
+            // before its tape's file 1 is written.
+            if let Some(old) = media.media_set {
+                let freed = self.catalog.forget_media_set(old)?;
+                self.events.note(&format!(
+                    "media set {old} expired: forgotten (tapes {}) before {label} is overwritten",
+                    freed.join(", ")
+                ));
+            }
             let writer =
                 new_media_writer(tape, &self.options.format).map_err(format_err(&label))?;
             return self.join_set(writer, media, None);
@@ -636,17 +705,22 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                     continue;
                 }
                 let mut tape = self.devices.load(&label).map_err(device_err(&label))?;
-                let existing = read_media_label(&mut tape);
-                if !matches!(existing, Ok(None)) {
-                    // Not blank (or unreadable): never overwrite what we
-                    // do not know.
-                    self.events.note(&format!(
-                        "cartridge {label} is not blank and not in the catalog: skipped"
-                    ));
-                    self.devices.unload(tape).map_err(device_err(&label))?;
-                    continue;
+                match append::prove_blank(&mut tape, &label) {
+                    Ok(()) => {}
+                    Err(e @ WriterError::ForeignData { .. }) => {
+                        // Not blank (or unreadable): never overwrite what we
+                        // do not know.
+                        self.events.note(&format!(
+                            "cartridge {label} is not blank and not in the catalog: skipped ({e})"
+                        ));
+                        self.devices.unload(tape).map_err(device_err(&label))?;
+                        continue;
+                    }
+                    Err(e) => {
+                        let _ = self.devices.unload(tape);
+                        return Err(e);
+                    }
                 }
-                tape.rewind().map_err(tape_err(&label))?;
                 let media = MediaRecord {
                     uuid: Uuid::new_v4(),
                     label: label.clone(),
@@ -703,8 +777,6 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         writer.checkpoint().map_err(format_err(&label))?;
         if new_label.is_some() {
             self.catalog.insert_media(&media)?;
-        } else if media.media_set.is_some() {
-            self.catalog.forget_media_contents(media.uuid)?;
         }
         if !self.set_in_catalog {
             pool::start_media_set(self.catalog, &self.set)?;
@@ -719,18 +791,6 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             .media_by_uuid(media.uuid)?
             .ok_or_else(|| CatalogError::UnknownMedia(label.clone()))?;
         Ok(Mounted { media, writer })
-    }
-
-    /// Loads a catalogued tape and checks its media label; unloads it
-    /// again when it is not the tape the catalog knows.
-    fn load_checked(&mut self, media: &MediaRecord) -> Result<D::Tape, WriterError> {
-        let label = &media.label;
-        let mut tape = self.devices.load(label).map_err(device_err(label))?;
-        if let Err(e) = check_media_label(&mut tape, media) {
-            let _ = self.devices.unload(tape);
-            return Err(e);
-        }
-        Ok(tape)
     }
 
     /// Gives up: unloads the tape without committing anything pending.
@@ -781,25 +841,6 @@ fn next_new_chunk(
             Ok(SourceItem::Done(manifest)) => return Err(Stop::Done(manifest)),
             Err(stop) => return Err(Stop::SourceGone(stop)),
         }
-    }
-}
-
-/// Reads the media label at BOT and checks it is the catalog's tape.
-fn check_media_label<T: TapeRead + TapeMotion>(
-    tape: &mut T,
-    media: &MediaRecord,
-) -> Result<(), WriterError> {
-    let label = &media.label;
-    tape.rewind().map_err(tape_err(label))?;
-    match read_media_label(tape).map_err(format_err(label))? {
-        Some(l) if l.uuid == media.uuid => Ok(()),
-        other => Err(WriterError::WrongMedia {
-            label: label.clone(),
-            expected: media.uuid,
-            found: other.map_or("no media label (blank)".into(), |l| {
-                format!("{} ({})", l.uuid, l.label_text)
-            }),
-        }),
     }
 }
 

@@ -15,11 +15,20 @@ use crate::scsi::sg_io::SgDevice;
 use crate::scsi::{DeviceError, ScsiError, ScsiTransport};
 
 /// Open `path` as a SCSI transport (see the module documentation).
+/// Tape drives use [`open_device`] instead: [`crate::drive::LtoDrive`]
+/// keeps its own [`UnitAttentionRetry`] to run writing sessions.
 ///
 /// Errors: an empty path is [`DeviceError::Invalid`]; a path that does not
 /// exist (or a dangling link) is [`DeviceError::NotFound`] naming it; the
 /// rest come from [`emulator::open_device`] or [`SgDevice::open`].
 pub fn open_transport(path: &str) -> Result<Box<dyn ScsiTransport>, ScsiError> {
+    Ok(Box::new(UnitAttentionRetry::new(open_device(path)?)))
+}
+
+/// Open `path` as a bare SCSI transport, without the unit attention retry.
+///
+/// Errors as [`open_transport`].
+pub fn open_device(path: &str) -> Result<Box<dyn ScsiTransport>, ScsiError> {
     if path.is_empty() {
         return Err(DeviceError::Invalid {
             path: String::new(),
@@ -35,8 +44,7 @@ pub fn open_transport(path: &str) -> Result<Box<dyn ScsiTransport>, ScsiError> {
         .into());
     }
     if emulator::is_emulated_device(p) {
-        let dev = emulator::open_device(p)?;
-        return Ok(Box::new(UnitAttentionRetry::new(dev)));
+        return Ok(Box::new(emulator::open_device(p)?));
     }
-    Ok(Box::new(UnitAttentionRetry::new(SgDevice::open(path)?)))
+    Ok(Box::new(SgDevice::open(path)?))
 }

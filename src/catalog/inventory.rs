@@ -137,27 +137,54 @@ impl Catalog {
         Ok(())
     }
 
-    /// Forgets a tape and everything recorded on it (relabelling).
+    /// Forgets a tape before it is relabelled or destroyed: in ONE
+    /// transaction, its media set is forgotten as a whole
+    /// ([`Catalog::forget_media_set`]: every snapshot that depends on any of
+    /// its tapes, every archive and chunk row of them) and the tape's row is
+    /// removed. Call it before anything is written to the tape: a crash in
+    /// between leaves a tape the catalog no longer trusts, never rows that
+    /// point at overwritten data.
     pub fn delete_media(&self, uuid: Uuid) -> Result<(), CatalogError> {
         let tx = self.conn.unchecked_transaction()?;
+        let set: Option<String> = tx
+            .query_row(
+                "SELECT media_set FROM media WHERE uuid = ?1",
+                [uuid.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        if let Some(set) = set {
+            forget_set(&tx, &set)?;
+        }
         forget_contents(&tx, uuid)?;
         tx.execute("DELETE FROM media WHERE uuid = ?1", [uuid.to_string()])?;
         tx.commit()?;
         Ok(())
     }
 
-    /// Forgets what is recorded on a tape (its archives, chunks and
-    /// snapshots) and detaches it from its media set, before the tape is
-    /// overwritten for a new media set.
-    pub fn forget_media_contents(&self, uuid: Uuid) -> Result<(), CatalogError> {
+    /// Forgets a media set as a whole, in ONE transaction, before one of
+    /// its tapes is overwritten: every snapshot of the set, every archive
+    /// and chunk row of its tapes; the tapes stay labelled but leave the
+    /// set (free; full ones writable again, damaged and retired ones stay
+    /// so); the set's row is replaced by a
+    /// row in `forgotten_media_sets` (so a tape still carrying its media
+    /// set label is known to hold nothing the catalog counts on). Returns
+    /// the labels of the tapes that left the set.
+    pub fn forget_media_set(&self, set: Uuid) -> Result<Vec<String>, CatalogError> {
         let tx = self.conn.unchecked_transaction()?;
-        forget_contents(&tx, uuid)?;
-        tx.execute(
-            "UPDATE media SET media_set = NULL, seq_nr = NULL, bytes_used = 0 WHERE uuid = ?1",
-            [uuid.to_string()],
-        )?;
+        let labels = forget_set(&tx, &set.to_string())?;
         tx.commit()?;
-        Ok(())
+        Ok(labels)
+    }
+
+    /// True when this media set was forgotten ([`Catalog::forget_media_set`]).
+    pub fn is_forgotten_media_set(&self, set: Uuid) -> Result<bool, CatalogError> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM forgotten_media_sets WHERE uuid = ?1)",
+            [set.to_string()],
+            |r| r.get(0),
+        )?)
     }
 
     /// The tape with this label (barcode).
@@ -330,6 +357,34 @@ impl Catalog {
         }
         Ok(())
     }
+}
+
+/// The body of [`Catalog::forget_media_set`], inside an open transaction.
+fn forget_set(tx: &rusqlite::Transaction<'_>, set: &str) -> Result<Vec<String>, CatalogError> {
+    let mut labels = Vec::new();
+    {
+        let mut stmt = tx.prepare("SELECT uuid, label FROM media WHERE media_set = ?1")?;
+        let rows = stmt.query_map([set], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (uuid, label) = row?;
+            forget_contents(tx, parse_uuid(&uuid)?)?;
+            labels.push(label);
+        }
+    }
+    tx.execute("DELETE FROM snapshots WHERE media_set = ?1", [set])?;
+    tx.execute(
+        "UPDATE media SET media_set = NULL, seq_nr = NULL, bytes_used = 0,
+             status = CASE status WHEN 'full' THEN 'writable' ELSE status END
+         WHERE media_set = ?1",
+        [set],
+    )?;
+    tx.execute(
+        "INSERT OR IGNORE INTO forgotten_media_sets (uuid, pool, created, forgotten)
+         SELECT uuid, pool, created, ?2 FROM media_sets WHERE uuid = ?1",
+        params![set, super::now_epoch()],
+    )?;
+    tx.execute("DELETE FROM media_sets WHERE uuid = ?1", [set])?;
+    Ok(labels)
 }
 
 fn forget_contents(tx: &rusqlite::Transaction<'_>, uuid: Uuid) -> Result<(), CatalogError> {

@@ -113,8 +113,22 @@ DROP TABLE chunks;
 ALTER TABLE chunks_v3 RENAME TO chunks;
 ";
 
+/// Version 4: media sets forgotten as a whole before one of their tapes
+/// was overwritten or relabelled. A tape whose media set label names one of
+/// them holds nothing the catalog counts on; any other set label the
+/// catalog does not know means the catalog is older than the tape, and the
+/// tape is not overwritten.
+const V4: &str = "
+CREATE TABLE forgotten_media_sets (
+    uuid       TEXT PRIMARY KEY,
+    pool       TEXT NOT NULL,
+    created    INTEGER NOT NULL,
+    forgotten  INTEGER NOT NULL
+);
+";
+
 /// The migration list: entry `i` upgrades version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this ptape writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -215,7 +229,7 @@ mod tests {
         version_2_database(&path);
 
         let mut catalog = Catalog::open(&path).unwrap();
-        assert_eq!(catalog.schema_version().unwrap(), 3);
+        assert_eq!(catalog.schema_version().unwrap(), SCHEMA_VERSION);
         let media = uuid::Uuid::parse_str(MEDIA).unwrap();
         assert_eq!(
             catalog.chunks_of_archive(media, 1).unwrap(),
@@ -271,13 +285,13 @@ mod tests {
             .unwrap();
         assert_eq!(rows, 7);
 
-        // Forgetting the tape's contents removes its chunk rows.
-        catalog.forget_media_contents(media).unwrap();
+        // Forgetting the tape's media set removes its chunk rows.
+        catalog.forget_media_set(set).unwrap();
         assert!(catalog.media_set_digests(set).unwrap().is_empty());
     }
 
     #[test]
-    fn catalog_connections_use_wal_normal_sync_and_bounded_cache() {
+    fn catalog_connections_use_wal_full_sync_and_bounded_cache() {
         let dir = tempfile::tempdir().unwrap();
         let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
         let conn = catalog.connection();
@@ -285,8 +299,8 @@ mod tests {
             conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
                 .unwrap()
         };
-        // synchronous: 1 = NORMAL.
-        assert_eq!(pragma("synchronous"), 1);
+        // synchronous: 2 = FULL (every commit is on disk when it returns).
+        assert_eq!(pragma("synchronous"), 2);
         assert_eq!(pragma("cache_size"), -crate::catalog::CACHE_KIB);
         assert_eq!(pragma("foreign_keys"), 1);
         let mode: String = conn

@@ -92,6 +92,15 @@ pub enum DriveError {
     /// position as unknown, or answers with something else than the long form).
     #[error("position of {device} is unknown: {reason}")]
     PositionUnknown { device: String, reason: String },
+    /// Positioning at the start of a tape file ended in another file (READ
+    /// POSITION read back after the move).
+    #[error("positioning {device} at tape file {wanted} ended in file {found} (logical object {logical_object})")]
+    WrongFile {
+        device: String,
+        wanted: u64,
+        found: u64,
+        logical_object: u64,
+    },
 }
 
 /// What stopped a SPACE command early.
@@ -188,6 +197,12 @@ impl DriveError {
             device: device.to_string(),
             source: err,
         }
+    }
+
+    /// The reset or medium change that made a writing session lose the
+    /// tape position, when that is why the command failed.
+    pub fn position_lost(&self) -> Option<&SenseData> {
+        self.scsi_error().and_then(ScsiError::position_lost)
     }
 
     /// The SCSI error underneath, if any.

@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 
 use crate::scsi::discovery::PERIPHERAL_TYPE_TAPE;
 use crate::scsi::{
-    spc, timeout_for, Completion, DataDirection, ScsiError, ScsiTransport, SenseKey,
+    spc, timeout_for, Completion, DataDirection, ScsiError, ScsiTransport, SenseData, SenseKey,
+    UnitAttentionRetry,
 };
 
 use super::cdb::{self, LoadAction, LocateDest, SpaceCode};
@@ -72,8 +73,14 @@ impl DriveOptions {
 }
 
 /// One LTO tape drive.
+///
+/// The drive owns its unit attention policy ([`UnitAttentionRetry`]):
+/// between [`LtoDrive::begin_write_session`] and
+/// [`LtoDrive::end_write_session`] a reset or medium change poisons the
+/// session and every command that depends on the tape position fails with
+/// [`ScsiError::PositionLost`] until a new session starts.
 pub struct LtoDrive {
-    transport: Box<dyn ScsiTransport>,
+    transport: UnitAttentionRetry<Box<dyn ScsiTransport>>,
     path: String,
     identity: DriveIdentity,
     limits: Option<BlockLimits>,
@@ -94,17 +101,43 @@ impl LtoDrive {
     /// or an emulated `DIR/driveN`): INQUIRY (must be a tape drive), unit
     /// serial number, READ BLOCK LIMITS.
     pub fn open(path: &str) -> Result<LtoDrive, DriveError> {
-        let transport = crate::device::open_transport(path).map_err(|e| DriveError::Open {
+        Self::open_with(path, false)
+    }
+
+    /// [`LtoDrive::open`] for a command that writes at the current position
+    /// (`pmt write`, `weof`, `erase`): the writing session starts before the
+    /// first command that can report a unit attention, so a reset or
+    /// medium change since the last command makes it fail instead of
+    /// writing at BOT or on another cartridge.
+    pub fn open_for_writing(path: &str) -> Result<LtoDrive, DriveError> {
+        Self::open_with(path, true)
+    }
+
+    fn open_with(path: &str, write_session: bool) -> Result<LtoDrive, DriveError> {
+        let transport = crate::device::open_device(path).map_err(|e| DriveError::Open {
             device: path.to_string(),
             source: e,
         })?;
-        Self::from_transport(transport)
+        Self::from_transport_with(transport, write_session)
     }
 
-    /// Use an already opened transport (see [`LtoDrive::open`]).
-    pub fn from_transport(mut transport: Box<dyn ScsiTransport>) -> Result<LtoDrive, DriveError> {
+    /// Use an already opened transport (see [`LtoDrive::open`]). Pass the
+    /// device itself ([`crate::device::open_device`]): the drive wraps it in
+    /// its own [`UnitAttentionRetry`].
+    pub fn from_transport(transport: Box<dyn ScsiTransport>) -> Result<LtoDrive, DriveError> {
+        Self::from_transport_with(transport, false)
+    }
+
+    fn from_transport_with(
+        transport: Box<dyn ScsiTransport>,
+        write_session: bool,
+    ) -> Result<LtoDrive, DriveError> {
+        let mut transport = UnitAttentionRetry::new(transport);
+        if write_session {
+            transport.begin_write_session();
+        }
         let path = transport.path().to_string();
-        let inquiry = spc::inquiry(&mut *transport)
+        let inquiry = spc::inquiry(&mut transport)
             .map_err(|e| DriveError::from_scsi("INQUIRY", None, &path, e))?;
         if inquiry.peripheral_type != PERIPHERAL_TYPE_TAPE {
             return Err(DriveError::NotATapeDrive {
@@ -115,7 +148,7 @@ impl LtoDrive {
         // VPD 0x80 is optional for SSC devices: a device that refuses the
         // page (ILLEGAL REQUEST) has no serial, which is not an error. Any
         // other failure (timeout, transport error) is: the device may be wedged.
-        let serial = match spc::unit_serial_number(&mut *transport) {
+        let serial = match spc::unit_serial_number(&mut transport) {
             Ok(serial) => Some(serial).filter(|s| !s.is_empty()),
             Err(err) if err.sense().is_some_and(|s| s.is_unsupported_request()) => None,
             Err(ScsiError::InvalidResponse { .. }) => None,
@@ -163,13 +196,34 @@ impl LtoDrive {
 
     /// The transport, for the information-page modules (MAM, LOG, MODE, ...).
     pub fn transport(&mut self) -> &mut dyn ScsiTransport {
-        &mut *self.transport
+        &mut self.transport
     }
 
     /// Transport and device path at once (both borrowed), for the
     /// information-page functions that take `(transport, device)`.
     pub fn transport_and_path(&mut self) -> (&mut dyn ScsiTransport, &str) {
-        (&mut *self.transport, &self.path)
+        (&mut self.transport, &self.path)
+    }
+
+    /// Starts a writing session: from now on a reset or medium change
+    /// (UNIT ATTENTION 29/xx, 28/00) the drive reports makes every command
+    /// that depends on the tape position fail with
+    /// [`ScsiError::PositionLost`] (nothing is re-issued at a position that
+    /// may be BOT or another cartridge). Call it before proving the position
+    /// the session writes at (label check, LOCATE, READ POSITION); a
+    /// poisoned session starts over.
+    pub fn begin_write_session(&mut self) {
+        self.transport.begin_write_session();
+    }
+
+    /// Ends the writing session (unit attentions are retried again).
+    pub fn end_write_session(&mut self) {
+        self.transport.end_write_session();
+    }
+
+    /// The reset or medium change that poisoned the writing session.
+    pub fn position_lost(&self) -> Option<&SenseData> {
+        self.transport.position_lost()
     }
 
     /// Issue one CDB; returns the raw transport result for interpretation.
@@ -231,7 +285,7 @@ impl LtoDrive {
 
     /// TEST UNIT READY (SPC-5 6.47): `Ok(())` when a medium is loaded and ready.
     pub fn test_unit_ready(&mut self) -> Result<(), DriveError> {
-        spc::test_unit_ready(&mut *self.transport)
+        spc::test_unit_ready(&mut self.transport)
             .map_err(|e| DriveError::from_scsi("TEST UNIT READY", None, &self.path, e))
     }
 
@@ -455,7 +509,27 @@ impl LtoDrive {
             Err(e) => return Err(e),
         }
         self.rewind()?;
-        self.space_filemarks(count)
+        self.space_filemarks(count)?;
+        self.check_file_number(file_number)
+    }
+
+    /// Reads the position back after a fallback positioning: landing in
+    /// another file is [`DriveError::WrongFile`]. A drive that cannot
+    /// report its position (no long form, position flagged unknown) is
+    /// taken at its word here; callers that write prove the position
+    /// themselves.
+    fn check_file_number(&mut self, file_number: u64) -> Result<(), DriveError> {
+        match self.read_position() {
+            Ok(pos) if pos.file_number == file_number => Ok(()),
+            Ok(pos) => Err(DriveError::WrongFile {
+                device: self.path.clone(),
+                wanted: file_number,
+                found: pos.file_number,
+                logical_object: pos.logical_object,
+            }),
+            Err(DriveError::NotSupported { .. } | DriveError::PositionUnknown { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// LOAD UNLOAD with LOAD=1 (SSC-5 7.2): thread the cartridge, position
@@ -543,13 +617,13 @@ impl LtoDrive {
     /// Block size 0 in the mode block descriptor: each WRITE(6) writes one
     /// block of its own length (MODE SELECT(10), read-modify-write).
     pub fn set_variable_block_mode(&mut self) -> Result<(), DriveError> {
-        mode_pages::set_block_size(&mut *self.transport, &self.path, 0)
+        mode_pages::set_block_size(&mut self.transport, &self.path, 0)
     }
 
     /// Change block size, compression and buffer mode (each MODE SELECT is
     /// read-modify-write of what the drive reports).
     pub fn set_options(&mut self, options: &DriveOptions) -> Result<(), DriveError> {
-        let (t, path) = (&mut *self.transport, self.path.as_str());
+        let (t, path) = (&mut self.transport, self.path.as_str());
         if let Some(block_size) = options.block_size {
             mode_pages::set_block_size(t, path, block_size)?;
         }
@@ -680,13 +754,21 @@ mod tests {
         assert_eq!(sent[0][0], opcodes::LOCATE_16);
         assert_eq!(sent[1], vec![opcodes::REWIND, 0, 0, 0, 0, 0]);
         assert_eq!(sent[2], vec![opcodes::SPACE_6, 1, 0, 0, 3, 0]);
+        assert_eq!(sent[3][0], opcodes::READ_POSITION, "read back after the fallback");
     }
 
     #[test]
     fn locate_file_checks_where_it_landed() {
         // LOCATE and SPACE succeed, READ POSITION says file 2, not 3:
-        // count from BOT instead.
-        let (mut drive, log) = mock_drive(vec![Ok(vec![]), Ok(vec![]), Ok(long_form(0, 9, 2))]);
+        // count from BOT instead, and read the position back again.
+        let (mut drive, log) = mock_drive(vec![
+            Ok(vec![]),
+            Ok(vec![]),
+            Ok(long_form(0, 9, 2)),
+            Ok(vec![]),
+            Ok(vec![]),
+            Ok(long_form(0, 12, 3)),
+        ]);
         drive.locate_file(3).unwrap();
         assert_eq!(
             opcodes_sent(&log),
@@ -695,9 +777,27 @@ mod tests {
                 opcodes::SPACE_6,
                 opcodes::READ_POSITION,
                 opcodes::REWIND,
-                opcodes::SPACE_6
+                opcodes::SPACE_6,
+                opcodes::READ_POSITION
             ]
         );
+        // The fallback landing elsewhere too is an error, not a success.
+        let (mut drive, _) = mock_drive(vec![
+            Ok(vec![]),
+            Ok(vec![]),
+            Ok(long_form(0, 9, 2)),
+            Ok(vec![]),
+            Ok(vec![]),
+            Ok(long_form(0, 9, 2)),
+        ]);
+        match drive.locate_file(3) {
+            Err(DriveError::WrongFile {
+                wanted: 3,
+                found: 2,
+                ..
+            }) => {}
+            other => panic!("expected WrongFile, got {other:?}"),
+        }
         // Landing right needs no fallback.
         let (mut drive, log) = mock_drive(vec![Ok(vec![]), Ok(vec![]), Ok(long_form(0, 9, 3))]);
         drive.locate_file(3).unwrap();

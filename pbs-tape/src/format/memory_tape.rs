@@ -113,6 +113,17 @@ impl MemoryTape {
         Ok(())
     }
 
+    /// To end of data (after the last record).
+    pub fn move_to_eod(&mut self) {
+        while let Some(record) = self.records.get(self.pos) {
+            match record {
+                TapeRecord::Filemark => self.file_number += 1,
+                TapeRecord::Block(b) => self.used += b.len() as u64,
+            }
+            self.pos += 1;
+        }
+    }
+
     fn append(&mut self, record: TapeRecord) -> WriteOutcome {
         self.records.truncate(self.pos);
         if let TapeRecord::Block(b) = &record {

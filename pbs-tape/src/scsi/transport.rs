@@ -117,6 +117,11 @@ pub enum ScsiError {
     /// Opening or addressing the device failed.
     #[error(transparent)]
     Device(#[from] DeviceError),
+    /// A writing session saw a reset or a medium change (UNIT ATTENTION
+    /// 29/xx or 28/00): the tape position is lost, and commands that depend
+    /// on it are refused without being sent (see [`super::retry`]).
+    #[error("the tape position is lost: the drive reported {event}; nothing is done at the tape position in this writing session any more")]
+    PositionLost { event: SenseData },
 }
 
 impl ScsiError {
@@ -124,6 +129,15 @@ impl ScsiError {
     pub fn sense(&self) -> Option<&SenseData> {
         match self {
             ScsiError::CheckCondition { sense, .. } => Some(sense),
+            _ => None,
+        }
+    }
+
+    /// The reset or medium change that made a writing session lose the
+    /// tape position ([`ScsiError::PositionLost`]).
+    pub fn position_lost(&self) -> Option<&SenseData> {
+        match self {
+            ScsiError::PositionLost { event } => Some(event),
             _ => None,
         }
     }

@@ -220,7 +220,41 @@ fn drive_path(cli: &Cli) -> anyhow::Result<String> {
 }
 
 fn open(cli: &Cli) -> anyhow::Result<LtoDrive> {
-    Ok(LtoDrive::open(&drive_path(cli)?)?)
+    let path = drive_path(cli)?;
+    Ok(if writes_at_position(&cli.command) {
+        LtoDrive::open_for_writing(&path)?
+    } else {
+        LtoDrive::open(&path)?
+    })
+}
+
+/// Commands that write at the current position: they run as a writing
+/// session, so a reset or medium change since the last command (the
+/// position the user set up is gone) fails them instead of writing at BOT.
+fn writes_at_position(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Write { .. } | Command::Weof(_) | Command::Erase { .. }
+    )
+}
+
+/// What to do when a writing command lost the position.
+const POSITION_LOST_HINT: &str =
+    "position the tape explicitly (pmt rewind, pmt eod, pmt asf N) and run the command again";
+
+/// Adds [`POSITION_LOST_HINT`] to an error caused by a lost position.
+fn position_hint(err: anyhow::Error) -> anyhow::Error {
+    let lost = err.chain().any(|c| {
+        c.downcast_ref::<pbs_tape::drive::DriveError>()
+            .is_some_and(|e| e.position_lost().is_some())
+            || c.downcast_ref::<pbs_tape::scsi::ScsiError>()
+                .is_some_and(|e| e.position_lost().is_some())
+    });
+    if lost {
+        anyhow::anyhow!("{}; {POSITION_LOST_HINT}", report::error_message(&err))
+    } else {
+        err
+    }
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -230,7 +264,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Scan { emulated } => return scan(emulated, format),
         _ => {}
     }
-    let mut drive = open(&cli)?;
+    let drive = open(&cli).map_err(position_hint)?;
+    run_command(&cli, drive, format).map_err(position_hint)
+}
+
+fn run_command(cli: &Cli, mut drive: LtoDrive, format: OutputFormat) -> anyhow::Result<()> {
     match &cli.command {
         Command::Status => {
             let status = drive.status()?;
