@@ -3,7 +3,9 @@
 //! (`catalog::configure`), statements and transaction batching (one
 //! transaction per archive of `BATCH` chunks). Prints rows/s of both, their
 //! ratio, the database sizes (with WAL) and the peak RSS after the catalog
-//! run.
+//! run. The catalog commits with `synchronous = FULL` (every commit synced
+//! before the job reports it); the bare loop runs once more with `NORMAL`
+//! to show what that costs per commit.
 //!
 //! Rows: `PTAPE_BENCH_ROWS` (default 10 000 000; e.g. 1000000 for a quick
 //! run). Run: `cargo bench -p ptape --bench catalog_insert`.
@@ -82,9 +84,13 @@ fn through_catalog(dir: &std::path::Path, rows: u64) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
-fn bare_rusqlite(dir: &std::path::Path, rows: u64) -> f64 {
-    let mut conn = Connection::open(dir.join("bare.db")).expect("open bare db");
+/// The bare loop into `dir/name`, with the catalog's pragmas except
+/// `synchronous` (`FULL`, the catalog's, or `NORMAL` to measure its cost).
+fn bare_rusqlite(dir: &std::path::Path, name: &str, synchronous: &str, rows: u64) -> f64 {
+    let mut conn = Connection::open(dir.join(name)).expect("open bare db");
     catalog::configure(&conn).expect("catalog pragmas");
+    conn.pragma_update(None, "synchronous", synchronous)
+        .expect("synchronous");
     schema::migrate(&mut conn).expect("schema");
     let m = media("BA0001L9");
     conn.execute(
@@ -167,9 +173,12 @@ fn main() {
     );
     let catalog_secs = through_catalog(scratch.path(), rows);
     let catalog_rss = util::proc_status_kib("VmHWM").unwrap_or(0);
-    let bare_secs = bare_rusqlite(scratch.path(), rows);
+    let bare_secs = bare_rusqlite(scratch.path(), "bare.db", "FULL", rows);
+    let normal_secs = bare_rusqlite(scratch.path(), "normal.db", "NORMAL", rows);
     let catalog_rate = rows as f64 / catalog_secs;
     let bare_rate = rows as f64 / bare_secs;
+    let normal_rate = rows as f64 / normal_secs;
+    let commits = rows.div_ceil(BATCH) as f64;
     let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
     println!(
         "  Catalog::commit_archives  {catalog_secs:8.2} s  {catalog_rate:12.0} rows/s  db {:8.1} MiB  peak RSS {:6.1} MiB",
@@ -181,7 +190,15 @@ fn main() {
         mib(database_size(&scratch.path().join("bare.db")))
     );
     println!(
+        "  bare loop, sync NORMAL    {normal_secs:8.2} s  {normal_rate:12.0} rows/s",
+    );
+    println!(
         "  ratio catalog/bare        {:8.2}",
         catalog_rate / bare_rate
+    );
+    println!(
+        "  cost of synchronous=FULL  ratio FULL/NORMAL {:5.2}, {:+.2} ms per commit",
+        bare_rate / normal_rate,
+        (bare_secs - normal_secs) / commits * 1000.0
     );
 }

@@ -21,8 +21,10 @@
 //!   the job: data the catalog counts on is gone.
 //! - **Joining** the set ([`prove_join_point`]): a labelled tape's file 1 may
 //!   be overwritten only when it holds nothing the catalog counts on: no
-//!   media set label, the label of a set the catalog forgot, or of the
-//!   expired set the caller forgets before writing.
+//!   media set label, the label of a set the catalog forgot or of the
+//!   expired set the caller forgets before writing, or a set label with no
+//!   complete archive after it (a job that failed right after writing it).
+//!   Any other set label means the catalog is older than the tape.
 //! - **A blank cartridge** ([`prove_blank`]): end of data at BOT.
 //!
 //! Each proof ends with LOCATE to the point it found and READ POSITION
@@ -230,7 +232,9 @@ pub(super) fn prove_join_point<T: TapeRead + TapeWrite + TapeMotion>(
         Ok(Some(on_tape)) => {
             let forgotten = forgetting == Some(on_tape.uuid)
                 || catalog.is_forgotten_media_set(on_tape.uuid)?;
-            if !forgotten {
+            // A set label with no complete archive after it (a job that
+            // failed right after writing it) holds nothing either.
+            if !forgotten && !labels_only(tape, label)? {
                 return Err(WriterError::UnknownMediaSetOnTape {
                     label: label.to_string(),
                     set: on_tape.uuid,
@@ -242,8 +246,7 @@ pub(super) fn prove_join_point<T: TapeRead + TapeWrite + TapeMotion>(
         Err(e) => {
             // Unreadable: an unfinished media set label of a crashed job
             // (nothing after it) may go; a complete file may not.
-            tape.move_to_eod().map_err(tape_err(label))?;
-            if position(tape, label)?.file_number > 1 {
+            if !nothing_after(tape, label, 1)? {
                 return Err(WriterError::ForeignData {
                     label: label.to_string(),
                     file: 1,
@@ -254,6 +257,22 @@ pub(super) fn prove_join_point<T: TapeRead + TapeWrite + TapeMotion>(
     }
     locate_and_prove(tape, label, file_1)?;
     Ok(())
+}
+
+/// True when no complete tape file follows file `last` (end of data is in
+/// file `last + 1` at the latest: what is there was never finished).
+fn nothing_after<T: TapeWrite + TapeMotion>(
+    tape: &mut T,
+    label: &str,
+    last: u64,
+) -> Result<bool, WriterError> {
+    tape.move_to_eod().map_err(tape_err(label))?;
+    Ok(position(tape, label)?.file_number <= last + 1)
+}
+
+/// True when the tape holds its two labels and no complete archive.
+fn labels_only<T: TapeWrite + TapeMotion>(tape: &mut T, label: &str) -> Result<bool, WriterError> {
+    nothing_after(tape, label, 1)
 }
 
 /// Proves a cartridge the catalog does not know is blank (end of data at

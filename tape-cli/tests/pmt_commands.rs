@@ -275,6 +275,7 @@ fn write_reports_early_warning() {
         ..LibraryConfig::default()
     });
     emu.lib.insert(0, pmt_util::BARCODE).unwrap();
+    emu.settle();
     let out = emu
         .pmt(&["write", "--block-size", "65536", "--output-format", "json"])
         .write_stdin(pattern(1, 700 << 10))

@@ -161,3 +161,44 @@ fn deferred_write_error_fails_the_write() {
     let err = emu.fails_with_input(&["write", "--block-size", "1000"], pattern(1, 5000));
     assert!(err.contains("deferred error: MEDIUM ERROR"), "{err}");
 }
+
+/// `pmt write`, `weof` and `erase` after a power loss (UNIT ATTENTION
+/// 29/00) or a medium change (28/00): the position the user set up is
+/// gone, so they write nothing (the tape keeps its files) and say how to
+/// go on; after an explicit positioning they work.
+#[test]
+fn writing_after_a_reset_or_medium_change_writes_nothing() {
+    use pbs_tape::emulator::fault::{DeviceId, FaultKind, FaultSpec};
+    let emu = Emu::new();
+    emu.write_file(&pattern(1, 3000), 1000);
+    emu.write_file(&pattern(2, 3000), 1000);
+    let at_end = emu.json(&["status"])["file_number"].clone();
+    assert_eq!(at_end, 2);
+    for args in [&["write"][..], &["weof"], &["erase", "--fast"]] {
+        emu.lib
+            .arm_fault(FaultSpec {
+                device: DeviceId::Drive(0),
+                kind: FaultKind::PowerLoss,
+                after: 0,
+            })
+            .unwrap();
+        let err = emu.fails_with_input(args, pattern(3, 3000));
+        assert!(
+            err.contains("position is lost") && err.contains("power on, reset"),
+            "pmt {args:?}: {err}"
+        );
+        assert!(err.contains("pmt rewind, pmt eod"), "{err}");
+        // Both files are still there.
+        emu.json(&["eod"]);
+        assert_eq!(emu.json(&["status"])["file_number"], 2, "pmt {args:?}");
+    }
+    // A cartridge put in again: 28/00 pending.
+    emu.lib.remove(0).unwrap();
+    emu.lib.insert(0, BARCODE).unwrap();
+    let err = emu.fails_with_input(&["write"], pattern(3, 3000));
+    assert!(err.contains("medium may have changed"), "{err}");
+    emu.json(&["eod"]);
+    assert_eq!(emu.json(&["status"])["file_number"], 2);
+    emu.write_file(&pattern(3, 3000), 1000);
+    assert_eq!(emu.json(&["status"])["file_number"], 3);
+}

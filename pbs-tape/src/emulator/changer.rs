@@ -285,7 +285,12 @@ fn set_content(state: &mut LibraryState, e: Elem, barcode: Option<String>) {
         Elem::Transport => {}
         Elem::Slot(i) => state.slots[i] = barcode,
         Elem::Ie(i) => state.ie_slots[i] = barcode,
-        Elem::Drive(i) => state.drives[i].cartridge = barcode,
+        Elem::Drive(i) => {
+            if barcode.is_some() {
+                state.drives[i].loads += 1;
+            }
+            state.drives[i].cartridge = barcode
+        }
     }
 }
 
@@ -700,6 +705,7 @@ mod tests {
                     source: None,
                     loaded: false,
                     removal_prevented: false,
+                    loads: 0,
                 })
                 .collect(),
             cartridges,

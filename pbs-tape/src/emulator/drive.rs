@@ -77,6 +77,10 @@ pub struct DriveFile {
     pub settings: DriveSettings,
     /// Pending unit attention.
     pub unit_attention: Option<UnitAttention>,
+    /// The bay's load count when the drive last saw its cartridge (a
+    /// higher count means a cartridge was put in since: 28/00).
+    #[serde(default)]
+    pub loads_seen: u64,
 }
 
 /// The cartridge in the drive.
@@ -362,8 +366,10 @@ impl EmulatedDrive {
         };
         let present = bay.cartridge.clone();
         let loaded = if bay.loaded { present.clone() } else { None };
+        let loads = bay.loads;
+        let reloaded = loads != self.file.loads_seen;
         let current = self.medium.as_ref().map(|m| m.cartridge.barcode.clone());
-        if loaded.is_some() && loaded == current {
+        if loaded.is_some() && loaded == current && !reloaded {
             if let (Some(m), Some(b)) = (self.medium.as_mut(), loaded.as_ref()) {
                 if let Some(c) = self.state.cartridges.get(b) {
                     m.cartridge = c.clone();
@@ -391,11 +397,12 @@ impl EmulatedDrive {
             .get(&barcode)
             .cloned()
             .ok_or_else(|| EmuError::UnknownCartridge(barcode.clone()))?;
-        if self.file.barcode.as_deref() != Some(barcode.as_str()) {
+        if self.file.barcode.as_deref() != Some(barcode.as_str()) || reloaded {
             self.file.barcode = Some(barcode.clone());
             self.file.position = 0;
             self.set_unit_attention(UnitAttention::MediumChanged);
         }
+        self.file.loads_seen = loads;
         if matches!(cartridge.kind, CartridgeKind::Cleaning { .. }) {
             self.cleaning_loaded = true;
             return Ok(());

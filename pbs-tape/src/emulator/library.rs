@@ -199,6 +199,7 @@ impl Library {
                 source: None,
                 loaded: false,
                 removal_prevented: false,
+                loads: 0,
             })
             .collect();
         let state = LibraryState {
@@ -368,6 +369,7 @@ impl Library {
             bay.source = None;
             bay.loaded = true;
             bay.removal_prevented = false;
+            bay.loads += 1;
             Ok(())
         })?;
         self.count_load(barcode)

@@ -174,6 +174,11 @@ pub struct DriveBay {
     pub loaded: bool,
     /// Medium removal prevented by the drive (PREVENT ALLOW MEDIUM REMOVAL).
     pub removal_prevented: bool,
+    /// Cartridges put into this bay so far (by the changer or an operator):
+    /// the drive reports "medium may have changed" after every one, even
+    /// when the same cartridge comes back.
+    #[serde(default)]
+    pub loads: u64,
 }
 
 /// The whole library, as stored in `DIR/state.json`.

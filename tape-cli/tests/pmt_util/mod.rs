@@ -28,11 +28,20 @@ pub struct Emu {
 }
 
 impl Emu {
-    /// A standalone drive with cartridge [`BARCODE`] loaded.
+    /// A standalone drive with cartridge [`BARCODE`] loaded, its "medium
+    /// may have changed" unit attention already reported (as after a `pmt
+    /// status`: `pmt write` refuses to write while it is pending).
     pub fn new() -> Emu {
         let emu = Self::empty();
         emu.lib.insert(0, BARCODE).expect("insert cartridge");
+        emu.settle();
         emu
+    }
+
+    /// Lets the drive report a pending unit attention (TEST UNIT READY).
+    pub fn settle(&self) {
+        let mut drive = pbs_tape::drive::LtoDrive::open(&self.drive()).expect("open drive");
+        let _ = drive.test_unit_ready();
     }
 
     /// A standalone drive without a cartridge.
