@@ -189,9 +189,7 @@ fn main() {
         "  bare rusqlite loop        {bare_secs:8.2} s  {bare_rate:12.0} rows/s  db {:8.1} MiB",
         mib(database_size(&scratch.path().join("bare.db")))
     );
-    println!(
-        "  bare loop, sync NORMAL    {normal_secs:8.2} s  {normal_rate:12.0} rows/s",
-    );
+    println!("  bare loop, sync NORMAL    {normal_secs:8.2} s  {normal_rate:12.0} rows/s",);
     println!(
         "  ratio catalog/bare        {:8.2}",
         catalog_rate / bare_rate

@@ -101,7 +101,12 @@ fn restore_same(lab: &Lab, snapshot: &str, src: &Path, context: &str) {
         &RestoreOptions::new(snapshot, &out),
         &mut NoEvents,
     )
-    .unwrap_or_else(|e| panic!("{context}: restore of {snapshot} failed: {}", error_chain(&e)));
+    .unwrap_or_else(|e| {
+        panic!(
+            "{context}: restore of {snapshot} failed: {}",
+            error_chain(&e)
+        )
+    });
     let name = src.file_name().unwrap();
     assert_same_tree(src, &out.join(name));
 }
@@ -130,7 +135,10 @@ fn a_reset_before_any_command_of_an_append_never_loses_the_earlier_backup() {
     let a = base.backup("a").unwrap();
     second_tree(&base);
     let commands = count_commands(&base, |lab| backup_b(lab, "default", "b").is_ok());
-    assert!(commands > 20, "an append job issues more than {commands} commands");
+    assert!(
+        commands > 20,
+        "an append job issues more than {commands} commands"
+    );
     let mut failed = 0;
     for after in 0..=commands {
         let context = format!("power loss after {after} of {commands} commands");

@@ -364,7 +364,9 @@ fn forget_set(tx: &rusqlite::Transaction<'_>, set: &str) -> Result<Vec<String>, 
     let mut labels = Vec::new();
     {
         let mut stmt = tx.prepare("SELECT uuid, label FROM media WHERE media_set = ?1")?;
-        let rows = stmt.query_map([set], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map([set], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
         for row in rows {
             let (uuid, label) = row?;
             forget_contents(tx, parse_uuid(&uuid)?)?;

@@ -198,11 +198,15 @@ fn import_archive<T: TapeRead + TapeWrite + TapeMotion>(
     tape.locate_file(file).map_err(tape_err(label))?;
     let header = match peek_content_header(tape) {
         Ok(Some(h)) => h,
-        Ok(None) => return Err(unknown("end of data where a filemark said a file is".into())),
+        Ok(None) => {
+            return Err(unknown(
+                "end of data where a filemark said a file is".into(),
+            ))
+        }
         Err(e) => return Err(unknown(format!("not a ptape archive: {e}"))),
     };
-    let (export, snapshot) =
-        scan::read_archive(tape, label, file, &header, media.uuid, set).map_err(|e| match e {
+    let (export, snapshot) = scan::read_archive(tape, label, file, &header, media.uuid, set)
+        .map_err(|e| match e {
             ScanError::Catalog(e) => WriterError::Catalog(e),
             other => unknown(other.to_string()),
         })?;
@@ -230,8 +234,8 @@ pub(super) fn prove_join_point<T: TapeRead + TapeWrite + TapeMotion>(
     match read_media_set_label(tape) {
         Ok(None) => {}
         Ok(Some(on_tape)) => {
-            let forgotten = forgetting == Some(on_tape.uuid)
-                || catalog.is_forgotten_media_set(on_tape.uuid)?;
+            let forgotten =
+                forgetting == Some(on_tape.uuid) || catalog.is_forgotten_media_set(on_tape.uuid)?;
             // A set label with no complete archive after it (a job that
             // failed right after writing it) holds nothing either.
             if !forgotten && !labels_only(tape, label)? {

@@ -92,13 +92,16 @@ pub enum DriveError {
     /// position as unknown, or answers with something else than the long form).
     #[error("position of {device} is unknown: {reason}")]
     PositionUnknown { device: String, reason: String },
-    /// Positioning at the start of a tape file ended in another file (READ
-    /// POSITION read back after the move).
-    #[error("positioning {device} at tape file {wanted} ended in file {found} (logical object {logical_object})")]
-    WrongFile {
+    /// Positioning ended somewhere else than asked (READ POSITION read
+    /// back after LOCATE or its fallback); `wanted` says where to, e.g.
+    /// "tape file 3".
+    #[error(
+        "positioning {device} at {wanted} ended at file {file}, logical object {logical_object}"
+    )]
+    Misplaced {
         device: String,
-        wanted: u64,
-        found: u64,
+        wanted: String,
+        file: u64,
         logical_object: u64,
     },
 }

@@ -471,12 +471,17 @@ impl LtoDrive {
     }
 
     /// LOCATE(16) (SSC-5 6.5) to a logical object (blocks and filemarks
-    /// counted from BOP), as [`Position::logical_object`] reports it.
+    /// counted from BOP), as [`Position::logical_object`] reports it; the
+    /// position is read back (see [`Self::check_landed`]).
     pub fn locate(&mut self, logical_object: u64) -> Result<(), DriveError> {
         self.simple(
             "LOCATE(16)",
             Some("LOCATE(16)"),
             &cdb::locate16(LocateDest::Object, logical_object),
+        )?;
+        self.check_landed(
+            |p| p.logical_object == logical_object,
+            || format!("logical object {logical_object}"),
         )
     }
 
@@ -510,21 +515,28 @@ impl LtoDrive {
         }
         self.rewind()?;
         self.space_filemarks(count)?;
-        self.check_file_number(file_number)
+        self.check_landed(
+            |p| p.file_number == file_number,
+            || format!("tape file {file_number}"),
+        )
     }
 
-    /// Reads the position back after a fallback positioning: landing in
-    /// another file is [`DriveError::WrongFile`]. A drive that cannot
+    /// Reads the position back after a positioning: landing where `ok`
+    /// does not hold is [`DriveError::Misplaced`]. A drive that cannot
     /// report its position (no long form, position flagged unknown) is
     /// taken at its word here; callers that write prove the position
     /// themselves.
-    fn check_file_number(&mut self, file_number: u64) -> Result<(), DriveError> {
+    fn check_landed(
+        &mut self,
+        ok: impl FnOnce(&Position) -> bool,
+        wanted: impl FnOnce() -> String,
+    ) -> Result<(), DriveError> {
         match self.read_position() {
-            Ok(pos) if pos.file_number == file_number => Ok(()),
-            Ok(pos) => Err(DriveError::WrongFile {
+            Ok(pos) if ok(&pos) => Ok(()),
+            Ok(pos) => Err(DriveError::Misplaced {
                 device: self.path.clone(),
-                wanted: file_number,
-                found: pos.file_number,
+                wanted: wanted(),
+                file: pos.file_number,
                 logical_object: pos.logical_object,
             }),
             Err(DriveError::NotSupported { .. } | DriveError::PositionUnknown { .. }) => Ok(()),
@@ -754,7 +766,11 @@ mod tests {
         assert_eq!(sent[0][0], opcodes::LOCATE_16);
         assert_eq!(sent[1], vec![opcodes::REWIND, 0, 0, 0, 0, 0]);
         assert_eq!(sent[2], vec![opcodes::SPACE_6, 1, 0, 0, 3, 0]);
-        assert_eq!(sent[3][0], opcodes::READ_POSITION, "read back after the fallback");
+        assert_eq!(
+            sent[3][0],
+            opcodes::READ_POSITION,
+            "read back after the fallback"
+        );
     }
 
     #[test]
@@ -791,12 +807,8 @@ mod tests {
             Ok(long_form(0, 9, 2)),
         ]);
         match drive.locate_file(3) {
-            Err(DriveError::WrongFile {
-                wanted: 3,
-                found: 2,
-                ..
-            }) => {}
-            other => panic!("expected WrongFile, got {other:?}"),
+            Err(DriveError::Misplaced { file: 2, .. }) => {}
+            other => panic!("expected Misplaced, got {other:?}"),
         }
         // Landing right needs no fallback.
         let (mut drive, log) = mock_drive(vec![Ok(vec![]), Ok(vec![]), Ok(long_form(0, 9, 3))]);

@@ -160,10 +160,9 @@ impl<T: ScsiTransport> UnitAttentionRetry<T> {
     }
 
     fn position_lost_error(&self) -> Option<ScsiError> {
-        self.position_lost()
-            .map(|event| ScsiError::PositionLost {
-                event: event.clone(),
-            })
+        self.position_lost().map(|event| ScsiError::PositionLost {
+            event: event.clone(),
+        })
     }
 }
 
@@ -364,15 +363,23 @@ mod tests {
             }
             assert_eq!(calls(&t), 1);
             // Other commands still run (unlock, unload, status).
-            t.execute(&[0x1e, 0, 0, 0, 0, 0], DataDirection::None, Duration::from_secs(1))
-                .unwrap();
+            t.execute(
+                &[0x1e, 0, 0, 0, 0, 0],
+                DataDirection::None,
+                Duration::from_secs(1),
+            )
+            .unwrap();
             assert_eq!(calls(&t), 2);
             assert!(t.position_lost().is_some());
             // A new session starts clean.
             t.begin_write_session();
             assert!(t.position_lost().is_none());
-            t.execute(&[0x01, 0, 0, 0, 0, 0], DataDirection::None, Duration::from_secs(1))
-                .unwrap();
+            t.execute(
+                &[0x01, 0, 0, 0, 0, 0],
+                DataDirection::None,
+                Duration::from_secs(1),
+            )
+            .unwrap();
         }
     }
 
