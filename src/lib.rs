@@ -7,6 +7,7 @@
 //! - [`pool`]: media pools, retention and media set allocation.
 //! - [`schedule`]: calendar events, time spans, the injectable clock.
 //! - [`inventory`]: labelling tapes.
+//! - [`keys`]: tape encryption keys (key store, passphrases, paper keys).
 //! - [`devices`]: what the writer needs from drives and changers
 //!   ([`devices::TapeDevices`]), and in-memory cartridges for tests.
 //! - [`library`]: the configured drive and changer, or the embedded
@@ -44,6 +45,7 @@ pub mod content;
 pub mod devices;
 pub mod error;
 pub mod inventory;
+pub mod keys;
 pub mod library;
 pub mod manifest;
 pub mod pool;

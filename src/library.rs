@@ -140,9 +140,10 @@ impl LibraryDevices {
         &self.drive
     }
 
-    /// Opens the drive, waits for the loaded medium and sets
-    /// variable-block mode.
-    fn open_drive(&self) -> Result<LtoDrive, DeviceError> {
+    /// Opens the drive, waits for the loaded medium, sets variable-block
+    /// mode and rewinds (for commands on the cartridge already loaded, like
+    /// `ptape key restore`).
+    pub fn open_drive(&self) -> Result<LtoDrive, DeviceError> {
         let path = &self.drive.path;
         let mut drive = LtoDrive::open(path).map_err(drive_err(path))?;
         if let Err(first) = drive.test_unit_ready() {

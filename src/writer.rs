@@ -772,6 +772,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                 seq_nr: u64::from(seq_nr),
                 ctime: self.set.created,
                 encryption_key_fingerprint: None,
+                key_config: None,
             })
             .map_err(format_err(&label))?;
         writer.checkpoint().map_err(format_err(&label))?;

@@ -12,9 +12,11 @@
 //!
 //! Modules: [`schema`] (migrations), [`model`] (row types), `inventory`
 //! (pools, media, media sets), `archives` (archives, chunks, snapshots),
-//! [`export`] (catalog archive payload).
+//! [`export`] (catalog archive payload), `encryption` (the keys of pools
+//! and media sets).
 
 mod archives;
+mod encryption;
 pub mod export;
 mod inventory;
 pub mod model;

@@ -127,8 +127,17 @@ CREATE TABLE forgotten_media_sets (
 );
 ";
 
+/// Version 5: tape encryption. `pools.encrypt` is the fingerprint of the
+/// key a pool's backups are encrypted with (NULL: not encrypted);
+/// `media_sets.encryption_key` the fingerprint a media set was written
+/// with (NULL: not encrypted).
+const V5: &str = "
+ALTER TABLE pools ADD COLUMN encrypt TEXT;
+ALTER TABLE media_sets ADD COLUMN encryption_key TEXT;
+";
+
 /// The migration list: entry `i` upgrades version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this ptape writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

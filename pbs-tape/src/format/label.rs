@@ -10,6 +10,7 @@ use super::block_reader::BlockReader;
 use super::constants::MIN_BLOCK_SIZE;
 use super::content::{expect_content, read_content_body, ContentHeader, ContentType};
 use super::error::FormatError;
+use super::key_config::KeyConfig;
 use super::tape::TapeRead;
 
 /// Block size of label files.
@@ -39,6 +40,10 @@ pub struct MediaSetLabel {
     pub ctime: i64,
     /// Fingerprint of the encryption key the set is written with, if any.
     pub encryption_key_fingerprint: Option<String>,
+    /// That key, wrapped with its passphrase (never the plain key), so it
+    /// can be recovered from the tape (`ptape key restore`).
+    #[serde(default)]
+    pub key_config: Option<KeyConfig>,
 }
 
 /// Read the media label of the tape file the tape is at (file 0 after a
@@ -76,4 +81,17 @@ pub(crate) fn read_label_body<R: TapeRead, L: serde::de::DeserializeOwned>(
     let label = read_content_body(reader, header)?;
     reader.expect_end(header.content_type.name())?;
     Ok(label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_label_without_key_config_still_reads() {
+        let json = r#"{"pool":"p","uuid":"00000000-0000-0000-0000-000000000001",
+            "seq_nr":0,"ctime":1,"encryption_key_fingerprint":null}"#;
+        let label: MediaSetLabel = serde_json::from_str(json).unwrap();
+        assert_eq!(label.key_config, None);
+    }
 }

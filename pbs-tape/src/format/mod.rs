@@ -40,6 +40,7 @@ mod drive_adapter;
 mod error;
 mod file_tape;
 pub mod image;
+mod key_config;
 mod label;
 mod memory_tape;
 mod pending;
@@ -62,6 +63,7 @@ pub use content::{ContentHeader, ContentType, CONTENT_HEADER_LEN};
 pub use cursor::TapeCursor;
 pub use error::FormatError;
 pub use file_tape::FileTape;
+pub use key_config::{KdfParams, KeyConfig};
 pub use label::{
     read_media_label, read_media_set_label, MediaLabel, MediaSetLabel, LABEL_BLOCK_SIZE,
 };

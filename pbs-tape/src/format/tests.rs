@@ -36,6 +36,19 @@ fn label_chunks_snapshot_catalog_round_trip() {
         seq_nr: 2,
         ctime: 1_700_000_001,
         encryption_key_fingerprint: Some("aa:bb".into()),
+        key_config: Some(crate::format::KeyConfig {
+            kdf: crate::format::KdfParams::Scrypt {
+                n: 65536,
+                r: 8,
+                p: 1,
+                salt: "c2FsdA==".into(),
+            },
+            created: "2026-01-01T00:00:00Z".into(),
+            modified: "2026-01-02T00:00:00Z".into(),
+            data: "d3JhcHBlZA==".into(),
+            fingerprint: Some("aa:bb".into()),
+            hint: Some("the usual".into()),
+        }),
     };
     w.write_media_set_label(&set).unwrap();
     let mut a = w.start_chunk_archive("store").unwrap();
@@ -138,7 +151,8 @@ fn media_label_only_at_file_zero() {
             uuid: uuid::Uuid::nil(),
             seq_nr: 0,
             ctime: 0,
-            encryption_key_fingerprint: None
+            encryption_key_fingerprint: None,
+            key_config: None,
         }),
         Err(FormatError::WrongFile { file: 1, .. })
     ));

@@ -34,6 +34,7 @@ pub fn media_set_label(seq_nr: u64) -> MediaSetLabel {
         seq_nr,
         ctime: 1_750_000_001,
         encryption_key_fingerprint: None,
+        key_config: None,
     }
 }
 

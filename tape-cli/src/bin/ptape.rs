@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{CommandFactory, Parser, Subcommand};
 use tape_cli::docgen::{run_doc_command, DocCommand};
-use tape_cli::output::{KvTable, OutputArgs};
+use tape_cli::output::KvTable;
 
 #[path = "../ptape/backup_cmd.rs"]
 mod backup_cmd;
@@ -21,6 +21,8 @@ mod catalog_cmds;
 mod config_cmds;
 #[path = "../ptape/content_cmd.rs"]
 mod content_cmd;
+#[path = "../ptape/key_cmds.rs"]
+mod key_cmds;
 #[path = "../ptape/progress.rs"]
 mod progress;
 #[path = "../ptape/read_events.rs"]
@@ -40,7 +42,7 @@ mod verify_cmd;
 )]
 struct Cli {
     #[command(flatten)]
-    output: OutputArgs,
+    output: key_cmds::PtapeOutputArgs,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -82,6 +84,9 @@ enum Cmd {
     Catalog(scan_cmd::CatalogCmd),
     /// Show the next occurrences of a calendar event (pool allocation, schedules).
     CalendarEvent(calendar_cmd::CalendarEventArgs),
+    /// Tape encryption keys.
+    #[command(subcommand)]
+    Key(key_cmds::KeyCmd),
     #[command(flatten)]
     Doc(DocCommand),
 }
@@ -93,7 +98,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let out = cli.output.format();
+    // `ptape key paperkey` also prints html; every other command checks
+    // the format here.
+    let out = match cli.cmd {
+        Cmd::Key(_) => tape_cli::output::OutputFormat::Text,
+        _ => cli.output.format()?,
+    };
     match cli.cmd {
         Cmd::Status => status(out),
         Cmd::Backup(args) => backup_cmd::backup(args, out),
@@ -108,6 +118,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Content(args) => content_cmd::content(args, out),
         Cmd::Catalog(cmd) => scan_cmd::catalog(cmd, out),
         Cmd::CalendarEvent(args) => calendar_cmd::calendar_event(args, clock()?, out),
+        Cmd::Key(cmd) => key_cmds::key(cmd, &cli.output),
         Cmd::Doc(doc) => run_doc_command(&doc, Cli::command()),
     }
 }
