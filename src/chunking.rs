@@ -91,6 +91,25 @@ pub fn sha256(data: &[u8]) -> Digest {
     openssl::sha::sha256(data)
 }
 
+/// A chunk digest that (de)serializes as lower-case hex (catalog archives).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChunkDigest(pub Digest);
+
+impl Serialize for ChunkDigest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&digest_to_hex(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for ChunkDigest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let hex = String::deserialize(d)?;
+        digest_from_hex(&hex)
+            .map(ChunkDigest)
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid chunk digest {hex:?}")))
+    }
+}
+
 /// Lower-case hex of a digest.
 pub fn digest_to_hex(digest: &Digest) -> String {
     use std::fmt::Write;

@@ -1,6 +1,6 @@
 //! What each tape holds, from the catalog (`ptape content`): per tape its
 //! archives in file order (content type, UUID, entries, bytes) and the
-//! snapshots whose manifests it carries.
+//! snapshots whose indexes it carries.
 
 use uuid::Uuid;
 
@@ -32,7 +32,7 @@ pub struct TapeContent {
     pub status: MediaStatus,
     pub location: MediaLocation,
     pub archives: Vec<ArchiveContent>,
-    /// Snapshot names whose manifest is on this tape.
+    /// Snapshot names whose snapshot archive is on this tape.
     pub snapshots: Vec<String>,
 }
 

@@ -61,6 +61,9 @@ pub trait TapeMotion {
     /// [`pbs_tape::drive::LtoDrive::begin_write_session`]). Called before
     /// the position a session writes at is proven.
     fn begin_write_session(&mut self);
+    /// To logical object `object` (block or filemark number from BOT;
+    /// SSC LOCATE): a reader skips an unreadable block with it.
+    fn locate_object(&mut self, object: u64) -> Result<(), TapeIoError>;
 }
 
 /// A drive (and maybe a changer) from which tapes are loaded by label.
@@ -100,6 +103,9 @@ impl TapeMotion for MemoryTape {
     }
     /// A memory tape is never reset.
     fn begin_write_session(&mut self) {}
+    fn locate_object(&mut self, object: u64) -> Result<(), TapeIoError> {
+        MemoryTape::locate_object(self, object)
+    }
 }
 
 /// Cartridges held in memory, by label: a library without hardware.

@@ -6,8 +6,8 @@ use crate::chunking::ChunkError;
 use crate::config::ConfigError;
 use crate::inventory::InventoryError;
 use crate::library::LibraryError;
-use crate::manifest::ManifestError;
 use crate::pool::PoolError;
+use crate::stream::walk::WalkError;
 use crate::writer::WriterError;
 
 /// Any error of the ptape library.
@@ -20,7 +20,7 @@ pub enum Error {
     #[error(transparent)]
     Chunk(#[from] ChunkError),
     #[error(transparent)]
-    Manifest(#[from] ManifestError),
+    Walk(#[from] WalkError),
     #[error(transparent)]
     Pool(#[from] PoolError),
     #[error(transparent)]

@@ -2,7 +2,6 @@
 //!
 //! - [`config`]: configuration and data locations, configured drives and changers.
 //! - [`chunking`]: content-defined chunking and SHA-256 digests.
-//! - [`manifest`]: snapshot manifests (the file tree of a backup).
 //! - [`catalog`]: the SQLite media catalog.
 //! - [`pool`]: media pools, retention and media set allocation.
 //! - [`schedule`]: calendar events, time spans, the injectable clock.
@@ -12,7 +11,9 @@
 //!   ([`devices::TapeDevices`]), and in-memory cartridges for tests.
 //! - [`library`]: the configured drive and changer, or the embedded
 //!   emulated library, as [`devices::TapeDevices`].
-//! - [`stream`]: walking the sources (excludes, warnings).
+//! - [`stream`]: a snapshot as two chunked streams (metadata entries and
+//!   file payload), their chunk indexes, and walking the sources
+//!   (excludes, warnings).
 //! - [`source`]: the reader thread that walks and chunks the sources.
 //! - [`writer`]: the pool writer (tapes of a media set, spanning, the
 //!   finish barrier, catalog rows).
@@ -47,7 +48,6 @@ pub mod error;
 pub mod inventory;
 pub mod keys;
 pub mod library;
-pub mod manifest;
 pub mod pool;
 pub mod reading;
 pub mod restore;

@@ -193,6 +193,9 @@ impl TapeMotion for LtoDrive {
     fn begin_write_session(&mut self) {
         LtoDrive::begin_write_session(self)
     }
+    fn locate_object(&mut self, object: u64) -> Result<(), TapeIoError> {
+        Ok(LtoDrive::locate(self, object)?)
+    }
 }
 
 impl TapeDevices for LibraryDevices {

@@ -22,9 +22,10 @@ use crate::catalog::{
     self, ArchiveRecord, Catalog, CatalogError, MediaLocation, MediaRecord, MediaSetRecord,
     MediaSetStatus, MediaStatus, SnapshotRecord, TapeCatalog,
 };
+use crate::chunking::ChunkDigest;
 use crate::devices::{DeviceError, TapeDevices, TapeMotion};
-use crate::manifest::{ChunkDigest, Manifest};
 use crate::reading::{locate, peek_content_header, TapeAccessError};
+use crate::stream::index::SnapshotIndex;
 use crate::writer::WriterEvents;
 
 /// Errors that stop a catalog scan (damage on one tape does not: it is
@@ -422,11 +423,11 @@ pub(crate) fn read_archive<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrit
         ScannedContent::SnapshotArchive(s) => {
             record.content = catalog::ContentType::Snapshot;
             record.bytes = s.manifest.len() as u64;
-            let manifest = Manifest::decode(&s.manifest).map_err(|e| {
+            let index = SnapshotIndex::read(&s.manifest[..]).map_err(|e| {
                 TapeAccessError::format(
                     label,
                     pbs_tape::format::FormatError::BadContentBody {
-                        what: "snapshot manifest",
+                        what: "snapshot index",
                         message: e.to_string(),
                     },
                 )
@@ -439,8 +440,8 @@ pub(crate) fn read_archive<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrit
                 media,
                 file_number: n,
                 archive: header.uuid,
-                entries: manifest.entries.len() as u64,
-                total_bytes: manifest.total_file_bytes(),
+                entries: index.summary.entries,
+                total_bytes: index.summary.file_bytes,
             });
         }
         ScannedContent::CatalogArchive(c) => {

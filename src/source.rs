@@ -1,23 +1,24 @@
 //! The source reader: producer threads that walk the backup sources,
-//! chunk every regular file and hash the chunks, and deliver the chunks,
-//! then the manifest, to the tape writer in manifest order.
+//! encode them into the snapshot's two streams (metadata and payload,
+//! [`crate::stream`]), hash the chunks, and deliver the chunks to the
+//! tape writer in stream order.
 //!
 //! Stages (each a thread, connected by bounded channels):
-//! - the *source reader* walks the sources, cuts files with one reused
-//!   [`crate::chunking::Chunker`] and copies each chunk into a pooled
-//!   buffer; it queues a hash job, and the job's reply slot in chunk order;
+//! - the *source reader* walks the sources ([`crate::stream::walk`]) and
+//!   encodes them ([`crate::stream::encode`]): metadata entries and file
+//!   bytes go through one [`crate::stream::chunker::StreamChunker`] per
+//!   stream; each chunk is copied into a pooled buffer, a hash job queued
+//!   and its reply slot queued, in order, for the consumer;
 //! - *chunk hashers* (`hash_workers` of them) compute the SHA-256 digests
 //!   in parallel;
 //! - the consumer, [`SourceReader::next_item`], takes the reply slots in
-//!   order: the writer sees the chunks in walk order whatever the hashers'
-//!   timing, and the manifest's digests are filled in that order
-//!   (deterministic manifests).
+//!   order and appends each chunk's index entry (digest, stream offset,
+//!   length) to its stream's index, spooled to an unnamed temporary file:
+//!   nothing that grows with the file count is held in memory.
 //!
-//! Memory stays bounded whatever the file sizes: the chunker's buffer
-//! (twice the maximum chunk size) plus at most `queue_chunks + 2` chunk
-//! buffers, recycled through a pool (more chunks cannot be in flight: each
-//! queued reply slot stands for one, plus the one the reader is queueing
-//! and the one the consumer holds).
+//! Memory stays bounded whatever the tree: two chunker buffers (twice the
+//! maximum chunk size each) plus at most `queue_chunks + 2` chunk buffers,
+//! recycled through a pool.
 //!
 //! Every thread reports its outcome through its own [`ProducerToken`] of
 //! the format layer's finish barrier, so a walk or hasher that failed (or
@@ -27,6 +28,8 @@
 mod buffers;
 mod hashers;
 
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, Write};
 use std::path::PathBuf;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
@@ -36,8 +39,9 @@ use self::buffers::{BufferPool, PooledBuf};
 pub(crate) use self::hashers::HashFn;
 use self::hashers::{spawn_hasher, HashJob, Worker};
 use crate::chunking::{ChunkerConfig, Digest};
-use crate::manifest::{walk_sources, Manifest, ManifestDraft, ManifestError, WalkSink};
-use crate::stream::walk::{Source, WalkOptions};
+use crate::stream::encode::{EncodeOptions, EncodeStats, Encoder, StreamKind, StreamSink};
+use crate::stream::index::{self, IndexEntry, Summary, INDEX_ENTRY_LEN};
+use crate::stream::walk::{walk, Source, WalkOptions};
 
 /// Default number of chunks queued for the consumer.
 pub const DEFAULT_CHANNEL_CHUNKS: usize = 4;
@@ -51,8 +55,6 @@ pub struct SourceConfig {
     pub sources: Vec<Source>,
     /// Excludes, file system boundaries, warnings.
     pub walk: WalkOptions,
-    /// Snapshot name recorded in the manifest.
-    pub snapshot: String,
     pub chunker: ChunkerConfig,
     /// Chunks queued, in order, for the consumer (at least 1).
     pub queue_chunks: usize,
@@ -70,11 +72,12 @@ pub fn hash_workers_for(requested: usize) -> usize {
         .min(MAX_AUTO_HASH_WORKERS)
 }
 
-/// One chunk of a regular file, hashed. Its buffer returns to the reader's
+/// One chunk of either stream, hashed. Its buffer returns to the reader's
 /// pool when the chunk is dropped.
 #[derive(Debug)]
 pub struct SourceChunk {
     pub digest: Digest,
+    pub stream: StreamKind,
     data: PooledBuf,
 }
 
@@ -88,7 +91,7 @@ impl SourceChunk {
 /// What the source reader delivers.
 #[derive(Debug)]
 pub enum SourceItem {
-    /// The next chunk of a regular file (in manifest order).
+    /// The next chunk (in stream order).
     Chunk(SourceChunk),
     /// A problem that did not stop the walk (`PATH: what`); the entry is
     /// missing or marked incomplete.
@@ -96,16 +99,16 @@ pub enum SourceItem {
     /// A remark for the job log.
     Note(String),
     /// The walk is complete; no further items follow.
-    Done(Box<Manifest>),
+    Done(Box<Streams>),
 }
 
 /// Why [`SourceReader::next_item`] has no item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceStop {
-    /// A producer stopped before the manifest: the producer set (or
+    /// A producer stopped before the end: the producer set (or
     /// [`SourceReader::finish`]) says which and why.
     Stopped,
-    /// The chunks delivered do not add up to the manifest.
+    /// The chunks delivered do not add up to the streams.
     Invalid(String),
 }
 
@@ -114,19 +117,7 @@ enum Ordered {
     Chunk(Receiver<SourceChunk>),
     Warning(String),
     Note(String),
-    Done(ManifestDraft),
-}
-
-/// The consuming end of a running source pipeline.
-#[derive(Debug)]
-pub struct SourceReader {
-    ordered: Option<Receiver<Ordered>>,
-    /// Dropped to tell a reader waiting for a free buffer to stop.
-    cancel: Option<Sender<()>>,
-    /// Digests of the chunks delivered so far, in order.
-    digests: Vec<Digest>,
-    /// The hashers, then the source reader.
-    workers: Vec<Worker>,
+    Done(EncodeStats),
 }
 
 impl std::fmt::Debug for Ordered {
@@ -138,6 +129,121 @@ impl std::fmt::Debug for Ordered {
             Ordered::Done(_) => "Done",
         })
     }
+}
+
+/// One stream's chunk index, spooled to an unnamed temporary file.
+#[derive(Debug)]
+struct IndexSpool {
+    file: Option<BufWriter<File>>,
+    chunks: u64,
+    bytes: u64,
+}
+
+impl IndexSpool {
+    fn new() -> Self {
+        IndexSpool {
+            file: None,
+            chunks: 0,
+            bytes: 0,
+        }
+    }
+
+    fn push(&mut self, digest: Digest, len: u64) -> std::io::Result<()> {
+        if self.file.is_none() {
+            self.file = Some(BufWriter::new(tempfile::tempfile()?));
+        }
+        let entry = IndexEntry {
+            digest,
+            offset: self.bytes,
+            len,
+        };
+        if let Some(f) = &mut self.file {
+            f.write_all(&entry.encode())?;
+        }
+        self.chunks += 1;
+        self.bytes += len;
+        Ok(())
+    }
+
+    /// The spooled entries, from the start.
+    fn reader(&mut self) -> std::io::Result<Box<dyn Read + Send>> {
+        match self.file.take() {
+            None => Ok(Box::new(std::io::empty())),
+            Some(w) => {
+                let mut f = w.into_inner().map_err(|e| e.into_error())?;
+                f.rewind()?;
+                Ok(Box::new(std::io::BufReader::new(f)))
+            }
+        }
+    }
+}
+
+/// The streams of a finished walk: their counts and spooled indexes.
+#[derive(Debug)]
+pub struct Streams {
+    pub stats: EncodeStats,
+    metadata: IndexSpool,
+    payload: IndexSpool,
+}
+
+impl Streams {
+    /// The summary of a snapshot with these streams (the job fills in
+    /// name, time and the rest).
+    pub fn summary(&self, snapshot: &str, time: i64, chunker: ChunkerConfig) -> Summary {
+        Summary {
+            snapshot: snapshot.to_string(),
+            time,
+            sources: Vec::new(),
+            excludes: Vec::new(),
+            chunker,
+            entries: self.stats.entries,
+            files: self.stats.files,
+            file_bytes: self.stats.file_bytes,
+            incomplete: self.stats.incomplete,
+            warnings: self.stats.warnings,
+            metadata_bytes: self.metadata.bytes,
+            metadata_chunks: self.metadata.chunks,
+            payload_bytes: self.payload.bytes,
+            payload_chunks: self.payload.chunks,
+            reference: None,
+            reused_bytes: 0,
+        }
+    }
+
+    /// Writes the snapshot index (`summary` and both chunk indexes) into an
+    /// unnamed temporary file; returns it, rewound, and its length.
+    pub fn write_index(&mut self, summary: &Summary) -> Result<(File, u64), String> {
+        let io = |e: std::io::Error| format!("spooling the snapshot index: {e}");
+        let head = index::encode_head(summary).map_err(|e| e.to_string())?;
+        let mut out = BufWriter::new(tempfile::tempfile().map_err(io)?);
+        out.write_all(&head).map_err(io)?;
+        let mut len = head.len() as u64;
+        for spool in [&mut self.metadata, &mut self.payload] {
+            let copied = std::io::copy(&mut spool.reader().map_err(io)?, &mut out).map_err(io)?;
+            if copied != spool.chunks * INDEX_ENTRY_LEN as u64 {
+                return Err(format!(
+                    "spooled snapshot index is {copied} bytes, expected {}",
+                    spool.chunks * INDEX_ENTRY_LEN as u64
+                ));
+            }
+            len += copied;
+        }
+        let mut file = out.into_inner().map_err(|e| io(e.into_error()))?;
+        file.rewind().map_err(io)?;
+        Ok((file, len))
+    }
+}
+
+/// The consuming end of a running source pipeline.
+#[derive(Debug)]
+pub struct SourceReader {
+    ordered: Option<Receiver<Ordered>>,
+    /// Dropped to tell a reader waiting for a free buffer to stop.
+    cancel: Option<Sender<()>>,
+    metadata: IndexSpool,
+    payload: IndexSpool,
+    /// The hashers, then the source reader.
+    workers: Vec<Worker>,
 }
 
 /// Starts the pipeline. `register` registers one producer in the writer's
@@ -187,13 +293,14 @@ pub(crate) fn spawn_with_hasher(
     Ok(SourceReader {
         ordered: Some(ordered_rx),
         cancel: Some(cancel_tx),
-        digests: Vec::new(),
+        metadata: IndexSpool::new(),
+        payload: IndexSpool::new(),
         workers,
     })
 }
 
-/// The source reader's work: walk, cut, queue every chunk for hashing and
-/// its reply slot for the consumer, then the manifest draft.
+/// The source reader's work: walk and encode; every chunk queued for
+/// hashing and its reply slot for the consumer; then the counts.
 fn read_sources(
     config: SourceConfig,
     pool: BufferPool,
@@ -207,22 +314,22 @@ fn read_sources(
         ordered,
         cancel,
     };
-    walk_sources(
-        &config.sources,
-        &config.walk,
-        &config.snapshot,
-        config.chunker,
-        &mut sink,
-    )
-    .and_then(|draft| ordered.send(Ordered::Done(draft)).map_err(|_| stopped()))
-    .map_err(|e| e.to_string())
+    let options = EncodeOptions {
+        fail_on_warning: config.walk.fail_on_warning,
+        before_read: config.walk.before_read,
+    };
+    let mut encoder =
+        Encoder::new(config.chunker, options, &mut sink).map_err(|e| e.to_string())?;
+    let walked = walk(&config.sources, &config.walk, &mut encoder);
+    let stats = encoder.finish(walked)?;
+    ordered
+        .send(Ordered::Done(stats))
+        .map_err(|_| STOPPED.to_string())
 }
 
-fn stopped() -> ManifestError {
-    ManifestError::Aborted("the tape writer stopped".into())
-}
+const STOPPED: &str = "the tape writer stopped";
 
-/// Hands the walk's chunks to the hashers and everything, in order, to
+/// Hands the encoder's chunks to the hashers and everything, in order, to
 /// the consumer.
 struct PipelineSink<'a> {
     pool: BufferPool,
@@ -231,22 +338,29 @@ struct PipelineSink<'a> {
     cancel: &'a Receiver<()>,
 }
 
-impl WalkSink for PipelineSink<'_> {
-    fn chunk(&mut self, data: &[u8]) -> Result<(), ManifestError> {
-        let data = self.pool.take_copy(data, self.cancel).ok_or_else(stopped)?;
+impl StreamSink for PipelineSink<'_> {
+    fn chunk(&mut self, stream: StreamKind, data: &[u8]) -> Result<(), String> {
+        let data = self
+            .pool
+            .take_copy(data, self.cancel)
+            .ok_or_else(|| STOPPED.to_string())?;
         let (reply, slot) = bounded(1);
         self.jobs
-            .send(HashJob { data, reply })
-            .map_err(|_| ManifestError::Aborted("the chunk hashers stopped".into()))?;
+            .send(HashJob {
+                data,
+                stream,
+                reply,
+            })
+            .map_err(|_| "the chunk hashers stopped".to_string())?;
         self.ordered
             .send(Ordered::Chunk(slot))
-            .map_err(|_| stopped())
+            .map_err(|_| STOPPED.to_string())
     }
 
-    fn warning(&mut self, message: String) -> Result<(), ManifestError> {
+    fn warning(&mut self, message: String) -> Result<(), String> {
         self.ordered
             .send(Ordered::Warning(message))
-            .map_err(|_| stopped())
+            .map_err(|_| STOPPED.to_string())
     }
 
     fn note(&mut self, message: String) {
@@ -255,25 +369,43 @@ impl WalkSink for PipelineSink<'_> {
 }
 
 impl SourceReader {
-    /// The next chunk (in manifest order) or, after the last one, the
-    /// manifest with every digest filled in.
+    /// The next chunk (in stream order), warning or note; after the last,
+    /// the streams with their spooled indexes.
     pub fn next_item(&mut self) -> Result<SourceItem, SourceStop> {
         let ordered = self.ordered.as_ref().ok_or(SourceStop::Stopped)?;
         match ordered.recv() {
             Ok(Ordered::Chunk(slot)) => {
                 // A slot closed without a result: its hasher died.
                 let chunk = slot.recv().map_err(|_| SourceStop::Stopped)?;
-                self.digests.push(chunk.digest);
+                let spool = match chunk.stream {
+                    StreamKind::Metadata => &mut self.metadata,
+                    StreamKind::Payload => &mut self.payload,
+                };
+                spool
+                    .push(chunk.digest, chunk.data().len() as u64)
+                    .map_err(|e| SourceStop::Invalid(format!("spooling a chunk index: {e}")))?;
                 Ok(SourceItem::Chunk(chunk))
             }
             Ok(Ordered::Warning(w)) => Ok(SourceItem::Warning(w)),
             Ok(Ordered::Note(n)) => Ok(SourceItem::Note(n)),
-            Ok(Ordered::Done(draft)) => {
+            Ok(Ordered::Done(stats)) => {
                 self.ordered = None;
-                draft
-                    .complete(std::mem::take(&mut self.digests))
-                    .map(|m| SourceItem::Done(Box::new(m)))
-                    .map_err(|e| SourceStop::Invalid(e.to_string()))
+                for (what, spool, expected) in [
+                    ("metadata", &self.metadata, stats.metadata_bytes),
+                    ("payload", &self.payload, stats.payload_bytes),
+                ] {
+                    if spool.bytes != expected {
+                        return Err(SourceStop::Invalid(format!(
+                            "{} bytes of {what} chunks for a {expected}-byte {what} stream",
+                            spool.bytes
+                        )));
+                    }
+                }
+                Ok(SourceItem::Done(Box::new(Streams {
+                    stats,
+                    metadata: std::mem::replace(&mut self.metadata, IndexSpool::new()),
+                    payload: std::mem::replace(&mut self.payload, IndexSpool::new()),
+                })))
             }
             Err(_) => Err(SourceStop::Stopped),
         }
@@ -318,12 +450,20 @@ pub fn estimate_bytes(sources: &[PathBuf]) -> u64 {
             0
         }
     }
-    sources.iter().map(|p| walk(p)).sum()
+    sources
+        .iter()
+        .map(|p| match std::fs::metadata(p) {
+            Ok(m) if m.is_file() => m.len(),
+            _ => walk(p),
+        })
+        .sum()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stream::entry::{EntryReader, Kind};
+    use crate::stream::index::SnapshotIndex;
     use pbs_tape::format::ProducerSet;
 
     fn small() -> ChunkerConfig {
@@ -345,7 +485,6 @@ mod tests {
                 })
                 .collect(),
             walk: WalkOptions::default(),
-            snapshot: "s".into(),
             chunker: small(),
             queue_chunks: 1,
             hash_workers,
@@ -364,51 +503,76 @@ mod tests {
         root
     }
 
-    /// Chunks delivered, in order: (digest, bytes).
-    type Delivered = Vec<(Digest, Vec<u8>)>;
+    /// Chunks delivered, in order: (stream, digest, bytes).
+    type Delivered = Vec<(StreamKind, Digest, Vec<u8>)>;
 
-    /// Drains the pipeline: (chunks in order, manifest).
-    fn drain(reader: &mut SourceReader) -> Result<(Delivered, Manifest), SourceStop> {
+    /// Drains the pipeline: (chunks in order, streams).
+    fn drain(reader: &mut SourceReader) -> Result<(Delivered, Streams), SourceStop> {
         let mut chunks = Vec::new();
         loop {
             match reader.next_item()? {
-                SourceItem::Chunk(c) => chunks.push((c.digest, c.data().to_vec())),
-                SourceItem::Done(m) => return Ok((chunks, *m)),
+                SourceItem::Chunk(c) => chunks.push((c.stream, c.digest, c.data().to_vec())),
+                SourceItem::Done(s) => return Ok((chunks, *s)),
                 SourceItem::Warning(_) | SourceItem::Note(_) => {}
             }
         }
     }
 
     #[test]
-    fn streams_chunks_in_order_then_manifest_and_reports_success() {
+    fn streams_chunks_in_order_then_the_indexes_and_reports_success() {
         let dir = tempfile::tempdir().unwrap();
         let root = tree(dir.path());
         let producers = ProducerSet::new();
         let mut reader =
-            spawn_source_reader(config(vec![root.clone()], 3), |n| producers.register(n)).unwrap();
-        let (chunks, manifest) = drain(&mut reader).unwrap();
+            spawn_source_reader(config(vec![root], 3), |n| producers.register(n)).unwrap();
+        let (chunks, mut streams) = drain(&mut reader).unwrap();
         reader.finish().unwrap();
         producers.wait_all().unwrap();
-        // The same chunks, in the same order, as the single-threaded walk.
-        let expected = crate::manifest::build_manifest(&[root], "s", small(), |_| Ok(())).unwrap();
-        assert_eq!(manifest, expected);
-        let listed: Vec<Digest> = manifest
-            .entries
-            .iter()
-            .filter_map(|e| match &e.kind {
-                crate::manifest::EntryKind::File { chunks } => Some(chunks.iter().map(|c| c.0)),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        let sent: Vec<Digest> = chunks.iter().map(|(d, _)| *d).collect();
-        assert_eq!(listed, sent);
-        for (digest, data) in &chunks {
+        for (_, digest, data) in &chunks {
             assert_eq!(*digest, crate::chunking::sha256(data));
         }
-        let bytes: usize = chunks.iter().map(|(_, d)| d.len()).sum();
-        assert_eq!(bytes, 405_000);
-        assert_eq!(manifest.total_file_bytes(), 405_000);
+        let payload: Vec<u8> = chunks
+            .iter()
+            .filter(|c| c.0 == StreamKind::Payload)
+            .flat_map(|c| c.2.clone())
+            .collect();
+        assert_eq!(payload.len(), 405_000);
+        assert_eq!(streams.stats.file_bytes, 405_000);
+        assert_eq!(streams.stats.entries, 4);
+        let summary = streams.summary("s", 1, small());
+        let (file, len) = streams.write_index(&summary).unwrap();
+        assert_eq!(file.metadata().unwrap().len(), len);
+        let index = SnapshotIndex::read(std::io::BufReader::new(file)).unwrap();
+        assert_eq!(index.summary, summary);
+        let listed: Vec<Digest> = index.payload.iter().map(|e| e.digest).collect();
+        let sent: Vec<Digest> = chunks
+            .iter()
+            .filter(|c| c.0 == StreamKind::Payload)
+            .map(|c| c.1)
+            .collect();
+        assert_eq!(listed, sent);
+        // The metadata stream decodes to the tree, with payload ranges
+        // that tile the payload stream.
+        let meta: Vec<u8> = chunks
+            .iter()
+            .filter(|c| c.0 == StreamKind::Metadata)
+            .flat_map(|c| c.2.clone())
+            .collect();
+        let mut r = EntryReader::new(&meta[..], 0);
+        let mut files = Vec::new();
+        while let Some((_, e)) = r.next_entry().unwrap() {
+            files.push((e.path.to_string(), e.kind, e.offset, e.size));
+        }
+        assert_eq!(
+            files,
+            [
+                ("src".to_string(), Kind::Dir, 0, 0),
+                ("src/a".to_string(), Kind::File, 0, 300_000),
+                ("src/b".to_string(), Kind::File, 300_000, 100_000),
+                ("src/c".to_string(), Kind::File, 400_000, 5000),
+            ]
+        );
+        assert_eq!(&payload[400_000..], &payload[..5000]);
     }
 
     #[test]
@@ -423,7 +587,7 @@ mod tests {
             SourceItem::Warning(w) => assert!(w.contains("ptape-test: vanished"), "{w}"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(reader.next_item().unwrap(), SourceItem::Done(m) if m.entries.is_empty()));
+        assert!(matches!(reader.next_item().unwrap(), SourceItem::Done(s) if s.stats.entries == 0));
         reader.finish().unwrap();
         producers.wait_all().unwrap();
     }
@@ -452,17 +616,19 @@ mod tests {
     }
 
     #[test]
-    fn a_failing_hasher_fails_the_pipeline_never_a_short_manifest() {
+    fn a_failing_hasher_fails_the_pipeline_never_short_streams() {
         let dir = tempfile::tempdir().unwrap();
-        let root = tree(dir.path());
+        let root = dir.path().join("src");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(root.join("c"), vec![7u8; 5000]).unwrap();
         let producers = ProducerSet::new();
-        let mut reader = spawn_with_hasher(
-            config(vec![root], 1),
-            |n| producers.register(n),
-            panicking_hash,
-        )
-        .unwrap();
-        // Chunks of a and b arrive; c's chunk (5000 bytes) kills its hasher.
+        let mut cfg = config(vec![root], 1);
+        cfg.chunker = ChunkerConfig {
+            min: 64,
+            avg: 256,
+            max: 5000,
+        };
+        let mut reader = spawn_with_hasher(cfg, |n| producers.register(n), panicking_hash).unwrap();
         let stop = drain(&mut reader).unwrap_err();
         assert_eq!(stop, SourceStop::Stopped);
         let err = reader.finish().unwrap_err();

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::catalog::{self, Catalog, CatalogError, MediaRecord, TapeCatalog};
 use crate::chunking::digest_to_hex;
 use crate::devices::{DeviceError, TapeDevices};
-use crate::manifest::Manifest;
 use crate::reading::{load_checked, locate, TapeAccessError};
+use crate::stream::index::SnapshotIndex;
 use crate::writer::WriterEvents;
 
 /// Errors that stop a verification (damage does not: it is reported).
@@ -282,7 +282,8 @@ fn check_archive<T: pbs_tape::format::TapeRead + crate::devices::TapeMotion>(
             check.chunk_bytes += chunk_bytes;
         }
         (ScannedContent::SnapshotArchive(s), catalog::ContentType::Snapshot) => {
-            Manifest::decode(&s.manifest).map_err(|e| format!("snapshot {}: {e}", s.snapshot))?;
+            SnapshotIndex::read(&s.manifest[..])
+                .map_err(|e| format!("snapshot {}: {e}", s.snapshot))?;
             result.entries = 1;
         }
         (ScannedContent::CatalogArchive(c), catalog::ContentType::Catalog) => {

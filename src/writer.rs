@@ -1,4 +1,4 @@
-//! The pool writer: puts chunks, snapshot manifests and catalog archives
+//! The pool writer: puts chunks, snapshot indexes and catalog archives
 //! onto the tapes of a pool's media set, through the format layer's finish
 //! barrier, and records in the catalog only what the barrier returned as
 //! durable.
@@ -22,6 +22,7 @@
 //! flight is rewritten there.
 
 use std::collections::HashSet;
+use std::io::Seek;
 
 use pbs_tape::format::{
     ChunkWrite, ContentType, FormatError, MediaLabel, MediaSetLabel, MediaWriter, PendingArchive,
@@ -35,10 +36,9 @@ use crate::catalog::{
 };
 use crate::chunking::Digest;
 use crate::devices::{DeviceError, TapeDevices};
-use crate::manifest::Manifest;
 use crate::pool::{self, MediaSetChoice, PoolError};
 use crate::reading::TapeAccessError;
-use crate::source::{SourceChunk, SourceItem, SourceReader, SourceStop};
+use crate::source::{SourceChunk, SourceItem, SourceReader, SourceStop, Streams};
 
 mod append;
 
@@ -172,6 +172,19 @@ pub struct JobSummary {
     pub warnings: u64,
 }
 
+/// The snapshot archive a job ends with.
+#[derive(Debug)]
+pub struct SnapshotData {
+    /// `POOL/ID/TIME`.
+    pub name: String,
+    /// Entries and regular-file bytes (the catalog's snapshot row).
+    pub entries: u64,
+    pub total_bytes: u64,
+    /// The snapshot index ([`crate::stream::index`]) and its length.
+    pub index: std::fs::File,
+    pub len: u64,
+}
+
 /// Writes one job's data to a pool's media set. See the module docs.
 pub struct PoolWriter<'a, D: TapeDevices> {
     devices: D,
@@ -190,7 +203,7 @@ pub struct PoolWriter<'a, D: TapeDevices> {
 
 /// Why the chunk loop handed control back.
 enum Stop {
-    Done(Box<Manifest>),
+    Done(Box<Streams>),
     SourceGone(SourceStop),
     ArchiveFull,
     TapeFull,
@@ -269,20 +282,22 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         self.producers.register(name)
     }
 
-    /// Writes every chunk from `items` that is not yet in the media set,
-    /// until the source sends its manifest; returns the manifest.
-    pub fn write_chunks(&mut self, items: &mut SourceReader) -> Result<Box<Manifest>, WriterError> {
+    /// Writes every chunk from `items` (both streams) that is not yet in
+    /// the media set, until the source is done; returns its streams.
+    pub fn write_chunks(&mut self, items: &mut SourceReader) -> Result<Box<Streams>, WriterError> {
         let mut carry: Option<SourceChunk> = None;
         loop {
             self.ensure_mounted()?;
             let stop = self.chunk_loop(items, &mut carry)?;
             match stop {
-                Stop::Done(manifest) => return Ok(manifest),
+                Stop::Done(streams) => return Ok(streams),
                 Stop::SourceGone(SourceStop::Invalid(why)) => return Err(WriterError::Source(why)),
                 Stop::SourceGone(SourceStop::Stopped) => {
                     let why = match self.producers.first_failure() {
                         Some(e) => e.to_string(),
-                        None => "the source reader stopped without a manifest".to_string(),
+                        None => {
+                            "the source reader stopped before the end of its streams".to_string()
+                        }
                     };
                     return Err(WriterError::Source(why));
                 }
@@ -363,15 +378,17 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         Ok(stop)
     }
 
-    /// Writes the snapshot archive (the manifest) and runs the full
-    /// barrier: only after it succeeded is the snapshot recorded. Then
-    /// writes the catalog archives of the tapes this job wrote.
-    pub fn finish_job(mut self, manifest: &Manifest, time: i64) -> Result<JobSummary, WriterError> {
-        let payload = manifest
-            .encode()
-            .map_err(|e| WriterError::Source(e.to_string()))?;
+    /// Writes the snapshot archive (the snapshot index, streamed from its
+    /// file) and runs the full barrier: only after it succeeded is the
+    /// snapshot recorded. Then writes the catalog archives of the tapes
+    /// this job wrote.
+    pub fn finish_job(
+        mut self,
+        data: &mut SnapshotData,
+        time: i64,
+    ) -> Result<JobSummary, WriterError> {
         let snapshot = SnapshotRecord {
-            name: manifest.snapshot.clone(),
+            name: data.name.clone(),
             pool: self.pool.name.clone(),
             time,
             media_set: self.set.uuid,
@@ -379,15 +396,18 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             media: Uuid::nil(),
             file_number: 0,
             archive: Uuid::nil(),
-            entries: manifest.entries.len() as u64,
-            total_bytes: manifest.total_file_bytes(),
+            entries: data.entries,
+            total_bytes: data.total_bytes,
         };
         loop {
             let mounted = self.mounted()?;
             let label = mounted.media.label.clone();
+            data.index
+                .rewind()
+                .map_err(|e| WriterError::Source(format!("rewinding the snapshot index: {e}")))?;
             match mounted
                 .writer
-                .write_snapshot_archive(&manifest.snapshot, &payload)
+                .write_snapshot_archive_from(&data.name, &mut data.index, data.len)
             {
                 Ok(_) => break,
                 Err(FormatError::MediumFull) => {
@@ -839,7 +859,7 @@ fn next_new_chunk(
                 events.warning(&w);
             }
             Ok(SourceItem::Note(n)) => events.note(&n),
-            Ok(SourceItem::Done(manifest)) => return Err(Stop::Done(manifest)),
+            Ok(SourceItem::Done(streams)) => return Err(Stop::Done(streams)),
             Err(stop) => return Err(Stop::SourceGone(stop)),
         }
     }

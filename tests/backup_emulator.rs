@@ -15,7 +15,7 @@ use ptape::catalog::{Catalog, ContentType, TapeCatalog};
 use ptape::chunking::Digest;
 use ptape::devices::TapeDevices;
 use ptape::library::LibraryDevices;
-use ptape::manifest::Manifest;
+use ptape::stream::index::SnapshotIndex;
 use ptape::writer::NoEvents;
 
 const MIB: u64 = 1024 * 1024;
@@ -114,7 +114,7 @@ impl Lab {
                     }
                     ContentType::Snapshot => {
                         let s = read_snapshot_archive(&mut tape).unwrap();
-                        Manifest::decode(&s.manifest).unwrap();
+                        SnapshotIndex::read(&s.manifest[..]).unwrap();
                     }
                     ContentType::Catalog => {
                         let c = read_catalog_archive(&mut tape).unwrap();
@@ -145,7 +145,8 @@ fn backup_then_dedup_with_rows_matching_the_tape() {
         .label;
     let mut tape = devices.load(&label).unwrap();
     tape.locate_file(snap.file_number).unwrap();
-    let manifest = Manifest::decode(&read_snapshot_archive(&mut tape).unwrap().manifest).unwrap();
+    let manifest =
+        SnapshotIndex::read(&read_snapshot_archive(&mut tape).unwrap().manifest[..]).unwrap();
     devices.unload(tape).unwrap();
     let unique: HashSet<Digest> = manifest.unique_digests().into_iter().collect();
     assert_eq!(
@@ -153,7 +154,7 @@ fn backup_then_dedup_with_rows_matching_the_tape() {
         unique
     );
     assert_eq!(found, unique);
-    assert!(manifest.total_file_bytes() > 24 * MIB);
+    assert!(manifest.summary.file_bytes > 24 * MIB);
 
     let rows = lab.chunk_rows();
     let second = lab.backup("two").unwrap();

@@ -12,7 +12,7 @@ use ptape::backup::{run_backup, BackupOptions};
 use ptape::catalog::{Catalog, ContentType, MediaStatus};
 use ptape::chunking::{ChunkerConfig, Digest};
 use ptape::devices::MemoryDevices;
-use ptape::manifest::Manifest;
+use ptape::stream::index::SnapshotIndex;
 use ptape::writer::NoEvents;
 
 fn small_chunks() -> ChunkerConfig {
@@ -84,13 +84,13 @@ fn backup_records_exactly_what_is_on_tape_and_dedups_the_second_run() {
     let tape = devices.cartridges.get_mut("PT0001L9").unwrap();
     tape.locate_file(snap.file_number).unwrap();
     let archive = read_snapshot_archive(tape).unwrap();
-    let manifest = Manifest::decode(&archive.manifest).unwrap();
-    assert_eq!(manifest.snapshot, first.snapshot);
+    let manifest = SnapshotIndex::read(&archive.manifest[..]).unwrap();
+    assert_eq!(manifest.summary.snapshot, first.snapshot);
     let unique: HashSet<Digest> = manifest.unique_digests().into_iter().collect();
     assert_eq!(set_digests(&cat, first.media_set), unique);
-    assert_eq!(snap.total_bytes, manifest.total_file_bytes());
+    assert_eq!(snap.total_bytes, manifest.summary.file_bytes);
     assert_eq!(
-        manifest.total_file_bytes(),
+        manifest.summary.file_bytes,
         (6 * 1024 * 1024 + (3 * 1024 * 1024 + 17) + 6 + 10 + 12) as u64
     );
 

@@ -302,6 +302,22 @@ fn generated_damaged_tapes_fail_with_the_exact_error() {
     }
 }
 
+/// `format_v1.img` is a good tape written by on-tape format version 1:
+/// it is refused at its media label, naming both versions.
+#[test]
+fn tapes_of_format_version_1_are_refused_naming_both_versions() {
+    let bytes = std::fs::read(corpus_dir().join("format_v1.img")).unwrap();
+    let mut tape = MemoryTape::from_image(&bytes).expect("image decodes");
+    let err = pbs_tape::format::read_media_label(&mut tape).unwrap_err();
+    assert!(
+        matches!(err, FormatError::UnsupportedContentVersion(1)),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("format version 1"), "{text}");
+    assert!(text.contains("version 2"), "{text}");
+}
+
 #[test]
 fn committed_damaged_tapes_fail_with_the_exact_error() {
     for case in damaged_tapes() {

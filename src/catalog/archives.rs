@@ -16,7 +16,7 @@ pub struct ArchiveCommit {
     pub archive: ArchiveRecord,
     /// Chunks whose entries are complete in this tape file.
     pub chunks: Vec<Digest>,
-    /// The snapshot whose manifest this archive holds.
+    /// The snapshot whose index this archive holds.
     pub snapshot: Option<SnapshotRecord>,
 }
 

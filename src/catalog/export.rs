@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::archives::{insert_archive, ArchiveCommit};
 use super::model::*;
 use super::{Catalog, CatalogError};
-use crate::manifest::ChunkDigest;
+use crate::chunking::ChunkDigest;
 
 /// Version of the catalog archive payload.
 pub const TAPE_CATALOG_VERSION: u32 = 1;

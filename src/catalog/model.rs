@@ -151,7 +151,7 @@ pub struct ArchiveRecord {
     pub last_object: u64,
     /// Set when the archive ends on this tape with its end marker.
     pub complete: bool,
-    /// Entries (chunks, manifests) stored in this tape file.
+    /// Entries (chunks, snapshot indexes) stored in this tape file.
     pub entries: u64,
     /// Payload bytes stored in this tape file.
     pub bytes: u64,
@@ -169,7 +169,7 @@ pub struct SnapshotRecord {
     pub media: Uuid,
     pub file_number: u64,
     pub archive: Uuid,
-    /// Number of manifest entries and bytes of regular files.
+    /// Number of snapshot entries and bytes of regular files.
     pub entries: u64,
     pub total_bytes: u64,
 }

@@ -1,44 +1,54 @@
 //! Restoring a snapshot (or parts of it) from tape into a directory.
 //!
-//! 1. The snapshot's manifest is read from its tape (located by file number).
-//! 2. The selection (`--path` prefixes, else everything) is planned: which
-//!    chunks are needed, which tape files hold them (from the catalog),
-//!    which tapes must be loaded. Tapes that are not online are reported
-//!    together, before anything is written.
-//! 3. Every regular file is created under a temporary name, sized to its
-//!    final length. Each tape is loaded once; its archives are read in
-//!    position order (LOCATE to each, never rewind-and-space). Every chunk
-//!    is verified (SHA-256) by the reader and written to every place it is
-//!    needed whose offset is known; a chunk that is needed further on in a
-//!    file whose earlier chunks have not arrived yet is kept in a spool
-//!    file (on disk, next to the data), so memory holds one chunk at a time.
-//!    All-zero chunks are not written: sparse files stay sparse.
-//! 4. Metadata is applied (owner when root, mode, mtime), files are renamed
-//!    to their final names, links, fifos and device nodes created, and
-//!    directories get their metadata last (deepest first).
+//! 1. The snapshot index (summary and the two chunk indexes) is read from
+//!    the snapshot archive on tape.
+//! 2. The metadata stream is put together in an unnamed temporary file:
+//!    its chunks are read from tape ([`fetch`]) and written at their
+//!    stream offsets.
+//! 3. Planning pass over the metadata: the selection (`--path` prefixes,
+//!    else everything), refusals (unsafe paths, existing files without
+//!    `--overwrite`) before anything is written, and which payload chunks
+//!    hold bytes of selected files (for each such chunk, the metadata
+//!    offset of the first entry that needs it).
+//! 4. Directories are created (never through a symbolic link found in the
+//!    target). Every needed payload chunk is read once, in tape position
+//!    order, each tape loaded once; its bytes go straight into the
+//!    temporary files of the entries whose ranges it covers (found from
+//!    the chunk's first entry on). All-zero blocks are not written: holes
+//!    of sparse files stay holes.
+//! 5. Final pass: each entry gets its size, owner (as root), mode,
+//!    extended attributes, ACLs, capabilities and mtime and is renamed to
+//!    its name; links, fifos and device nodes are made; directories get
+//!    their metadata once their subtree is done.
 //!
-//! On failure every temporary file is removed: under the target only
-//! complete files (and directories) remain.
+//! Damage stops only what it touches: a chunk that cannot be read loses
+//! the files that need it (their temporaries are removed and their paths
+//! listed in [`RestoreResult::damaged`]); everything else is restored.
+//! Nothing in memory grows with the number of files: the passes stream the
+//! metadata from the temporary file.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::File;
+use std::io::{BufReader, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use pbs_tape::format::{read_snapshot_archive, ChunkArchiveReader};
-use rusqlite::params;
+use pbs_tape::format::read_snapshot_archive;
 use uuid::Uuid;
 
 use crate::catalog::{Catalog, CatalogError, MediaRecord, SnapshotRecord};
-use crate::chunking::{digest_to_hex, Digest};
+use crate::chunking::Digest;
 use crate::devices::{DeviceError, TapeDevices};
-use crate::manifest::{Entry, EntryKind, Manifest, ManifestError, RawPath};
 use crate::reading::{load_checked, locate, TapeAccessError};
+use crate::stream::entry::RawPath;
+use crate::stream::entry::{Entry, EntryReader, Kind};
+use crate::stream::index::{chunks_covering, IndexError, SnapshotIndex};
 use crate::writer::WriterEvents;
 
-mod assemble;
+mod fetch;
 mod metadata;
 
-use assemble::{Assembler, FileJob};
+use fetch::SetReader;
 use metadata::{apply_metadata, make_node};
 
 /// Errors of a restore.
@@ -53,23 +63,11 @@ pub enum RestoreError {
     #[error("path {0:?} is not in the snapshot")]
     PathNotInSnapshot(String),
     #[error(
-        "the manifest holds an unsafe path {0:?} (absolute or with '..'); refusing to restore it"
+        "the snapshot holds an unsafe path {0:?} (absolute or with '..'); refusing to restore it"
     )]
     UnsafePath(String),
     #[error("{0} exists; use --overwrite to replace existing files")]
     Exists(PathBuf),
-    #[error("chunk {digest} of {path} is not recorded on any tape of the media set")]
-    ChunkNotCatalogued { digest: String, path: String },
-    #[error(
-        "chunk {digest} was not found where the catalog places it (tape {label}, file {file})"
-    )]
-    ChunkMissing {
-        digest: String,
-        label: String,
-        file: u64,
-    },
-    #[error("{path}: restored {got} bytes, the manifest says {want}")]
-    SizeMismatch { path: PathBuf, got: u64, want: u64 },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -82,8 +80,20 @@ pub enum RestoreError {
     Devices(Box<DeviceError>),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
-    #[error("snapshot manifest: {0}")]
-    Manifest(#[from] ManifestError),
+    #[error("snapshot {snapshot}: {source}")]
+    Index {
+        snapshot: String,
+        #[source]
+        source: IndexError,
+    },
+    #[error("snapshot {0}: {1}")]
+    Invalid(String, String),
+}
+
+impl From<rusqlite::Error> for RestoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        RestoreError::Catalog(CatalogError::Sqlite(e))
+    }
 }
 
 impl From<DeviceError> for RestoreError {
@@ -106,7 +116,7 @@ pub struct RestoreOptions {
     pub snapshot: String,
     /// Directory the snapshot's entries are restored under.
     pub target: PathBuf,
-    /// Only these manifest paths (and everything below them); empty: all.
+    /// Only these snapshot paths (and everything below them); empty: all.
     pub paths: Vec<String>,
     /// Replace existing files instead of refusing.
     pub overwrite: bool,
@@ -133,68 +143,20 @@ pub struct RestoreResult {
     /// Regular files restored and their bytes.
     pub files: u64,
     pub bytes: u64,
-    /// Chunk entries written (each unique chunk once, however often used).
+    /// Chunks read from tape (metadata and payload, each once).
     pub chunks: u64,
     /// Tapes read, in order.
     pub tapes: Vec<String>,
-    /// Entries that could not be restored as they were (e.g. device nodes
-    /// without root).
+    /// Entries restored not quite as they were (e.g. device nodes without
+    /// root, attributes the target file system refused).
     pub warnings: Vec<String>,
+    /// Paths that could not be restored because data they need is
+    /// damaged or missing (and what was lost). Empty on full success.
+    pub damaged: Vec<String>,
 }
 
-/// Reads the manifest of `snapshot` from tape. Leaves the tape loaded and
-/// returns it with its media record.
-fn read_manifest<D: TapeDevices>(
-    devices: &mut D,
-    catalog: &Catalog,
-    snapshot: &SnapshotRecord,
-) -> Result<(Manifest, D::Tape, MediaRecord), RestoreError> {
-    let media = catalog
-        .media_by_uuid(snapshot.media)?
-        .ok_or(RestoreError::UnknownMedia(snapshot.media))?;
-    let online = devices.online_labels()?;
-    if !online.contains(&media.label) {
-        return Err(RestoreError::MediaOffline {
-            labels: vec![media.label],
-        });
-    }
-    let mut tape = load_checked(devices, &media)?;
-    let read = locate(&mut tape, &media.label, snapshot.file_number).and_then(|()| {
-        read_snapshot_archive(&mut tape).map_err(|e| TapeAccessError::format(&media.label, e))
-    });
-    let archive = match read {
-        Ok(a) => a,
-        Err(e) => {
-            let _ = devices.unload(tape);
-            return Err(e.into());
-        }
-    };
-    // The tape file must be the catalogued snapshot archive, not another
-    // snapshot's manifest.
-    let same_uuid = snapshot.archive.is_nil() || archive.uuid == snapshot.archive;
-    if archive.snapshot != snapshot.name || !same_uuid {
-        let _ = devices.unload(tape);
-        return Err(RestoreError::Manifest(ManifestError::Invalid(format!(
-            "{} file {} holds snapshot {} (archive {}), the catalog expects {} (archive {})",
-            media.label,
-            snapshot.file_number,
-            archive.snapshot,
-            archive.uuid,
-            snapshot.name,
-            snapshot.archive
-        ))));
-    }
-    match Manifest::decode(&archive.manifest) {
-        Ok(m) => Ok((m, tape, media)),
-        Err(e) => {
-            let _ = devices.unload(tape);
-            Err(e.into())
-        }
-    }
-}
-
-/// The relative path of a manifest entry, refused unless every component
-/// is a plain name (no root, `..`, `.` or empty component).
+/// The relative path of an entry, refused unless every component is a
+/// plain name (no root, `..`, `.` or empty component).
 fn safe_relative(path: &RawPath) -> Result<PathBuf, RestoreError> {
     let ok = path
         .0
@@ -205,6 +167,11 @@ fn safe_relative(path: &RawPath) -> Result<PathBuf, RestoreError> {
     } else {
         Err(RestoreError::UnsafePath(path.to_string()))
     }
+}
+
+/// True when `path` is `prefix` or below it.
+fn under(path: &[u8], prefix: &[u8]) -> bool {
+    path == prefix || (path.starts_with(prefix) && path.get(prefix.len()) == Some(&b'/'))
 }
 
 /// Creates `target/rel` and the directories above it without ever
@@ -241,142 +208,80 @@ fn make_dirs_beneath(target: &Path, rel: &Path, overwrite: bool) -> Result<(), R
     Ok(())
 }
 
-/// True when `path` is `prefix` or below it.
-fn under(path: &RawPath, prefix: &[u8]) -> bool {
-    path.0 == prefix || (path.0.starts_with(prefix) && path.0.get(prefix.len()) == Some(&b'/'))
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
 }
 
-/// The entries to restore: all, or those under the given paths. A hard
-/// link whose file is not selected becomes that file (the first such link)
-/// or a link to that first one.
-pub fn select_entries(manifest: &Manifest, paths: &[String]) -> Result<Vec<Entry>, RestoreError> {
-    if paths.is_empty() {
-        return Ok(manifest.entries.clone());
-    }
-    let prefixes: Vec<Vec<u8>> = paths
-        .iter()
-        .map(|p| p.trim_end_matches('/').as_bytes().to_vec())
-        .collect();
-    for (text, prefix) in paths.iter().zip(&prefixes) {
-        if !manifest.entries.iter().any(|e| under(&e.path, prefix)) {
-            return Err(RestoreError::PathNotInSnapshot(text.clone()));
+/// How a selected entry is restored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Role {
+    /// A regular file with payload range `[start, end)` (also a hard link
+    /// whose file is not selected: the first such link becomes the file).
+    File { start: u64, end: u64 },
+    /// A hard link to this (selected, earlier) path.
+    Link(RawPath),
+    /// Anything else, as its kind says.
+    Other,
+}
+
+/// The selection: which entries, and what hard links become.
+struct Selection {
+    prefixes: Vec<Vec<u8>>,
+    /// Hard-link target outside the selection -> the selected path that
+    /// became the file.
+    moved: HashMap<RawPath, RawPath>,
+}
+
+impl Selection {
+    fn new(paths: &[String]) -> Self {
+        Selection {
+            prefixes: paths
+                .iter()
+                .map(|p| p.trim_end_matches('/').as_bytes().to_vec())
+                .collect(),
+            moved: HashMap::new(),
         }
     }
-    let files: HashMap<&RawPath, &Entry> = manifest
-        .entries
-        .iter()
-        .filter(|e| matches!(e.kind, EntryKind::File { .. }))
-        .map(|e| (&e.path, e))
-        .collect();
-    let mut moved: HashMap<RawPath, RawPath> = HashMap::new();
-    let mut selected = Vec::new();
-    for e in &manifest.entries {
-        if !prefixes.iter().any(|p| under(&e.path, p)) {
-            continue;
+
+    fn selects(&self, path: &[u8]) -> bool {
+        self.prefixes.is_empty() || self.prefixes.iter().any(|p| under(path, p))
+    }
+
+    /// The role of `e`, `None` when not selected. Call in metadata order:
+    /// the first link of an unselected file becomes that file.
+    fn role(&mut self, e: &Entry) -> Option<Role> {
+        if !self.selects(&e.path.0) {
+            return None;
         }
-        let mut e = e.clone();
-        if let EntryKind::Hardlink { target } = &e.kind {
-            if !prefixes.iter().any(|p| under(target, p)) {
-                match (moved.get(target), files.get(target)) {
-                    (Some(first), _) => {
-                        e.kind = EntryKind::Hardlink {
-                            target: first.clone(),
-                        }
-                    }
-                    (None, Some(file)) => {
-                        moved.insert(target.clone(), e.path.clone());
-                        e.kind = file.kind.clone();
-                        e.size = file.size;
-                    }
-                    (None, None) => {
-                        return Err(RestoreError::Manifest(ManifestError::Invalid(format!(
-                            "hard link {} names no file",
-                            e.path
-                        ))))
+        Some(match e.kind {
+            Kind::File => Role::File {
+                start: e.offset,
+                end: e.offset.saturating_add(e.size),
+            },
+            Kind::Hardlink => {
+                let target = e.link.clone().unwrap_or_default();
+                if self.selects(&target.0) {
+                    Role::Link(target)
+                } else if let Some(first) = self.moved.get(&target) {
+                    Role::Link(first.clone())
+                } else {
+                    self.moved.insert(target, e.path.clone());
+                    Role::File {
+                        start: e.offset,
+                        end: e.offset.saturating_add(e.size),
                     }
                 }
             }
-        }
-        selected.push(e);
-    }
-    Ok(selected)
-}
-
-/// Where each needed chunk is read from: tape (by media UUID) -> tape
-/// files -> digests.
-#[derive(Debug, Default)]
-struct ReadPlan {
-    /// media -> file number -> digests needed from that file.
-    files: BTreeMap<Uuid, BTreeMap<u64, HashSet<Digest>>>,
-}
-
-/// Finds, for each digest, one tape file of the media set holding it;
-/// copies on online tapes are preferred.
-fn plan_reads(
-    catalog: &Catalog,
-    set: Uuid,
-    needed: &HashSet<Digest>,
-    online_media: &HashSet<Uuid>,
-) -> Result<(ReadPlan, HashSet<Digest>), CatalogError> {
-    let mut stmt = catalog.connection().prepare(
-        "SELECT c.digest, c.media, c.file_number FROM chunks c JOIN media m ON m.uuid = c.media
-         WHERE m.media_set = ?1 ORDER BY m.seq_nr, c.file_number",
-    )?;
-    let mut rows = stmt.query(params![set.to_string()])?;
-    let mut chosen: HashMap<Digest, (Uuid, u64)> = HashMap::new();
-    while let Some(row) = rows.next()? {
-        let blob: Vec<u8> = row.get(0)?;
-        let Ok(digest) = <Digest>::try_from(blob.as_slice()) else {
-            return Err(CatalogError::Corrupt(format!(
-                "chunk digest of {} bytes",
-                blob.len()
-            )));
-        };
-        if !needed.contains(&digest) {
-            continue;
-        }
-        let media: String = row.get(1)?;
-        let media = Uuid::parse_str(&media)
-            .map_err(|e| CatalogError::Corrupt(format!("media UUID {media:?}: {e}")))?;
-        let file: i64 = row.get(2)?;
-        let better = match chosen.get(&digest) {
-            None => true,
-            Some((m, _)) => !online_media.contains(m) && online_media.contains(&media),
-        };
-        if better {
-            chosen.insert(digest, (media, file as u64));
-        }
-    }
-    let mut plan = ReadPlan::default();
-    for (digest, (media, file)) in &chosen {
-        plan.files
-            .entry(*media)
-            .or_default()
-            .entry(*file)
-            .or_default()
-            .insert(*digest);
-    }
-    let missing = needed
-        .iter()
-        .filter(|d| !chosen.contains_key(*d))
-        .copied()
-        .collect();
-    Ok((plan, missing))
-}
-
-/// Temporary files created so far; removed unless disarmed.
-struct TempFiles(Vec<PathBuf>);
-
-impl Drop for TempFiles {
-    fn drop(&mut self) {
-        for p in &self.0 {
-            let _ = std::fs::remove_file(p);
-        }
+            _ => Role::Other,
+        })
     }
 }
 
-fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
+/// The temporary name of the file restored from the entry at metadata
+/// offset `at`, in its final directory.
+fn temp_path(final_path: &Path, at: u64) -> PathBuf {
+    let parent = final_path.parent().unwrap_or(Path::new("."));
+    parent.join(format!(".ptape-restore-{}-{at}.tmp", std::process::id()))
 }
 
 /// Restores a snapshot; see the module documentation.
@@ -389,328 +294,507 @@ pub fn run_restore<D: TapeDevices>(
     let snapshot = catalog
         .snapshot(&options.snapshot)?
         .ok_or_else(|| RestoreError::UnknownSnapshot(options.snapshot.clone()))?;
-    let (manifest, tape, manifest_media) = read_manifest(&mut devices, catalog, &snapshot)?;
-    let mut loaded = Some((tape, manifest_media));
-    let result = restore_with_manifest(
-        &mut devices,
-        &mut loaded,
-        catalog,
-        &snapshot,
-        &manifest,
-        options,
-        events,
-    );
-    if let Some((tape, _)) = loaded.take() {
+    let (index, loaded) = read_index(&mut devices, catalog, &snapshot)?;
+    let mut reader = SetReader::new(&mut devices, Some(loaded), catalog, snapshot.media_set)?;
+    let result = restore_from_index(&mut reader, &snapshot, &index, options, events);
+    let (tapes, chunks) = (reader.tapes_read.clone(), reader.chunks_read);
+    if let Some((tape, _)) = reader.loaded.take() {
         let unloaded = devices.unload(tape);
         if result.is_ok() {
             unloaded?;
         }
     }
-    result
+    let mut result = result?;
+    result.tapes = tapes;
+    result.chunks = chunks;
+    Ok(result)
 }
 
-fn restore_with_manifest<D: TapeDevices>(
+/// Reads the snapshot archive of `snapshot` from its tape (left loaded).
+fn read_index<D: TapeDevices>(
     devices: &mut D,
-    loaded: &mut Option<(D::Tape, MediaRecord)>,
     catalog: &Catalog,
     snapshot: &SnapshotRecord,
-    manifest: &Manifest,
+) -> Result<(SnapshotIndex, (D::Tape, MediaRecord)), RestoreError> {
+    let media = catalog
+        .media_by_uuid(snapshot.media)?
+        .ok_or(RestoreError::UnknownMedia(snapshot.media))?;
+    let online = devices.online_labels()?;
+    if !online.contains(&media.label) {
+        return Err(RestoreError::MediaOffline {
+            labels: vec![media.label],
+        });
+    }
+    let mut tape = load_checked(devices, &media)?;
+    let read = locate(&mut tape, &media.label, snapshot.file_number).and_then(|()| {
+        read_snapshot_archive(&mut tape).map_err(|e| TapeAccessError::format(&media.label, e))
+    });
+    let checked = read.map_err(RestoreError::from).and_then(|archive| {
+        // The tape file must be the catalogued snapshot archive.
+        let same_uuid = snapshot.archive.is_nil() || archive.uuid == snapshot.archive;
+        if archive.snapshot != snapshot.name || !same_uuid {
+            return Err(RestoreError::Invalid(
+                snapshot.name.clone(),
+                format!(
+                    "{} file {} holds snapshot {} (archive {}), the catalog expects archive {}",
+                    media.label,
+                    snapshot.file_number,
+                    archive.snapshot,
+                    archive.uuid,
+                    snapshot.archive
+                ),
+            ));
+        }
+        SnapshotIndex::read(&archive.manifest[..]).map_err(|source| RestoreError::Index {
+            snapshot: snapshot.name.clone(),
+            source,
+        })
+    });
+    match checked {
+        Ok(index) => Ok((index, (tape, media))),
+        Err(e) => {
+            let _ = devices.unload(tape);
+            Err(e)
+        }
+    }
+}
+
+/// What the planning pass found.
+struct Plan {
+    /// Payload chunk -> metadata offset of the first selected entry that
+    /// needs it (`u64::MAX`: not needed).
+    first: Vec<u64>,
+    /// Hard links restored as files whose bytes lie before entries met
+    /// earlier: (metadata offset, start, end). Few: only links of files
+    /// outside the selection.
+    moved_files: Vec<(u64, u64, u64)>,
+}
+
+fn restore_from_index<D: TapeDevices>(
+    reader: &mut SetReader<'_, D>,
+    snapshot: &SnapshotRecord,
+    index: &SnapshotIndex,
     options: &RestoreOptions,
     events: &mut dyn WriterEvents,
 ) -> Result<RestoreResult, RestoreError> {
-    let entries = select_entries(manifest, &options.paths)?;
     let target = &options.target;
-    let mut finals = Vec::with_capacity(entries.len());
-    for e in &entries {
-        finals.push(target.join(safe_relative(&e.path)?));
+    let mut damaged = Vec::new();
+    let mut warnings = Vec::new();
+
+    // 2. The metadata stream, from tape into a temporary file.
+    let meta_path = std::env::temp_dir();
+    let meta = tempfile::tempfile_in(&meta_path).map_err(io_err(&meta_path))?;
+    meta.set_len(index.summary.metadata_bytes)
+        .map_err(io_err(&meta_path))?;
+    let mut places: HashMap<Digest, Vec<u64>> = HashMap::new();
+    for e in &index.metadata {
+        places.entry(e.digest).or_default().push(e.offset);
     }
-    if !options.overwrite {
-        for (e, path) in entries.iter().zip(&finals) {
-            if let Ok(meta) = std::fs::symlink_metadata(path) {
-                if !(meta.is_dir() && matches!(e.kind, EntryKind::Dir)) {
-                    return Err(RestoreError::Exists(path.clone()));
+    let needed: HashSet<Digest> = places.keys().copied().collect();
+    if options.paths.is_empty() {
+        // A whole snapshot needs every chunk: name every missing tape
+        // before reading any.
+        let mut all = needed.clone();
+        all.extend(index.payload.iter().map(|e| e.digest));
+        reader.check_online(&reader.plan(&all)?.0)?;
+    }
+    let (plan, mut lost) = reader.plan(&needed)?;
+    reader.check_online(&plan)?;
+    let (lost_meta, problems, recovered) = reader.fetch(
+        &plan,
+        &mut |digest, data| {
+            for &at in places.get(digest).map(Vec::as_slice).unwrap_or(&[]) {
+                meta.write_all_at(data, at).map_err(io_err(&meta_path))?;
+            }
+            Ok(())
+        },
+        events,
+    )?;
+    lost.extend(lost_meta);
+    damaged.extend(problems);
+    warnings.extend(recovered);
+    if !lost.is_empty() {
+        damaged.push(format!(
+            "{} metadata chunks of the snapshot could not be read: the entries stored in them are not restored",
+            lost.len()
+        ));
+    }
+    let entries = |from: u64| -> Result<EntryReader<BufReader<File>>, RestoreError> {
+        let mut f = meta.try_clone().map_err(io_err(&meta_path))?;
+        f.seek(SeekFrom::Start(from)).map_err(io_err(&meta_path))?;
+        Ok(EntryReader::new(BufReader::new(f), from))
+    };
+    let next = |r: &mut EntryReader<BufReader<File>>| {
+        r.next_entry()
+            .map_err(|e| RestoreError::Invalid(snapshot.name.clone(), e.to_string()))
+    };
+
+    // 3. Plan: selection, refusals, needed payload chunks.
+    let mut selection = Selection::new(&options.paths);
+    let mut matched = vec![false; selection.prefixes.len()];
+    let mut plan_state = Plan {
+        first: vec![u64::MAX; index.payload.len()],
+        moved_files: Vec::new(),
+    };
+    let mut r = entries(0)?;
+    let mut last_file_end = 0u64;
+    while let Some((at, e)) = next(&mut r)? {
+        for (i, p) in selection.prefixes.iter().enumerate() {
+            matched[i] |= under(&e.path.0, p);
+        }
+        let Some(role) = selection.role(&e) else {
+            continue;
+        };
+        let path = target.join(safe_relative(&e.path)?);
+        if !options.overwrite {
+            if let Ok(m) = std::fs::symlink_metadata(&path) {
+                if !(m.is_dir() && e.kind == Kind::Dir) {
+                    return Err(RestoreError::Exists(path));
                 }
             }
         }
+        if let Role::File { start, end } = role {
+            if start < last_file_end || e.kind == Kind::Hardlink {
+                plan_state.moved_files.push((at, start, end));
+            }
+            last_file_end = last_file_end.max(end);
+            for k in chunks_covering(&index.payload, start, end) {
+                plan_state.first[k] = plan_state.first[k].min(at);
+            }
+        }
     }
-
-    // Plan the reads; refuse before writing anything when tapes are missing.
+    for s in r.skipped() {
+        damaged.push(format!(
+            "metadata stream bytes {}..{} are damaged: the entries stored there are not restored",
+            s.from, s.to
+        ));
+    }
+    if let Some(i) = matched.iter().position(|m| !m) {
+        return Err(RestoreError::PathNotInSnapshot(options.paths[i].clone()));
+    }
     let mut needed = HashSet::new();
-    for e in &entries {
-        if let EntryKind::File { chunks } = &e.kind {
-            needed.extend(chunks.iter().map(|c| c.0));
+    for (k, e) in index.payload.iter().enumerate() {
+        if plan_state.first[k] != u64::MAX {
+            needed.insert(e.digest);
         }
     }
-    let online: HashSet<String> = devices.online_labels()?.into_iter().collect();
-    let set_media = catalog.media_of_set(snapshot.media_set)?;
-    let online_media: HashSet<Uuid> = set_media
-        .iter()
-        .filter(|m| online.contains(&m.label))
-        .map(|m| m.uuid)
-        .collect();
-    let (plan, missing) = plan_reads(catalog, snapshot.media_set, &needed, &online_media)?;
-    if let Some(d) = missing.iter().next() {
-        let path = entries
-            .iter()
-            .find(|e| matches!(&e.kind, EntryKind::File { chunks } if chunks.iter().any(|c| c.0 == *d)))
-            .map(|e| e.path.to_string())
-            .unwrap_or_default();
-        return Err(RestoreError::ChunkNotCatalogued {
-            digest: digest_to_hex(d),
-            path,
-        });
-    }
-    let mut tapes: Vec<&MediaRecord> = Vec::new();
-    for media in plan.files.keys() {
-        let record = set_media
-            .iter()
-            .find(|m| m.uuid == *media)
-            .ok_or(RestoreError::UnknownMedia(*media))?;
-        tapes.push(record);
-    }
-    // The tape in the drive first, then the media set's order.
-    let in_drive = loaded.as_ref().map(|(_, m)| m.uuid);
-    tapes.sort_by_key(|m| (Some(m.uuid) != in_drive, m.seq_nr));
-    let offline: Vec<String> = tapes
-        .iter()
-        .filter(|m| !online.contains(&m.label))
-        .map(|m| m.label.clone())
-        .collect();
-    if !offline.is_empty() {
-        return Err(RestoreError::MediaOffline { labels: offline });
-    }
+    let (payload_plan, missing) = reader.plan(&needed)?;
+    reader.check_online(&payload_plan)?;
 
-    // Directories and temporary files.
+    // 4. Directories, then the payload chunks straight into the files.
     std::fs::create_dir_all(target).map_err(io_err(target))?;
-    let rels: Vec<PathBuf> = entries
+    let mut selection = Selection::new(&options.paths);
+    let mut r = entries(0)?;
+    let mut last_parent: Option<PathBuf> = None;
+    while let Some((_, e)) = next(&mut r)? {
+        if selection.role(&e).is_none() {
+            continue;
+        }
+        let rel = safe_relative(&e.path)?;
+        if e.kind == Kind::Dir {
+            make_dirs_beneath(target, &rel, options.overwrite)?;
+        } else {
+            let parent = rel.parent().unwrap_or(Path::new("")).to_path_buf();
+            if last_parent.as_ref() != Some(&parent) {
+                make_dirs_beneath(target, &parent, options.overwrite)?;
+                last_parent = Some(parent);
+            }
+        }
+    }
+    let mut by_digest: HashMap<Digest, Vec<usize>> = HashMap::new();
+    for (k, e) in index.payload.iter().enumerate() {
+        if plan_state.first[k] != u64::MAX {
+            by_digest.entry(e.digest).or_default().push(k);
+        }
+    }
+    let mut writer = PayloadWriter {
+        target,
+        paths: &options.paths,
+        open: None,
+    };
+    let (lost_payload, problems, recovered) = reader.fetch(
+        &payload_plan,
+        &mut |digest, data| {
+            for &k in by_digest.get(digest).map(Vec::as_slice).unwrap_or(&[]) {
+                let chunk = &index.payload[k];
+                writer.place(
+                    &entries,
+                    &next,
+                    plan_state.first[k],
+                    &plan_state.moved_files,
+                    chunk.offset,
+                    data,
+                )?;
+            }
+            Ok(())
+        },
+        events,
+    )?;
+    writer.open = None;
+    damaged.extend(problems);
+    warnings.extend(recovered);
+    let lost_chunks: BTreeSet<usize> = index
+        .payload
         .iter()
-        .map(|e| safe_relative(&e.path))
-        .collect::<Result<_, _>>()?;
-    let mut temps = TempFiles(Vec::new());
-    let mut jobs = Vec::new();
-    let mut job_of_entry = HashMap::new();
-    for (i, (e, path)) in entries.iter().zip(&finals).enumerate() {
-        let parent = path.parent().unwrap_or(target);
-        let rel = &rels[i];
-        match &e.kind {
-            EntryKind::Dir => make_dirs_beneath(target, rel, options.overwrite)?,
-            _ => make_dirs_beneath(
-                target,
-                rel.parent().unwrap_or(Path::new("")),
-                options.overwrite,
-            )?,
-        }
-        if let EntryKind::File { chunks } = &e.kind {
-            let temp = parent.join(format!(".ptape-restore-{}-{i}.tmp", std::process::id()));
-            let f = File::options()
-                .write(true)
-                .create_new(true)
-                .open(&temp)
-                .map_err(io_err(&temp))?;
-            temps.0.push(temp.clone());
-            f.set_len(e.size).map_err(io_err(&temp))?;
-            job_of_entry.insert(i, jobs.len());
-            jobs.push(FileJob {
-                temp,
-                chunks: chunks.iter().map(|c| c.0).collect(),
-                size: e.size,
-                next: 0,
-                offset: 0,
-            });
-        }
-    }
-    let spool = target.join(format!(".ptape-restore-{}.spool", std::process::id()));
-    let mut assembler = Assembler::new(jobs, spool);
-    // Files without chunks (empty) are complete already.
-    for i in 0..assembler.jobs.len() {
-        assembler.advance(i, None)?;
-    }
+        .enumerate()
+        .filter(|(k, e)| {
+            plan_state.first[*k] != u64::MAX
+                && (missing.contains(&e.digest) || lost_payload.contains(&e.digest))
+        })
+        .map(|(k, _)| k)
+        .collect();
 
-    // Read the tapes.
-    let mut chunks_read = 0u64;
-    let mut tapes_read = Vec::new();
-    let result = (|| {
-        for media in &tapes {
-            let files = &plan.files[&media.uuid];
-            let mut tape = match loaded.take() {
-                Some((tape, m)) if m.uuid == media.uuid => tape,
-                Some((tape, m)) => {
-                    devices
-                        .unload(tape)
-                        .map_err(|e| TapeAccessError::device(&m.label, e))?;
-                    load_checked(devices, media)?
-                }
-                None => load_checked(devices, media)?,
-            };
-            let label = &media.label;
-            events.tape(label, media.seq_nr.unwrap_or(0));
-            tapes_read.push(label.clone());
-            let outcome = (|| {
-                for (&file, digests) in files {
-                    locate(&mut tape, label, file)?;
-                    let mut reader = ChunkArchiveReader::new(&mut tape)
-                        .map_err(|e| TapeAccessError::format(label, e))?;
-                    let mut left = digests.iter().filter(|d| assembler.wants(d)).count();
-                    while left > 0 {
-                        let Some(entry) = reader
-                            .next_entry()
-                            .map_err(|e| TapeAccessError::format(label, e))?
-                        else {
-                            break;
-                        };
-                        if digests.contains(&entry.digest) && assembler.wants(&entry.digest) {
-                            assembler.accept(entry.digest, &entry.data)?;
-                            chunks_read += 1;
-                            left -= 1;
-                            events.chunk(entry.data.len() as u64, true);
-                        }
-                    }
-                    if let Some(d) = digests.iter().find(|d| assembler.wants(d)) {
-                        return Err(RestoreError::ChunkMissing {
-                            digest: digest_to_hex(d),
-                            label: label.clone(),
-                            file,
-                        });
-                    }
-                }
-                Ok(())
-            })();
-            *loaded = Some((tape, (*media).clone()));
-            outcome?;
-        }
-        assembler.finish()
-    })();
-    if let Err(e) = result {
-        assembler.spool.remove();
-        return Err(e);
-    }
-
-    // Metadata, final names, links; directories last.
+    // 5. Final pass: sizes, metadata, names; directories last.
     let root = is_root();
-    let mut warnings = Vec::new();
-    let mut files = 0;
-    let mut bytes: u64 = 0;
-    for (i, (e, path)) in entries.iter().zip(&finals).enumerate() {
-        let parent = path.parent().unwrap_or(target);
-        let temp = parent.join(format!(".ptape-restore-{}-{i}.node", std::process::id()));
-        match &e.kind {
-            EntryKind::Dir => {}
-            EntryKind::File { .. } => {
-                let job = &assembler.jobs[job_of_entry[&i]];
-                apply_metadata(&job.temp, e, root, false)?;
-                std::fs::rename(&job.temp, path).map_err(io_err(path))?;
+    let mut selection = Selection::new(&options.paths);
+    let mut r = entries(0)?;
+    let mut dirs: Vec<(RawPath, Entry)> = Vec::new();
+    let mut lost_paths: HashSet<RawPath> = HashSet::new();
+    let (mut count, mut files, mut bytes) = (0u64, 0u64, 0u64);
+    let finish_dirs = |dirs: &mut Vec<(RawPath, Entry)>,
+                       upto: Option<&RawPath>,
+                       warnings: &mut Vec<String>|
+     -> Result<(), RestoreError> {
+        while let Some((p, _)) = dirs.last() {
+            if upto.is_some_and(|u| under(&u.0, &p.0)) {
+                break;
+            }
+            let (_, e) = dirs.pop().unwrap_or_else(|| unreachable!());
+            let path = target.join(safe_relative(&e.path)?);
+            apply_metadata(&path, &e, root, warnings)?;
+        }
+        Ok(())
+    };
+    while let Some((at, e)) = next(&mut r)? {
+        let Some(role) = selection.role(&e) else {
+            continue;
+        };
+        finish_dirs(&mut dirs, Some(&e.path), &mut warnings)?;
+        let path = target.join(safe_relative(&e.path)?);
+        let temp = temp_path(&path, at);
+        count += 1;
+        match (&role, e.kind) {
+            (_, Kind::Dir) => dirs.push((e.path.clone(), e.clone())),
+            (Role::File { start, end }, _) => {
+                if chunks_covering(&index.payload, *start, *end).any(|k| lost_chunks.contains(&k)) {
+                    let _ = std::fs::remove_file(&temp);
+                    lost_paths.insert(e.path.clone());
+                    damaged.push(format!(
+                        "{}: its data is damaged or missing on tape",
+                        e.path
+                    ));
+                    count -= 1;
+                    continue;
+                }
+                let f = File::options()
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(&temp)
+                    .map_err(io_err(&temp))?;
+                f.set_len(e.size).map_err(io_err(&temp))?;
+                drop(f);
+                apply_metadata(&temp, &e, root, &mut warnings)?;
+                std::fs::rename(&temp, &path).map_err(io_err(&path))?;
                 files += 1;
                 bytes = bytes.saturating_add(e.size);
             }
-            EntryKind::Symlink { target: link } => {
-                std::os::unix::fs::symlink(link.as_path(), &temp).map_err(io_err(&temp))?;
-                temps.0.push(temp.clone());
-                apply_metadata(&temp, e, root, true)?;
-                std::fs::rename(&temp, path).map_err(io_err(path))?;
-            }
-            EntryKind::Hardlink { target: first } => {
+            (Role::Link(first), _) => {
+                if lost_paths.contains(first) {
+                    damaged.push(format!("{}: hard link of damaged {first}", e.path));
+                    count -= 1;
+                    continue;
+                }
                 let first = target.join(safe_relative(first)?);
                 std::fs::hard_link(&first, &temp).map_err(io_err(&temp))?;
-                temps.0.push(temp.clone());
-                std::fs::rename(&temp, path).map_err(io_err(path))?;
+                std::fs::rename(&temp, &path).map_err(io_err(&path))?;
             }
-            EntryKind::Fifo | EntryKind::CharDevice { .. } | EntryKind::BlockDevice { .. } => {
-                match make_node(&temp, e) {
-                    Ok(()) => {
-                        temps.0.push(temp.clone());
-                        apply_metadata(&temp, e, root, false)?;
-                        std::fs::rename(&temp, path).map_err(io_err(path))?;
-                    }
-                    Err(err) => warnings.push(format!("{}: not restored: {err}", e.path)),
+            (_, Kind::Symlink) => {
+                let link = e.link.clone().unwrap_or_default();
+                std::os::unix::fs::symlink(link.as_path(), &temp).map_err(io_err(&temp))?;
+                apply_metadata(&temp, &e, root, &mut warnings)?;
+                std::fs::rename(&temp, &path).map_err(io_err(&path))?;
+            }
+            (_, Kind::Fifo | Kind::CharDevice | Kind::BlockDevice) => match make_node(&temp, &e) {
+                Ok(()) => {
+                    apply_metadata(&temp, &e, root, &mut warnings)?;
+                    std::fs::rename(&temp, &path).map_err(io_err(&path))?;
                 }
-            }
-            EntryKind::Socket => {
+                Err(err) => {
+                    count -= 1;
+                    warnings.push(format!("{}: not restored: {err}", e.path));
+                }
+            },
+            _ => {
+                count -= 1;
                 warnings.push(format!("{}: sockets are not restored", e.path));
             }
         }
     }
-    for (e, path) in entries.iter().zip(&finals).rev() {
-        if matches!(e.kind, EntryKind::Dir) {
-            apply_metadata(path, e, root, false)?;
-        }
-    }
+    finish_dirs(&mut dirs, None, &mut warnings)?;
     for w in &warnings {
         events.note(w);
     }
     Ok(RestoreResult {
         snapshot: snapshot.name.clone(),
         target: target.clone(),
-        entries: entries.len() as u64,
+        entries: count,
         files,
         bytes,
-        chunks: chunks_read,
-        tapes: tapes_read,
+        chunks: 0,
+        tapes: Vec::new(),
         warnings,
+        damaged,
     })
+}
+
+/// A metadata reader from a stream offset.
+type Entries = EntryReader<BufReader<File>>;
+/// Reads the next entry of an [`Entries`].
+type NextEntry<'a> = dyn Fn(&mut Entries) -> Result<Option<(u64, Entry)>, RestoreError> + 'a;
+
+/// Puts payload chunk bytes into the restored files' temporaries.
+struct PayloadWriter<'a> {
+    target: &'a Path,
+    paths: &'a [String],
+    /// The temporary written last (most chunks go to one file in a row).
+    open: Option<(PathBuf, File)>,
+}
+
+/// Blocks of this size that are all zeros are not written.
+const HOLE_BLOCK: usize = 4096;
+
+impl PayloadWriter<'_> {
+    /// Writes the chunk at payload offset `offset` into every selected
+    /// file it covers, scanning the metadata from `first`.
+    fn place(
+        &mut self,
+        entries: &dyn Fn(u64) -> Result<EntryReader<BufReader<File>>, RestoreError>,
+        next: &NextEntry<'_>,
+        first: u64,
+        moved: &[(u64, u64, u64)],
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), RestoreError> {
+        let end = offset + data.len() as u64;
+        // Links restored as files point back at earlier bytes.
+        for &(at, start, stop) in moved {
+            if start < end && offset < stop {
+                let mut r = entries(at)?;
+                if let Some((_, e)) = next(&mut r)? {
+                    self.write(&e, at, start, offset, data)?;
+                }
+            }
+        }
+        let mut r = entries(first)?;
+        let mut selection = Selection::new(self.paths);
+        while let Some((at, e)) = next(&mut r)? {
+            if e.kind != Kind::File {
+                continue;
+            }
+            if e.offset >= end {
+                break;
+            }
+            let stop = e.offset.saturating_add(e.size);
+            if stop <= offset || selection.role(&e).is_none() {
+                continue;
+            }
+            if moved.iter().any(|m| m.0 == at) {
+                continue;
+            }
+            self.write(&e, at, e.offset, offset, data)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the part of chunk `data` (at payload `offset`) that falls
+    /// into the file of `e` (whose bytes start at payload `start`).
+    fn write(
+        &mut self,
+        e: &Entry,
+        at: u64,
+        start: u64,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), RestoreError> {
+        let stop = start.saturating_add(e.size);
+        let from = start.max(offset);
+        let to = stop.min(offset + data.len() as u64);
+        if from >= to {
+            return Ok(());
+        }
+        let bytes = &data[(from - offset) as usize..(to - offset) as usize];
+        let file_pos = from - start;
+        if bytes.iter().all(|&b| b == 0) {
+            return Ok(());
+        }
+        let path = temp_path(&self.target.join(safe_relative(&e.path)?), at);
+        let file = match self.open.take() {
+            Some((p, f)) if p == path => (p, f),
+            _ => {
+                let f = File::options()
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(&path)
+                    .map_err(io_err(&path))?;
+                (path, f)
+            }
+        };
+        let (path, f) = &file;
+        // Skip all-zero blocks aligned to the file: holes stay holes.
+        let mut pos = 0usize;
+        while pos < bytes.len() {
+            let block_end = (((file_pos as usize + pos) / HOLE_BLOCK + 1) * HOLE_BLOCK
+                - file_pos as usize)
+                .min(bytes.len());
+            let block = &bytes[pos..block_end];
+            if block.iter().any(|&b| b != 0) {
+                f.write_all_at(block, file_pos + pos as u64)
+                    .map_err(io_err(path))?;
+            }
+            pos = block_end;
+        }
+        self.open = Some(file);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chunking::ChunkerConfig;
-    use crate::manifest::{ChunkDigest, MANIFEST_VERSION};
 
-    fn entry(path: &str, kind: EntryKind) -> Entry {
-        Entry {
-            path: RawPath(path.as_bytes().to_vec()),
-            kind,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            mtime_ns: 0,
-            size: 0,
-            incomplete: false,
-        }
-    }
-
-    fn manifest(entries: Vec<Entry>) -> Manifest {
-        Manifest {
-            version: MANIFEST_VERSION,
-            snapshot: "p/h/t".into(),
-            chunker: ChunkerConfig::default(),
-            entries,
-        }
+    fn entry(path: &str, kind: Kind, offset: u64, size: u64, link: Option<&str>) -> Entry {
+        let mut e = Entry::new(RawPath(path.as_bytes().to_vec()), kind);
+        e.offset = offset;
+        e.size = size;
+        e.link = link.map(|l| RawPath(l.as_bytes().to_vec()));
+        e
     }
 
     #[test]
     fn selection_by_prefix_turns_outside_hard_links_into_files() {
-        let file = EntryKind::File {
-            chunks: vec![ChunkDigest([1; 32])],
-        };
-        let link = || EntryKind::Hardlink {
-            target: RawPath(b"d/a/f".to_vec()),
-        };
-        let m = manifest(vec![
-            entry("d", EntryKind::Dir),
-            entry("d/a", EntryKind::Dir),
-            entry("d/a/f", file.clone()),
-            entry("d/ab", EntryKind::Dir),
-            entry("d/b", EntryKind::Dir),
-            entry("d/b/l1", link()),
-            entry("d/b/l2", link()),
-        ]);
-        let sel = select_entries(&m, &["d/b/".into()]).unwrap();
-        let paths: Vec<String> = sel.iter().map(|e| e.path.to_string()).collect();
-        assert_eq!(paths, ["d/b", "d/b/l1", "d/b/l2"]);
-        assert_eq!(sel[1].kind, file);
+        let mut s = Selection::new(&["d/b/".into()]);
+        let file = entry("d/a/f", Kind::File, 10, 5, None);
+        assert_eq!(s.role(&entry("d", Kind::Dir, 0, 0, None)), None);
+        assert_eq!(s.role(&file), None);
+        assert_eq!(s.role(&entry("d/ab", Kind::Dir, 0, 0, None)), None);
         assert_eq!(
-            sel[2].kind,
-            EntryKind::Hardlink {
-                target: RawPath(b"d/b/l1".to_vec())
-            }
+            s.role(&entry("d/b", Kind::Dir, 0, 0, None)),
+            Some(Role::Other)
+        );
+        assert_eq!(
+            s.role(&entry("d/b/l1", Kind::Hardlink, 10, 5, Some("d/a/f"))),
+            Some(Role::File { start: 10, end: 15 })
+        );
+        assert_eq!(
+            s.role(&entry("d/b/l2", Kind::Hardlink, 10, 5, Some("d/a/f"))),
+            Some(Role::Link(RawPath(b"d/b/l1".to_vec())))
         );
         // "d/a" does not select "d/ab".
-        let sel = select_entries(&m, &["d/a".into()]).unwrap();
-        assert_eq!(sel.len(), 2);
-        assert!(matches!(
-            select_entries(&m, &["nope".into()]),
-            Err(RestoreError::PathNotInSnapshot(p)) if p == "nope"
-        ));
+        let mut s = Selection::new(&["d/a".into()]);
+        assert!(s.role(&entry("d/ab", Kind::Dir, 0, 0, None)).is_none());
+        assert!(s.role(&entry("d/a/f", Kind::File, 0, 0, None)).is_some());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The hashing stage: worker threads that compute chunk digests in
 //! parallel. Each job carries its own reply slot, and the source reader
 //! queues those slots in chunk order, so the consumer receives the chunks
-//! in manifest order however the workers are scheduled.
+//! in stream order however the workers are scheduled.
 
 use std::thread::JoinHandle;
 
@@ -18,6 +18,7 @@ pub(crate) type HashFn = fn(&[u8]) -> Digest;
 /// One chunk to hash and where its result goes.
 pub(crate) struct HashJob {
     pub(crate) data: PooledBuf,
+    pub(crate) stream: crate::stream::encode::StreamKind,
     pub(crate) reply: Sender<SourceChunk>,
 }
 
@@ -48,6 +49,7 @@ fn hash_all(hash: HashFn, jobs: &Receiver<HashJob>) -> Result<(), String> {
         let digest = hash(&job.data);
         let chunk = SourceChunk {
             digest,
+            stream: job.stream,
             data: job.data,
         };
         // The slot holds one result: this never blocks, and fails only

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::Match;
 
-use crate::manifest::RawPath;
+use crate::stream::entry::RawPath;
 
 /// Name of the per-directory exclude file.
 pub const IGNORE_FILE: &str = ".ptapeignore";

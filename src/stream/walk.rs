@@ -27,7 +27,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::exclude::{ExcludeStack, Excludes};
-use crate::manifest::RawPath;
+use crate::stream::entry::RawPath;
 
 /// Why a walk stopped.
 #[derive(Debug, thiserror::Error)]

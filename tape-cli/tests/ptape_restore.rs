@@ -199,6 +199,32 @@ fn restore_names_the_offline_tape() {
 }
 
 #[test]
+fn restore_goes_on_around_damage_lists_it_and_exits_1() {
+    let env = Env::new(2, 512 * MIB);
+    let (snapshot, _) = env.backup();
+    corrupt_image(&env.lib, "BK0001L9");
+    let out = env.out("damaged");
+    let run = env
+        .ptape()
+        .args(["restore", &snapshot, s(&out)])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("damaged: data/large.bin"), "{stderr}");
+    assert!(stderr.contains("every other file was restored"), "{stderr}");
+    assert!(!out.join("data/large.bin").exists());
+    assert_eq!(
+        std::fs::read(out.join("data/docs/a.txt")).unwrap(),
+        std::fs::read(env.src.join("docs/a.txt")).unwrap()
+    );
+    // A path the damage does not touch: exit 0.
+    let one = env.out("unaffected");
+    env.ok(&["restore", &snapshot, s(&one), "--path", "data/docs/nested"]);
+    assert_same_tree(&env.src.join("docs/nested"), &one.join("data/docs/nested"));
+}
+
+#[test]
 fn verify_passes_then_detects_a_corrupted_tape() {
     let env = Env::new(2, 512 * MIB);
     env.backup();

@@ -16,8 +16,8 @@ use ptape::catalog::{Catalog, ContentType, TapeCatalog};
 use ptape::chunking::Digest;
 use ptape::devices::TapeDevices;
 use ptape::library::LibraryDevices;
-use ptape::manifest::Manifest;
 use ptape::restore::{run_restore, RestoreOptions};
+use ptape::stream::index::SnapshotIndex;
 use ptape::writer::NoEvents;
 
 use crate::restore_util::{assert_same_tree, backup_options, library_devices, make_tree, MIB};
@@ -219,11 +219,14 @@ impl Lab {
                     ContentType::Snapshot => {
                         let s = read_snapshot_archive(&mut tape)
                             .unwrap_or_else(|e| panic!("{at}: {e}"));
-                        let manifest = Manifest::decode(&s.manifest).unwrap();
+                        let manifest = SnapshotIndex::read(&s.manifest[..]).unwrap();
                         // A job that failed after its snapshot archive was
                         // committed leaves the archive (data on tape) but no
                         // snapshot row; a listed snapshot must point here.
-                        if let Some(row) = snapshots.iter().find(|r| r.name == manifest.snapshot) {
+                        if let Some(row) = snapshots
+                            .iter()
+                            .find(|r| r.name == manifest.summary.snapshot)
+                        {
                             assert_eq!(
                                 (row.media, row.file_number),
                                 (media.uuid, a.file_number),
@@ -243,7 +246,7 @@ impl Lab {
         }
         for row in &snapshots {
             assert!(
-                manifests.iter().any(|m| m.snapshot == row.name),
+                manifests.iter().any(|m| m.summary.snapshot == row.name),
                 "{context}: snapshot row {} without its archive on tape",
                 row.name
             );
@@ -253,7 +256,7 @@ impl Lab {
                 assert!(
                     found.contains(&d),
                     "{context}: {} uses a lost chunk",
-                    m.snapshot
+                    m.summary.snapshot
                 );
             }
         }

@@ -34,6 +34,8 @@ pub struct BlockReader<'a, R: TapeRead> {
     next_sequence: u32,
     ended: Option<StreamEnd>,
     allow_incomplete: bool,
+    /// Go on after a damaged or missing block (see [`Self::set_resync`]).
+    resync: bool,
 }
 
 impl<'a, R: TapeRead> BlockReader<'a, R> {
@@ -55,6 +57,7 @@ impl<'a, R: TapeRead> BlockReader<'a, R> {
             next_sequence: 0,
             ended: None,
             allow_incomplete,
+            resync: false,
         }
     }
 
@@ -108,8 +111,29 @@ impl<'a, R: TapeRead> BlockReader<'a, R> {
                 })
             }
         };
-        let block = check_block(&self.buf[..len], self.next_sequence)?;
-        self.next_sequence += 1;
+        let mut gap = None;
+        let block = match check_block(&self.buf[..len], self.next_sequence) {
+            Ok(block) => block,
+            // Blocks are missing: their bytes are lost, this one is good.
+            Err(e @ FormatError::SequenceGap { found, .. }) if self.resync => {
+                gap = Some(e);
+                check_block(&self.buf[..len], found)?
+            }
+            // Read twice: the copy is dropped.
+            Err(FormatError::DuplicateBlock { .. }) if self.resync => {
+                self.start = self.end;
+                return Ok(());
+            }
+            Err(e) if self.resync && is_block_damage(&e) => {
+                // The block is dropped; its bytes are lost, the next
+                // block carries on.
+                self.next_sequence += 1;
+                self.start = self.end;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        self.next_sequence = block.sequence + 1;
         self.start = BLOCK_HEADER_LEN;
         self.end = BLOCK_HEADER_LEN + block.payload_len;
         if block.end_of_stream() {
@@ -132,7 +156,10 @@ impl<'a, R: TapeRead> BlockReader<'a, R> {
                 }
             }
         }
-        Ok(())
+        match gap {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// Copy up to `out.len()` payload bytes; 0 means the stream ended
@@ -214,7 +241,28 @@ impl<'a, R: TapeRead> BlockReader<'a, R> {
     }
 }
 
+/// A block that is unusable by itself (its neighbours may be fine).
+fn is_block_damage(e: &FormatError) -> bool {
+    matches!(
+        e,
+        FormatError::BlockTooShort { .. }
+            | FormatError::BadBlockMagic { .. }
+            | FormatError::UnsupportedBlockVersion { .. }
+            | FormatError::UnknownBlockFlags { .. }
+            | FormatError::BadBlockLength { .. }
+            | FormatError::ChecksumMismatch { .. }
+    )
+}
+
 impl<R: TapeRead> BlockReader<'_, R> {
+    /// With `resync`, a damaged block (checksum, framing) or missing blocks
+    /// are reported once as an error and reading goes on with the next good
+    /// block: the stream then lacks the lost blocks' bytes. Repeated blocks
+    /// are dropped silently.
+    pub fn set_resync(&mut self, resync: bool) {
+        self.resync = resync;
+    }
+
     /// Change whether an incomplete stream is accepted (e.g. once the
     /// content header says what the stream is).
     pub fn set_allow_incomplete(&mut self, allow: bool) {

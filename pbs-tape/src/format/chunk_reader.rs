@@ -4,6 +4,7 @@
 use super::block_reader::BlockReader;
 use super::chunk_entry::{hex, sha256, EntryHeader, ENTRY_HEADER_LEN};
 use super::chunk_writer::ChunkArchiveInfo;
+use super::constants::ENTRY_MAGIC;
 use super::content::{expect_content, read_content_body, ContentHeader, ContentType};
 use super::error::FormatError;
 use super::tape::TapeRead;
@@ -24,6 +25,10 @@ pub struct ChunkArchiveReader<'a, R: TapeRead> {
     index: u64,
     done: bool,
     continues: bool,
+    /// After damage: the next entry is searched for by its magic.
+    resyncing: bool,
+    /// Damage was seen: the end-of-stream record count no longer applies.
+    damaged: bool,
 }
 
 /// Bytes read per step while filling a chunk (the buffer grows with the
@@ -37,6 +42,31 @@ impl<'a, R: TapeRead> ChunkArchiveReader<'a, R> {
         reader.begin_required()?;
         let header = expect_content(&mut reader, ContentType::ChunkArchive)?;
         Self::from_parts(reader, header)
+    }
+
+    /// Resume reading an archive in the middle, at the tape's position (a
+    /// reader skipped an unreadable block): entries are found as by
+    /// [`Self::next_entry_resync`] after damage; the content header is not
+    /// read (its fields are empty).
+    pub fn resume(tape: &'a mut R) -> Self {
+        let mut reader = BlockReader::with_incomplete(tape, true);
+        reader.set_resync(true);
+        ChunkArchiveReader {
+            reader,
+            header: ContentHeader {
+                content_type: ContentType::ChunkArchive,
+                uuid: uuid::Uuid::nil(),
+                body_len: 0,
+            },
+            info: ChunkArchiveInfo {
+                store: String::new(),
+            },
+            index: 0,
+            done: false,
+            continues: false,
+            resyncing: true,
+            damaged: true,
+        }
     }
 
     /// Continue from a reader whose content header was read already.
@@ -53,6 +83,8 @@ impl<'a, R: TapeRead> ChunkArchiveReader<'a, R> {
             index: 0,
             done: false,
             continues: false,
+            resyncing: false,
+            damaged: false,
         })
     }
 
@@ -119,8 +151,88 @@ impl<'a, R: TapeRead> ChunkArchiveReader<'a, R> {
         }))
     }
 
+    /// Like [`Self::next_entry`], but damage does not end the archive: a
+    /// damaged block, missing blocks or a bad entry are returned as an
+    /// error once, and the next call goes on with the next intact entry
+    /// (found by its magic and checked by its digest) when
+    /// [`Self::can_resync`] says so. Only damaged entries are lost.
+    pub fn next_entry_resync(&mut self) -> Result<Option<ChunkEntry>, FormatError> {
+        self.reader.set_resync(true);
+        if self.done {
+            return Ok(None);
+        }
+        if !self.resyncing {
+            return match self.next_entry() {
+                Err(e) if resyncable(&e) => {
+                    self.resyncing = true;
+                    self.damaged = true;
+                    Err(e)
+                }
+                other => other,
+            };
+        }
+        // Scan for the next entry magic, then read and check that entry.
+        let mut window = [0u8; 8];
+        let mut have = 0usize;
+        loop {
+            let mut byte = [0u8; 1];
+            let got = match self.reader.read(&mut byte) {
+                Ok(n) => n,
+                Err(e) if resyncable(&e) => continue,
+                Err(e) => return Err(e),
+            };
+            if got == 0 {
+                return self.end_of_archive(true);
+            }
+            window.copy_within(1.., 0);
+            window[7] = byte[0];
+            have = (have + 1).min(8);
+            if have < 8 || window != ENTRY_MAGIC {
+                continue;
+            }
+            let mut raw = [0u8; ENTRY_HEADER_LEN];
+            raw[..8].copy_from_slice(&window);
+            have = 0;
+            match self.reader.read_fill(&mut raw[8..]) {
+                Ok(n) if n == ENTRY_HEADER_LEN - 8 => {}
+                Ok(_) => return self.end_of_archive(true),
+                Err(e) if resyncable(&e) => continue,
+                Err(e) => return Err(e),
+            }
+            let Ok(header) = EntryHeader::parse(&raw, self.index) else {
+                continue;
+            };
+            let mut data = vec![0u8; header.data_len.get() as usize];
+            match self.reader.read_fill(&mut data) {
+                Ok(n) if n == data.len() => {}
+                Ok(_) => return self.end_of_archive(true),
+                Err(e) if resyncable(&e) => continue,
+                Err(e) => return Err(e),
+            }
+            if sha256(&data) == header.digest {
+                self.resyncing = false;
+                self.index += 1;
+                return Ok(Some(ChunkEntry {
+                    digest: header.digest,
+                    data,
+                }));
+            }
+        }
+    }
+
+    /// After an error of [`Self::next_entry_resync`]: true when reading
+    /// can go on past the damage.
+    pub fn can_resync(&self) -> bool {
+        self.resyncing && !self.done
+    }
+
     /// The stream ended; `partial`: inside an entry.
     fn end_of_archive(&mut self, partial: bool) -> Result<Option<ChunkEntry>, FormatError> {
+        if self.damaged {
+            self.done = true;
+            self.continues = self.reader.stream_end().is_some_and(|e| e.incomplete);
+            return Ok(None);
+        }
         let end = self
             .reader
             .stream_end()
@@ -141,6 +253,23 @@ impl<'a, R: TapeRead> ChunkArchiveReader<'a, R> {
         self.continues = end.incomplete;
         Ok(None)
     }
+}
+
+/// Damage that reading past can recover from.
+fn resyncable(e: &FormatError) -> bool {
+    matches!(
+        e,
+        FormatError::BlockTooShort { .. }
+            | FormatError::BadBlockMagic { .. }
+            | FormatError::UnsupportedBlockVersion { .. }
+            | FormatError::UnknownBlockFlags { .. }
+            | FormatError::BadBlockLength { .. }
+            | FormatError::ChecksumMismatch { .. }
+            | FormatError::SequenceGap { .. }
+            | FormatError::BadEntryMagic { .. }
+            | FormatError::DigestMismatch { .. }
+            | FormatError::TooLarge { .. }
+    )
 }
 
 impl<R: TapeRead> Iterator for ChunkArchiveReader<'_, R> {

@@ -19,8 +19,11 @@ pub const MEDIA_SET_LABEL_MAGIC: [u8; 8] = *b"PTMSETLB";
 pub const CHUNK_ARCHIVE_MAGIC: [u8; 8] = *b"PTCHUNKS";
 pub const SNAPSHOT_ARCHIVE_MAGIC: [u8; 8] = *b"PTSNAPSH";
 pub const CATALOG_ARCHIVE_MAGIC: [u8; 8] = *b"PTCATLOG";
-/// Version of the content header layout.
-pub const CONTENT_VERSION: u32 = 1;
+/// The on-tape format version, carried by every tape file's content
+/// header. Version 2: snapshots are two chunked streams (metadata and
+/// payload) and the snapshot archive holds their chunk indexes; version 1
+/// (one chunk list per file and a JSON manifest) is refused.
+pub const CONTENT_VERSION: u32 = 2;
 /// Largest JSON body of a content header.
 pub const MAX_CONTENT_BODY: u64 = 60 * 1024;
 

@@ -77,8 +77,11 @@ pub enum FormatError {
     /// The content header magic is not one of ours.
     #[error("unknown content header magic {found:02x?}")]
     BadContentMagic { found: [u8; 8] },
-    /// A content header version this reader does not know.
-    #[error("unsupported content header version {0}")]
+    /// A tape file written in another on-tape format version.
+    #[error(
+        "written in ptape on-tape format version {0}; this ptape reads and writes version {current} only (tapes of other versions must be relabelled: ptape label --force)",
+        current = super::constants::CONTENT_VERSION
+    )]
     UnsupportedContentVersion(u32),
     /// A file of another content type than expected.
     #[error("expected a {expected} but found a {found}")]

@@ -94,6 +94,25 @@ impl MemoryTape {
         self.used = 0;
     }
 
+    /// Position at logical object `object` (block or filemark number).
+    pub fn locate_object(&mut self, object: u64) -> Result<(), TapeIoError> {
+        self.rewind();
+        while (self.pos as u64) < object {
+            match self.records.get(self.pos) {
+                Some(TapeRecord::Filemark) => self.file_number += 1,
+                Some(TapeRecord::Block(b)) => self.used += b.len() as u64,
+                None => {
+                    return Err(TapeIoError::Image {
+                        device: self.device_name(),
+                        message: format!("logical object {object} does not exist"),
+                    })
+                }
+            }
+            self.pos += 1;
+        }
+        Ok(())
+    }
+
     /// Position at the start of tape file `n` (after the n-th filemark).
     pub fn locate_file(&mut self, n: u64) -> Result<(), TapeIoError> {
         self.rewind();

@@ -123,7 +123,7 @@ impl<T: TapeWrite> MediaWriter<T> {
             ContentType::MediaLabel,
             label.uuid,
             start,
-            &[],
+            (&mut std::io::empty(), 0),
             LABEL_BLOCK_SIZE,
             None,
         )
@@ -140,7 +140,7 @@ impl<T: TapeWrite> MediaWriter<T> {
             ContentType::MediaSetLabel,
             label.uuid,
             start,
-            &[],
+            (&mut std::io::empty(), 0),
             LABEL_BLOCK_SIZE,
             None,
         )
@@ -156,17 +156,28 @@ impl<T: TapeWrite> MediaWriter<T> {
         ChunkArchiveWriter::start(self, store)
     }
 
-    /// Write a snapshot archive: the snapshot's manifest (opaque bytes).
+    /// Write a snapshot archive: the snapshot's index (opaque bytes).
     pub fn write_snapshot_archive(
         &mut self,
         snapshot: &str,
-        manifest: &[u8],
+        index: &[u8],
+    ) -> Result<PendingArchive, FormatError> {
+        self.write_snapshot_archive_from(snapshot, &mut &index[..], index.len() as u64)
+    }
+
+    /// Write a snapshot archive whose `len` bytes of index are streamed
+    /// from `data` (never held whole in memory).
+    pub fn write_snapshot_archive_from(
+        &mut self,
+        snapshot: &str,
+        data: &mut dyn std::io::Read,
+        len: u64,
     ) -> Result<PendingArchive, FormatError> {
         self.refuse_when_full()?;
         let uuid = uuid::Uuid::new_v4();
         let info = SnapshotArchiveInfo {
             snapshot: snapshot.to_string(),
-            data_len: manifest.len() as u64,
+            data_len: len,
         };
         let start = encode_content_start(ContentType::SnapshotArchive, uuid, &info);
         let block_size = self.config.block_size;
@@ -174,7 +185,7 @@ impl<T: TapeWrite> MediaWriter<T> {
             ContentType::SnapshotArchive,
             uuid,
             start,
-            manifest,
+            (data, len),
             block_size,
             Some(snapshot.to_string()),
         )
@@ -198,7 +209,7 @@ impl<T: TapeWrite> MediaWriter<T> {
             ContentType::CatalogArchive,
             uuid,
             start,
-            data,
+            (&mut &data[..], data.len() as u64),
             block_size,
             None,
         )
@@ -294,30 +305,53 @@ impl<T: TapeWrite> MediaWriter<T> {
         Ok(())
     }
 
-    /// Write a non-spanning tape file: content start, then `data`, whole
-    /// (past early warning if need be).
+    /// Write a non-spanning tape file: content start, then the `len`
+    /// bytes of `data`, whole (past early warning if need be).
     fn write_whole(
         &mut self,
         content_type: ContentType,
         uuid: uuid::Uuid,
         start: Result<Vec<u8>, FormatError>,
-        data: &[u8],
+        (data, len): (&mut dyn std::io::Read, u64),
         block_size: usize,
         snapshot: Option<String>,
     ) -> Result<PendingArchive, FormatError> {
         self.cursor.check()?;
         let result = start.and_then(|start| {
-            if data.len() as u64 > MAX_BLOB_LEN {
+            if len > MAX_BLOB_LEN {
                 return Err(FormatError::TooLarge {
                     what: "archive data",
-                    len: data.len() as u64,
+                    len,
                     max: MAX_BLOB_LEN,
                 });
             }
             let begin = self.cursor.expected_position();
             let mut stream = BlockWriter::new(&mut self.cursor, block_size, false);
             stream.write(&start)?;
-            stream.write(data)?;
+            let mut buf = vec![0u8; block_size.min(len.max(1) as usize)];
+            let mut left = len;
+            while left > 0 {
+                let want = buf.len().min(left.min(usize::MAX as u64) as usize);
+                let got = match data.read(&mut buf[..want]) {
+                    Ok(0) => {
+                        return Err(FormatError::TruncatedContent {
+                            what: "archive data",
+                            got: (len - left) as usize,
+                            need: len as usize,
+                        })
+                    }
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        return Err(FormatError::BadContentBody {
+                            what: "archive data source",
+                            message: e.to_string(),
+                        })
+                    }
+                };
+                stream.write(&buf[..got])?;
+                left -= got as u64;
+            }
             let summary = stream.finish(false, 0)?;
             Ok(PendingArchive {
                 content_type,

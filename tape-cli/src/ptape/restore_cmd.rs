@@ -55,5 +55,16 @@ pub fn restore(args: RestoreArgs, out: OutputFormat) -> Result<()> {
                 r.tapes.join(", ")
             }
         )
-    })
+    })?;
+    if !result.damaged.is_empty() {
+        for d in &result.damaged {
+            eprintln!("damaged: {d}");
+        }
+        anyhow::bail!(
+            "restore incomplete: {} problem{} with damaged or missing data (listed above); every other file was restored",
+            result.damaged.len(),
+            if result.damaged.len() == 1 { "" } else { "s" }
+        );
+    }
+    Ok(())
 }

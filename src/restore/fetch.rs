@@ -1,0 +1,292 @@
+//! Reading chunks off the tapes of a media set for a restore: which tape
+//! file holds each wanted chunk (from the catalog), each tape loaded once,
+//! its files read in position order (LOCATE to each, never
+//! rewind-and-space), every chunk verified by the format reader and handed
+//! over. A damaged archive costs only the chunks that could not be read:
+//! they are reported as lost, the rest of the restore goes on.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use pbs_tape::format::{ChunkArchiveReader, FormatError, TapeWrite};
+use rusqlite::params;
+use uuid::Uuid;
+
+use super::RestoreError;
+use crate::catalog::{Catalog, CatalogError, MediaRecord};
+use crate::chunking::Digest;
+use crate::devices::{TapeDevices, TapeMotion};
+use crate::reading::{load_checked, locate, TapeAccessError};
+use crate::writer::WriterEvents;
+
+/// Takes one verified chunk (digest, bytes).
+pub(super) type Deliver<'d> = dyn FnMut(&Digest, &[u8]) -> Result<(), RestoreError> + 'd;
+
+/// What a fetch could not do: the planned digests not read, one message
+/// per damaged archive that lost needed chunks, one per damaged archive
+/// whose needed chunks were all read around the damage.
+pub(super) type Fetched = (HashSet<Digest>, Vec<String>, Vec<String>);
+
+/// Which tape files to read: media -> file number -> digests.
+#[derive(Debug, Default)]
+pub(super) struct ReadPlan {
+    files: BTreeMap<Uuid, BTreeMap<u64, HashSet<Digest>>>,
+}
+
+/// The tapes of one media set, read for one restore. The tape in the
+/// drive stays loaded between fetches.
+pub(super) struct SetReader<'a, D: TapeDevices> {
+    pub(super) devices: &'a mut D,
+    pub(super) loaded: Option<(D::Tape, MediaRecord)>,
+    catalog: &'a Catalog,
+    set: Uuid,
+    set_media: Vec<MediaRecord>,
+    online: HashSet<String>,
+    /// Labels of the tapes read, in order, without repeats.
+    pub(super) tapes_read: Vec<String>,
+    /// Chunks handed over.
+    pub(super) chunks_read: u64,
+}
+
+impl<'a, D: TapeDevices> SetReader<'a, D> {
+    pub(super) fn new(
+        devices: &'a mut D,
+        loaded: Option<(D::Tape, MediaRecord)>,
+        catalog: &'a Catalog,
+        set: Uuid,
+    ) -> Result<Self, RestoreError> {
+        let online = devices.online_labels()?.into_iter().collect();
+        Ok(SetReader {
+            set_media: catalog.media_of_set(set)?,
+            devices,
+            loaded,
+            catalog,
+            set,
+            online,
+            tapes_read: Vec::new(),
+            chunks_read: 0,
+        })
+    }
+
+    /// Finds one tape file holding each of `needed` (copies on online
+    /// tapes preferred); returns the plan and the digests no tape holds.
+    pub(super) fn plan(
+        &self,
+        needed: &HashSet<Digest>,
+    ) -> Result<(ReadPlan, HashSet<Digest>), RestoreError> {
+        let online_media: HashSet<Uuid> = self
+            .set_media
+            .iter()
+            .filter(|m| self.online.contains(&m.label))
+            .map(|m| m.uuid)
+            .collect();
+        let mut stmt = self.catalog.connection().prepare(
+            "SELECT c.digest, c.media, c.file_number FROM chunks c JOIN media m ON m.uuid = c.media
+             WHERE m.media_set = ?1 ORDER BY m.seq_nr, c.file_number",
+        )?;
+        let mut rows = stmt.query(params![self.set.to_string()])?;
+        let mut chosen: HashMap<Digest, (Uuid, u64)> = HashMap::new();
+        while let Some(row) = rows.next()? {
+            let blob: Vec<u8> = row.get(0)?;
+            let digest = <Digest>::try_from(blob.as_slice()).map_err(|_| {
+                CatalogError::Corrupt(format!("chunk digest of {} bytes", blob.len()))
+            })?;
+            if !needed.contains(&digest) {
+                continue;
+            }
+            let media: String = row.get(1)?;
+            let media = Uuid::parse_str(&media)
+                .map_err(|e| CatalogError::Corrupt(format!("media UUID {media:?}: {e}")))?;
+            let file: i64 = row.get(2)?;
+            let better = match chosen.get(&digest) {
+                None => true,
+                Some((m, _)) => !online_media.contains(m) && online_media.contains(&media),
+            };
+            if better {
+                chosen.insert(digest, (media, file as u64));
+            }
+        }
+        let mut plan = ReadPlan::default();
+        for (digest, (media, file)) in &chosen {
+            plan.files
+                .entry(*media)
+                .or_default()
+                .entry(*file)
+                .or_default()
+                .insert(*digest);
+        }
+        let missing = needed
+            .iter()
+            .filter(|d| !chosen.contains_key(*d))
+            .copied()
+            .collect();
+        Ok((plan, missing))
+    }
+
+    /// The plan's tapes in reading order (the one in the drive first, then
+    /// by position in the set); fails before reading anything when one is
+    /// not online.
+    fn tapes(&self, plan: &ReadPlan) -> Result<Vec<MediaRecord>, RestoreError> {
+        let mut tapes = Vec::new();
+        for media in plan.files.keys() {
+            let record = self
+                .set_media
+                .iter()
+                .find(|m| m.uuid == *media)
+                .ok_or(RestoreError::UnknownMedia(*media))?;
+            tapes.push(record.clone());
+        }
+        let in_drive = self.loaded.as_ref().map(|(_, m)| m.uuid);
+        tapes.sort_by_key(|m| (Some(m.uuid) != in_drive, m.seq_nr));
+        let offline: Vec<String> = tapes
+            .iter()
+            .filter(|m| !self.online.contains(&m.label))
+            .map(|m| m.label.clone())
+            .collect();
+        if !offline.is_empty() {
+            return Err(RestoreError::MediaOffline { labels: offline });
+        }
+        Ok(tapes)
+    }
+
+    /// Fails when a tape of the plan is not online (nothing is read).
+    pub(super) fn check_online(&self, plan: &ReadPlan) -> Result<(), RestoreError> {
+        self.tapes(plan).map(|_| ())
+    }
+
+    /// Loads `media` (unloading another tape first) unless it is in the drive.
+    fn mount(&mut self, media: &MediaRecord) -> Result<D::Tape, RestoreError> {
+        match self.loaded.take() {
+            Some((tape, m)) if m.uuid == media.uuid => Ok(tape),
+            Some((tape, m)) => {
+                self.devices
+                    .unload(tape)
+                    .map_err(|e| TapeAccessError::device(&m.label, e))?;
+                Ok(load_checked(self.devices, media)?)
+            }
+            None => Ok(load_checked(self.devices, media)?),
+        }
+    }
+
+    /// Reads the plan's chunks and hands each one to `deliver` once.
+    /// Returns the planned digests that could not be read, a message per
+    /// damaged archive that lost chunks the restore needs, and one per
+    /// damaged archive whose needed chunks were all read around the damage.
+    pub(super) fn fetch(
+        &mut self,
+        plan: &ReadPlan,
+        deliver: &mut Deliver<'_>,
+        events: &mut dyn WriterEvents,
+    ) -> Result<Fetched, RestoreError> {
+        let mut lost = HashSet::new();
+        let mut problems = Vec::new();
+        let mut recovered = Vec::new();
+        for media in self.tapes(plan)? {
+            let mut tape = self.mount(&media)?;
+            let label = media.label.clone();
+            events.tape(&label, media.seq_nr.unwrap_or(0));
+            if !self.tapes_read.contains(&label) {
+                self.tapes_read.push(label.clone());
+            }
+            let mut outcome = Ok(());
+            for (&file, digests) in &plan.files[&media.uuid] {
+                let mut left: HashSet<Digest> = digests.clone();
+                let read = read_file(&mut tape, &label, file, &mut left, &mut |d, data| {
+                    self.chunks_read += 1;
+                    events.chunk(data.len() as u64, true);
+                    deliver(d, data)
+                });
+                match read {
+                    Ok(None) => {}
+                    Ok(Some(problem)) => {
+                        events.note(&problem);
+                        if left.is_empty() {
+                            recovered.push(problem);
+                        } else {
+                            problems.push(problem);
+                        }
+                    }
+                    Err(e) => {
+                        outcome = Err(e);
+                        break;
+                    }
+                }
+                lost.extend(left);
+            }
+            self.loaded = Some((tape, media));
+            outcome?;
+        }
+        Ok((lost, problems, recovered))
+    }
+}
+
+/// Most unreadable blocks skipped in one tape file before giving up on it.
+const MAX_SKIPS: u32 = 64;
+
+/// Reads tape file `file`, delivering the digests in `left` (and removing
+/// them). Damage is returned as a message, other errors (the restore's own,
+/// a drive that fails to position) as errors. A block the drive cannot
+/// read is skipped (LOCATE past it) and reading goes on with the next
+/// intact chunk.
+fn read_file<T: pbs_tape::format::TapeRead + TapeWrite + TapeMotion>(
+    tape: &mut T,
+    label: &str,
+    file: u64,
+    left: &mut HashSet<Digest>,
+    deliver: &mut Deliver<'_>,
+) -> Result<Option<String>, RestoreError> {
+    locate(tape, label, file)?;
+    let mut damage: Option<String> = None;
+    let mut skips = 0;
+    let mut resume = false;
+    loop {
+        let mut reader = if resume {
+            ChunkArchiveReader::resume(tape)
+        } else {
+            match ChunkArchiveReader::new(tape) {
+                Ok(r) => r,
+                Err(e) => return Ok(Some(format!("tape {label} file {file}: {e}"))),
+            }
+        };
+        let mut unreadable = false;
+        while !left.is_empty() {
+            match reader.next_entry_resync() {
+                Ok(Some(entry)) => {
+                    if left.remove(&entry.digest) {
+                        deliver(&entry.digest, &entry.data)?;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    damage.get_or_insert(format!("tape {label} file {file}: {e}"));
+                    if matches!(e, FormatError::Tape { .. }) {
+                        unreadable = true;
+                        break;
+                    }
+                    if !reader.can_resync() {
+                        break;
+                    }
+                }
+            }
+        }
+        drop(reader);
+        if !unreadable || left.is_empty() || skips >= MAX_SKIPS {
+            break;
+        }
+        // Past the block the drive could not read (where it stopped).
+        skips += 1;
+        let at = tape
+            .position()
+            .map_err(|e| TapeAccessError::io(label, e))?
+            .logical_object;
+        tape.locate_object(at + 1)
+            .map_err(|e| TapeAccessError::io(label, e))?;
+        resume = true;
+    }
+    Ok(damage.map(|d| {
+        if left.is_empty() {
+            format!("{d}; every chunk needed from it was read around the damage")
+        } else {
+            format!("{d}; {} chunks needed from it are lost", left.len())
+        }
+    }))
+}
