@@ -9,6 +9,9 @@
 //!   wrapping, and [`PlainKey::drive_key`]: the key loaded into the drive
 //!   for a media set is PBKDF2-HMAC-SHA256 of the stored key salted with
 //!   the set's UUID, so every media set has its own AES key.
+//! - [`drive`]: loading a media set's key into the drive and checking the
+//!   drive's state, with the vendor quirks (mixed mode refused,
+//!   library-managed encryption, a key left active by someone else).
 //! - [`fingerprint`]: the 32-byte [`Fingerprint`] that names a key
 //!   (colon-separated hex; the short form is the first 8 bytes).
 //! - [`paperkey`]: the printable backup of a wrapped key, with a QR code.
@@ -25,6 +28,7 @@
 use std::path::PathBuf;
 
 pub mod crypto;
+pub mod drive;
 pub mod fingerprint;
 pub mod paperkey;
 pub mod store;
@@ -32,6 +36,7 @@ pub mod tape;
 pub mod unlock;
 
 pub use crypto::{unwrap_key_config, DriveKey, Kdf, Passphrase, PlainKey};
+pub use drive::{DriveKeyError, HardwareEncryption, LoadedKey};
 pub use fingerprint::Fingerprint;
 pub use store::{Imported, KeyInfo, KeyStore};
 pub use tape::{read_tape_key, restore_key_from_tape, TapeKey};

@@ -125,7 +125,7 @@ fn unsupported_features_say_so() {
             log_sense: false,
             mam: false,
             encryption: false,
-            fixed_block_only: false,
+            ..DrivePersonality::default()
         },
         ..LibraryConfig::default()
     });

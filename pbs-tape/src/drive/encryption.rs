@@ -199,6 +199,10 @@ pub struct EncryptionAlgorithm {
 /// The data encryption capabilities page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EncryptionCapabilities {
+    /// CFG_P: 0 not reported, 1 the application may set encryption
+    /// parameters, 2 the configuration prevents it (library- or
+    /// system-managed encryption).
+    pub config_prevented: u8,
     pub algorithms: Vec<EncryptionAlgorithm>,
 }
 
@@ -287,7 +291,10 @@ pub fn decode_capabilities(bytes: &[u8]) -> Result<EncryptionCapabilities, Drive
         });
         offset += step;
     }
-    Ok(EncryptionCapabilities { algorithms })
+    Ok(EncryptionCapabilities {
+        config_prevented: bytes.get(4).map_or(0, |b| b & 0x03),
+        algorithms,
+    })
 }
 
 /// The data encryption status page.
@@ -445,7 +452,9 @@ pub fn next_block_status(
     decode_next_block_status(&bytes).map_err(|e| with_device(e, device))
 }
 
-fn set_data_encryption(
+/// SECURITY PROTOCOL OUT with a set data encryption page (as
+/// [`encode_set_data_encryption`] makes it).
+pub fn set_data_encryption(
     t: &mut dyn ScsiTransport,
     device: &str,
     data: &[u8],

@@ -86,6 +86,31 @@ pub struct DrivePersonality {
     pub encryption: bool,
     /// Only fixed-block mode (variable-block WRITE/READ refused).
     pub fixed_block_only: bool,
+    /// Accepts decryption mode MIXED (some drives refuse it with ILLEGAL
+    /// REQUEST, invalid field in parameter list).
+    #[serde(default = "enabled")]
+    pub encryption_mixed: bool,
+    /// Who sets the encryption keys.
+    #[serde(default)]
+    pub encryption_control: EncryptionControl,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+/// Who sets an emulated drive's encryption keys.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EncryptionControl {
+    /// The application, through SECURITY PROTOCOL OUT.
+    #[default]
+    Application,
+    /// A library or key manager (library-/system-managed encryption, as on
+    /// ex-library drives): the capabilities page reports CFG_P=10b and
+    /// AES-256-GCM for external control only; a key from the application
+    /// is refused.
+    Library,
 }
 
 impl Default for DrivePersonality {
@@ -95,6 +120,8 @@ impl Default for DrivePersonality {
             mam: true,
             encryption: true,
             fixed_block_only: false,
+            encryption_mixed: true,
+            encryption_control: EncryptionControl::Application,
         }
     }
 }

@@ -13,7 +13,8 @@ use pbs_tape::emulator::barcode::parse_barcode_list;
 use pbs_tape::emulator::fault::{DeviceId, FaultKind, FaultSpec};
 use pbs_tape::emulator::library::LibraryStatus;
 use pbs_tape::emulator::state::{
-    defaults, CartridgeKind, ChangerPersonality, DrivePersonality, LibraryConfig, Location,
+    defaults, CartridgeKind, ChangerPersonality, DrivePersonality, EncryptionControl,
+    LibraryConfig, Location,
 };
 use pbs_tape::emulator::Library;
 use tape_cli::docgen::{run_doc_command, DocCommand};
@@ -141,6 +142,13 @@ struct CreateArgs {
     /// The drives only accept fixed-block READ/WRITE.
     #[arg(long)]
     fixed_block_only: bool,
+    /// The drives refuse decryption mode mixed (as some models do).
+    #[arg(long)]
+    no_mixed_decryption: bool,
+    /// The drives are set to library-managed encryption: they refuse keys
+    /// from the application.
+    #[arg(long)]
+    library_managed_encryption: bool,
     /// First element addresses: transport,slots,import-export,drives
     /// (decimal or 0x hex), e.g. `0,0x1000,0x10,0x100`.
     #[arg(long, value_parser = parse_element_bases)]
@@ -248,6 +256,12 @@ fn create(args: CreateArgs) -> Result<()> {
             mam: !args.no_mam,
             encryption: !args.no_encryption,
             fixed_block_only: args.fixed_block_only,
+            encryption_mixed: !args.no_mixed_decryption,
+            encryption_control: if args.library_managed_encryption {
+                EncryptionControl::Library
+            } else {
+                EncryptionControl::Application
+            },
         },
         changer_personality: changer,
         ..LibraryConfig::default()

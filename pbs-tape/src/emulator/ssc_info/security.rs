@@ -14,6 +14,7 @@ use zerocopy::{FromBytes, IntoBytes};
 use super::super::cdb::{Cdb, CdbResult, CheckCondition};
 use super::super::crypto::encode_key_hex;
 use super::super::drive_state::EncryptionSettings;
+use super::super::state::EncryptionControl;
 use super::{parameter_list, respond, InfoContext};
 use crate::drive::encryption::{
     decryption_mode, encryption_mode, page, AlgorithmDescriptorWire, CapabilitiesHeader,
@@ -77,15 +78,21 @@ fn algorithm(index: u8, code: u32, key_length: u16, capable: bool) -> AlgorithmD
     }
 }
 
-fn capabilities_page() -> Vec<u8> {
-    let descriptors = [
-        algorithm(VENDOR_INDEX, VENDOR_ALGORITHM, 16, false),
-        algorithm(AES_INDEX, ALGORITHM_AES_256_GCM, AES_256_KEY_LENGTH, true),
-    ];
+fn capabilities_page(control: EncryptionControl) -> Vec<u8> {
+    let mut aes = algorithm(AES_INDEX, ALGORITHM_AES_256_GCM, AES_256_KEY_LENGTH, true);
+    if control == EncryptionControl::Library {
+        // DECRYPT_C / ENCRYPT_C = 01b: only under external control.
+        aes.flags1 = 0x80 | 0x05;
+    }
+    let descriptors = [algorithm(VENDOR_INDEX, VENDOR_ALGORITHM, 16, false), aes];
     let hdr = CapabilitiesHeader {
         header: header(page::CAPABILITIES, 16 + descriptors.len() * 24),
-        // CFG_P = 01b: encryption capabilities configured for this drive.
-        config: 0x01,
+        // CFG_P = 01b: the application may set encryption parameters;
+        // 10b: the configuration prevents it (library-managed).
+        config: match control {
+            EncryptionControl::Application => 0x01,
+            EncryptionControl::Library => 0x02,
+        },
         reserved: [0; 15],
     };
     let mut out = hdr.as_bytes().to_vec();
@@ -169,7 +176,9 @@ pub fn security_protocol_in(
         (PROTOCOL_TAPE_DATA_ENCRYPTION, p) => match p {
             page::IN_SUPPORT => code_list_page(page::IN_SUPPORT, &IN_PAGES),
             page::OUT_SUPPORT => code_list_page(page::OUT_SUPPORT, &[page::SET_DATA_ENCRYPTION]),
-            page::CAPABILITIES => capabilities_page(),
+            page::CAPABILITIES => {
+                capabilities_page(ctx.config.drive_personality.encryption_control)
+            }
             page::SUPPORTED_KEY_FORMATS => {
                 let mut out = header(page::SUPPORTED_KEY_FORMATS, 1).as_bytes().to_vec();
                 out.push(KEY_FORMAT_PLAIN);
@@ -236,6 +245,14 @@ pub fn security_protocol_out(
             ctx.settings_changed = true;
         }
         return Ok(crate::emulator::cdb::no_data());
+    }
+    let personality = &ctx.config.drive_personality;
+    if personality.encryption_control == EncryptionControl::Library {
+        // Keys come from the library: the application may not set one.
+        return Err(bad(6));
+    }
+    if dec_mode == decryption_mode::MIXED && !personality.encryption_mixed {
+        return Err(bad(7));
     }
     if p.algorithm_index != AES_INDEX {
         return Err(bad(8));
@@ -324,6 +341,34 @@ mod tests {
         assert!(f.settings.encryption.is_none());
         let st = decode_status(&f.read(&spin(0x20, 0x20, 100), 100).unwrap()).unwrap();
         assert!(!st.encrypting);
+    }
+
+    #[test]
+    fn mixed_refused_and_library_managed_personalities() {
+        let mut f = Fixture::new();
+        f.config.drive_personality.encryption_mixed = false;
+        let mixed = encode_set_data_encryption(2, 3, super::AES_INDEX, &[1; 32]);
+        assert_illegal(
+            &f.write(&spout(mixed.len()), &mixed).unwrap_err(),
+            0x26,
+            Some(7),
+        );
+        let decrypt = encode_set_data_encryption(2, 2, super::AES_INDEX, &[1; 32]);
+        f.write(&spout(decrypt.len()), &decrypt).unwrap();
+        assert!(f.settings.encryption.is_some());
+
+        let mut f = Fixture::new();
+        f.config.drive_personality.encryption_control =
+            crate::emulator::state::EncryptionControl::Library;
+        let caps = decode_capabilities(&f.read(&spin(0x20, 0x10, 8192), 8192).unwrap()).unwrap();
+        assert_eq!(caps.config_prevented, 2);
+        assert_eq!(caps.aes256_gcm_index(), None);
+        assert_illegal(
+            &f.write(&spout(decrypt.len()), &decrypt).unwrap_err(),
+            0x26,
+            Some(6),
+        );
+        assert!(f.settings.encryption.is_none());
     }
 
     #[test]
