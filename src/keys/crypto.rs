@@ -138,6 +138,7 @@ impl Passphrase {
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| KeyError::PassphraseFile(path.to_path_buf()))?;
         let line = text.split('\n').next().unwrap_or("");
+        let line = line.strip_suffix('\r').unwrap_or(line);
         Passphrase::new(Zeroizing::new(line.to_string()))
     }
 
@@ -399,6 +400,11 @@ mod tests {
         // A trailing newline does not count.
         assert!(Passphrase::new(Zeroizing::new("1234\n".into())).is_err());
         assert!(Passphrase::new(Zeroizing::new("12345\n".into())).is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("p");
+        std::fs::write(&file, "12345\r\nsecond line\n").unwrap();
+        let from_file = Passphrase::from_file(&file).unwrap();
+        assert!(from_file == Passphrase::new(Zeroizing::new("12345".into())).unwrap());
     }
 
     #[test]
