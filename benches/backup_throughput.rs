@@ -76,9 +76,11 @@ fn emulated_library(dir: &Path, bytes: u64, barcodes: &[&str]) -> (Library, Libr
     let devices = LibraryDevices::from_resolved(ResolvedDrive {
         name: "drive0".into(),
         path: lib.drive_device_path(0).display().to_string(),
+        changer: Some("changer".into()),
         changer_path: Some(lib.changer_device_path().display().to_string()),
         changer_drivenum: 0,
         embedded: false,
+        ..Default::default()
     })
     .expect("open the emulated drive");
     (lib, devices)

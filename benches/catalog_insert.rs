@@ -57,6 +57,7 @@ fn media(label: &str) -> MediaRecord {
         seq_nr: None,
         status: MediaStatus::Writable,
         location: MediaLocation::Online,
+        location_name: None,
         bytes_used: 0,
         labelled: 0,
     }

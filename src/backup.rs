@@ -58,6 +58,9 @@ pub struct BackupOptions {
     pub auto_label: bool,
     pub chunker: ChunkerConfig,
     pub format: WriterConfig,
+    /// Where "now" comes from: the snapshot time, media set start and
+    /// close times, expiry.
+    pub clock: crate::schedule::Clock,
     /// Chunks buffered between the source reader and the tape writer.
     pub channel_chunks: usize,
     /// Threads computing chunk digests (0: one per CPU, at most
@@ -87,6 +90,7 @@ impl BackupOptions {
             auto_label: true,
             chunker: ChunkerConfig::default(),
             format: WriterConfig::default(),
+            clock: crate::schedule::Clock::System,
             channel_chunks: DEFAULT_CHANNEL_CHUNKS,
             hash_workers: 0,
             excludes: Vec::new(),
@@ -173,7 +177,7 @@ fn run_backup_hashing<D: TapeDevices>(
         Some(id) => return Err(BackupError::InvalidId(id.clone())),
         None => default_id(),
     };
-    let time = crate::catalog::now_epoch();
+    let time = options.clock.now_epoch();
     let name = snapshot_name(&options.pool, &id, time);
     if catalog.snapshot(&name)?.is_some() {
         return Err(BackupError::SnapshotExists(name));
@@ -182,6 +186,7 @@ fn run_backup_hashing<D: TapeDevices>(
     writer_options.new_media_set = options.new_media_set;
     writer_options.auto_label = options.auto_label;
     writer_options.format = options.format.clone();
+    writer_options.clock = options.clock;
     let mut writer = PoolWriter::new(devices, catalog, writer_options, events)?;
     let source = SourceConfig {
         sources,

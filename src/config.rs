@@ -77,6 +77,8 @@ pub enum ConfigError {
     UnknownChangerRef { drive: String, changer: String },
     #[error("cannot create the embedded library in {path}: {message}")]
     EmbeddedLibrary { path: PathBuf, message: String },
+    #[error("invalid export slots: {0}")]
+    InvalidExportSlots(String),
     #[error("changer {changer:?} is still used by drive {drive:?}")]
     ChangerInUse { changer: String, drive: String },
 }
@@ -103,6 +105,11 @@ pub struct ChangerConfig {
     pub name: String,
     /// Device path (`/dev/sgN` or an emulated `DIR/changer`).
     pub path: String,
+    /// Storage slots (numbers as `pmtx status` shows them) used as export
+    /// slots, for libraries whose mail slot is not visible over SCSI:
+    /// tapes there are offline, and media set exports put tapes there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub export_slots: Vec<usize>,
 }
 
 /// The whole `config.toml`.
@@ -121,13 +128,18 @@ pub struct Config {
 
 /// A drive ready to be used: its path and, when it sits in a changer, the
 /// changer's path and the drive's index there.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResolvedDrive {
     /// Configured name (`drive0` for the embedded library).
     pub name: String,
     pub path: String,
+    /// Configured name of the drive's changer (`changer` for the embedded
+    /// library).
+    pub changer: Option<String>,
     pub changer_path: Option<String>,
     pub changer_drivenum: u32,
+    /// The changer's storage slots configured as export slots.
+    pub export_slots: Vec<usize>,
     /// True when this is the embedded emulated library (no configuration).
     pub embedded: bool,
 }
@@ -230,6 +242,23 @@ fn ensure_embedded() -> Result<(), ConfigError> {
         })
 }
 
+/// Export slots are slot numbers from 1, each given once.
+fn check_export_slots(slots: &[usize]) -> Result<(), ConfigError> {
+    for (i, slot) in slots.iter().enumerate() {
+        if *slot == 0 || slots[..i].contains(slot) {
+            return Err(ConfigError::InvalidExportSlots(format!(
+                "slot {slot} {}",
+                if *slot == 0 {
+                    "(slots are numbered from 1)"
+                } else {
+                    "is given twice"
+                }
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
     move |source| ConfigError::Io {
         path: path.to_path_buf(),
@@ -288,6 +317,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         for (i, c) in self.changers.iter().enumerate() {
             validate_name(&c.name)?;
+            check_export_slots(&c.export_slots)?;
             if self.changers[..i].iter().any(|o| o.name == c.name) {
                 return Err(ConfigError::Duplicate {
                     kind: "changer",
@@ -356,6 +386,13 @@ impl Config {
             Some(d) => Ok(ResolvedDrive {
                 name: d.name.clone(),
                 path: d.path.clone(),
+                changer: d.changer.clone().filter(|c| self.changer(c).is_some()),
+                export_slots: d
+                    .changer
+                    .as_deref()
+                    .and_then(|c| self.changer(c))
+                    .map(|c| c.export_slots.clone())
+                    .unwrap_or_default(),
                 changer_path: d
                     .changer
                     .as_deref()
@@ -369,6 +406,8 @@ impl Config {
                 Ok(ResolvedDrive {
                     name: EMBEDDED_DRIVE.to_string(),
                     path: dir.join(EMBEDDED_DRIVE).to_string_lossy().into_owned(),
+                    changer: Some(EMBEDDED_CHANGER.to_string()),
+                    export_slots: Vec::new(),
                     changer_path: Some(dir.join(EMBEDDED_CHANGER).to_string_lossy().into_owned()),
                     changer_drivenum: 0,
                     embedded: true,
@@ -449,7 +488,23 @@ impl Config {
                 name: changer.name,
             });
         }
+        check_export_slots(&changer.export_slots)?;
         self.changers.push(changer);
+        Ok(())
+    }
+
+    /// Sets the storage slots a changer uses as export slots.
+    pub fn set_export_slots(&mut self, name: &str, slots: Vec<usize>) -> Result<(), ConfigError> {
+        check_export_slots(&slots)?;
+        let changer = self
+            .changers
+            .iter_mut()
+            .find(|c| c.name == name)
+            .ok_or_else(|| ConfigError::Unknown {
+                kind: "changer",
+                name: name.to_string(),
+            })?;
+        changer.export_slots = slots;
         Ok(())
     }
 
@@ -489,6 +544,7 @@ mod tests {
         c.add_changer(ChangerConfig {
             name: "lib1".into(),
             path: "/dev/sg3".into(),
+            export_slots: Vec::new(),
         })
         .unwrap();
         c.add_drive(DriveConfig {
@@ -576,7 +632,8 @@ mod tests {
         assert!(matches!(
             c.add_changer(ChangerConfig {
                 name: "bad name".into(),
-                path: "/x".into()
+                path: "/x".into(),
+                export_slots: Vec::new(),
             }),
             Err(ConfigError::InvalidName { .. })
         ));

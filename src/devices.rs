@@ -82,6 +82,10 @@ pub trait TapeDevices {
     /// which command to run (`ptape catalog scan --drive NAME`).
     fn drive_name(&self) -> String;
 
+    /// The configured name of the changer the drive sits in; `None` for a
+    /// standalone drive. Tapes it can load are "online" in that changer.
+    fn changer_name(&self) -> Option<String>;
+
     /// Loads the cartridge into the drive and returns it rewound.
     fn load(&mut self, label: &str) -> Result<Self::Tape, DeviceError>;
 
@@ -107,6 +111,9 @@ impl TapeMotion for MemoryTape {
         MemoryTape::locate_object(self, object)
     }
 }
+
+/// The changer name [`MemoryDevices`] report.
+pub const MEMORY_CHANGER: &str = "memory";
 
 /// Cartridges held in memory, by label: a library without hardware.
 #[derive(Debug, Default)]
@@ -153,6 +160,10 @@ impl TapeDevices for MemoryDevices {
         "memory".into()
     }
 
+    fn changer_name(&self) -> Option<String> {
+        Some(MEMORY_CHANGER.to_string())
+    }
+
     fn load(&mut self, label: &str) -> Result<MemoryTape, DeviceError> {
         let mut tape = self
             .cartridges
@@ -183,6 +194,9 @@ impl<D: TapeDevices + ?Sized> TapeDevices for &mut D {
     }
     fn drive_name(&self) -> String {
         (**self).drive_name()
+    }
+    fn changer_name(&self) -> Option<String> {
+        (**self).changer_name()
     }
     fn load(&mut self, label: &str) -> Result<Self::Tape, DeviceError> {
         (**self).load(label)

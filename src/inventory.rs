@@ -17,9 +17,9 @@ use pbs_tape::format::{
 };
 use uuid::Uuid;
 
-use crate::catalog::{now_epoch, Catalog, CatalogError, MediaLocation, MediaRecord, MediaStatus};
+use crate::catalog::{Catalog, CatalogError, MediaLocation, MediaRecord};
 use crate::devices::{DeviceError, TapeDevices, TapeMotion};
-use crate::pool;
+use crate::pool::{self, media_set::SetStatus, Moment};
 use crate::reading::TapeAccessError;
 
 /// Errors of labelling.
@@ -92,23 +92,27 @@ fn check_block_path<T: TapeLimits>(tape: &T, label: &str) -> Result<(), Inventor
     Ok(())
 }
 
-/// Refuses when the catalogued tape is in a live media set.
-fn check_not_live(catalog: &Catalog, media: &MediaRecord) -> Result<(), InventoryError> {
+/// Refuses when the catalogued tape is in a live media set (one that has
+/// not expired at `now`).
+fn check_not_live(
+    catalog: &Catalog,
+    media: &MediaRecord,
+    now: &Moment,
+) -> Result<(), InventoryError> {
     let Some(set_uuid) = media.media_set else {
         return Ok(());
     };
     let Some(set) = catalog.media_set(set_uuid)? else {
         return Ok(());
     };
-    let pool = pool::get_pool(catalog, &set.pool)?;
-    if pool::media_set_is_live(&set, &pool, now_epoch()) {
-        return Err(InventoryError::InLiveMediaSet {
+    match pool::media_set_status(catalog, set_uuid, now)? {
+        Some(SetStatus::Expired) | None => Ok(()),
+        Some(_) => Err(InventoryError::InLiveMediaSet {
             label: media.label.clone(),
             set: set.uuid,
             pool: set.pool,
-        });
+        }),
     }
-    Ok(())
 }
 
 /// Writes a media label on the cartridge `label` (loaded through
@@ -119,6 +123,7 @@ pub fn label_tape<D: TapeDevices>(
     label: &str,
     pool: Option<&str>,
     force: bool,
+    now: &Moment,
 ) -> Result<MediaRecord, InventoryError> {
     if pbs_tape::changer::is_cleaning_barcode(label) {
         return Err(InventoryError::CleaningCartridge(label.to_string()));
@@ -128,7 +133,7 @@ pub fn label_tape<D: TapeDevices>(
     }
     let known = catalog.media_by_label(label)?;
     if let Some(media) = &known {
-        check_not_live(catalog, media)?;
+        check_not_live(catalog, media, now)?;
         if !force {
             return Err(InventoryError::AlreadyLabelled {
                 label: label.to_string(),
@@ -148,7 +153,7 @@ pub fn label_tape<D: TapeDevices>(
             Ok(None) => {}
             Ok(Some(existing)) => {
                 if let Some(media) = catalog.media_by_uuid(existing.uuid)? {
-                    check_not_live(catalog, &media)?;
+                    check_not_live(catalog, &media, now)?;
                     forget.push(media.uuid);
                 }
                 if !force {
@@ -179,7 +184,7 @@ pub fn label_tape<D: TapeDevices>(
         let _ = devices.unload(tape);
         return Err(e);
     }
-    let (tape, media_uuid) = match write_label(tape, label) {
+    let (tape, media_uuid) = match write_label(tape, label, now.time) {
         Ok(v) => v,
         Err((tape, e)) => {
             if let Some(tape) = tape {
@@ -192,17 +197,19 @@ pub fn label_tape<D: TapeDevices>(
         }
     };
     devices.unload(tape).map_err(dev_err)?;
-    let media = MediaRecord {
-        uuid: media_uuid,
-        label: label.to_string(),
-        pool: pool.map(str::to_string),
-        media_set: None,
-        seq_nr: None,
-        status: MediaStatus::Writable,
-        location: MediaLocation::Online,
-        bytes_used: 0,
-        labelled: now_epoch(),
+    let changer = devices.changer_name();
+    let location = match changer {
+        Some(_) => MediaLocation::Online,
+        None => MediaLocation::Offline,
     };
+    let media = MediaRecord::new_labelled(
+        media_uuid,
+        label,
+        pool,
+        location,
+        changer.as_deref(),
+        now.time,
+    );
     catalog.insert_media(&media)?;
     Ok(media)
 }
@@ -215,7 +222,11 @@ enum LabelWriteError {
 /// Rewinds, writes a new media label and commits it (flush + position
 /// check). Gives the tape back unless the writer could not even be set up
 /// (then the handle is gone; the cartridge stays in the drive).
-fn write_label<T>(mut tape: T, label: &str) -> Result<(T, Uuid), (Option<T>, LabelWriteError)>
+fn write_label<T>(
+    mut tape: T,
+    label: &str,
+    now: i64,
+) -> Result<(T, Uuid), (Option<T>, LabelWriteError)>
 where
     T: pbs_tape::format::TapeWrite + TapeMotion,
 {
@@ -233,7 +244,7 @@ where
         .write_media_label(&MediaLabel {
             label_text: label.to_string(),
             uuid,
-            ctime: now_epoch(),
+            ctime: now,
         })
         .and_then(|_| writer.commit());
     let tape = writer.into_tape();
@@ -251,6 +262,7 @@ pub fn label_all_unlabelled<D: TapeDevices>(
     devices: &mut D,
     catalog: &Catalog,
     pool: Option<&str>,
+    now: &Moment,
 ) -> Result<LabelAllOutcome, InventoryError> {
     let mut labelled = Vec::new();
     let mut skipped = Vec::new();
@@ -258,7 +270,7 @@ pub fn label_all_unlabelled<D: TapeDevices>(
         if catalog.media_by_label(&label)?.is_some() {
             continue;
         }
-        match label_tape(devices, catalog, &label, pool, false) {
+        match label_tape(devices, catalog, &label, pool, false, now) {
             Ok(media) => labelled.push(media),
             Err(e @ (InventoryError::AlreadyLabelled { .. } | InventoryError::NotBlank { .. })) => {
                 skipped.push((label, e.to_string()))
@@ -274,6 +286,10 @@ mod tests {
     use super::*;
     use crate::devices::MemoryDevices;
 
+    fn now() -> Moment {
+        Moment::utc(1_000_000)
+    }
+
     #[test]
     fn block_size_fits_device() {
         assert_eq!(fit_block_size(256 * 1024, 16 * 1024 * 1024), 256 * 1024);
@@ -285,7 +301,7 @@ mod tests {
     fn labels_blank_refuses_relabel_without_force() {
         let cat = Catalog::open_in_memory().unwrap();
         let mut dev = MemoryDevices::blank("LB", 2, u64::MAX);
-        let m = label_tape(&mut dev, &cat, "LB0001L9", Some("default"), false).unwrap();
+        let m = label_tape(&mut dev, &cat, "LB0001L9", Some("default"), false, &now()).unwrap();
         assert_eq!(
             cat.media_by_label("LB0001L9").unwrap().unwrap().uuid,
             m.uuid
@@ -294,14 +310,14 @@ mod tests {
         tape.rewind();
         assert_eq!(read_media_label(tape).unwrap().unwrap().uuid, m.uuid);
         assert!(matches!(
-            label_tape(&mut dev, &cat, "LB0001L9", None, false),
+            label_tape(&mut dev, &cat, "LB0001L9", None, false, &now()),
             Err(InventoryError::AlreadyLabelled { .. })
         ));
-        let again = label_tape(&mut dev, &cat, "LB0001L9", None, true).unwrap();
+        let again = label_tape(&mut dev, &cat, "LB0001L9", None, true, &now()).unwrap();
         assert_ne!(again.uuid, m.uuid);
         assert!(cat.media_by_uuid(m.uuid).unwrap().is_none());
         assert!(matches!(
-            label_tape(&mut dev, &cat, "LB0002L9", Some("nope"), false),
+            label_tape(&mut dev, &cat, "LB0002L9", Some("nope"), false, &now()),
             Err(InventoryError::Pool(_))
         ));
     }
@@ -331,13 +347,13 @@ mod tests {
     fn tape_in_live_media_set_is_never_relabelled() {
         let cat = Catalog::open_in_memory().unwrap();
         let mut dev = MemoryDevices::blank("LV", 1, u64::MAX);
-        let m = label_tape(&mut dev, &cat, "LV0001L9", None, false).unwrap();
+        let m = label_tape(&mut dev, &cat, "LV0001L9", None, false, &now()).unwrap();
         let p = pool::get_pool(&cat, "default").unwrap();
-        let set = pool::choose_media_set(&cat, &p, false).unwrap();
+        let set = pool::choose_media_set(&cat, &p, false, &now()).unwrap();
         pool::start_media_set(&cat, set.record()).unwrap();
         cat.assign_media_to_set(m.uuid, set.record(), 0).unwrap();
         assert!(matches!(
-            label_tape(&mut dev, &cat, "LV0001L9", None, true),
+            label_tape(&mut dev, &cat, "LV0001L9", None, true, &now()),
             Err(InventoryError::InLiveMediaSet { .. })
         ));
     }
@@ -346,14 +362,15 @@ mod tests {
     fn label_all_takes_only_blank_unknown_cartridges() {
         let cat = Catalog::open_in_memory().unwrap();
         let mut dev = MemoryDevices::blank("AL", 3, u64::MAX);
-        label_tape(&mut dev, &cat, "AL0001L9", None, false).unwrap();
+        label_tape(&mut dev, &cat, "AL0001L9", None, false, &now()).unwrap();
         // AL0002L9 carries data that is no label.
         dev.cartridges
             .get_mut("AL0002L9")
             .unwrap()
             .records_mut()
             .push(pbs_tape::format::image::TapeRecord::Block(vec![0u8; 100]));
-        let (done, skipped) = label_all_unlabelled(&mut dev, &cat, Some("default")).unwrap();
+        let (done, skipped) =
+            label_all_unlabelled(&mut dev, &cat, Some("default"), &now()).unwrap();
         let labels: Vec<&str> = done.iter().map(|m| m.label.as_str()).collect();
         assert_eq!(labels, ["AL0003L9"]);
         assert_eq!(skipped.len(), 1);

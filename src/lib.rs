@@ -9,6 +9,7 @@
 //! - [`keys`]: tape encryption keys (key store, passphrases, paper keys).
 //! - [`devices`]: what the writer needs from drives and changers
 //!   ([`devices::TapeDevices`]), and in-memory cartridges for tests.
+//! - [`locations`]: where tapes are (changer inventories, vaults).
 //! - [`library`]: the configured drive and changer, or the embedded
 //!   emulated library, as [`devices::TapeDevices`].
 //! - [`stream`]: a snapshot as two chunked streams (metadata entries and
@@ -48,6 +49,7 @@ pub mod error;
 pub mod inventory;
 pub mod keys;
 pub mod library;
+pub mod locations;
 pub mod pool;
 pub mod reading;
 pub mod restore;

@@ -208,10 +208,11 @@ impl TapeDevices for LibraryDevices {
                 let path = self.drive.changer_path.clone().unwrap_or_default();
                 let status = changer.status().map_err(changer_err(&path))?;
                 let in_drive = status.drives.get(drivenum).and_then(|d| d.barcode.clone());
+                let export_slots = &self.drive.export_slots;
                 Ok(status
                     .slots
                     .iter()
-                    .filter(|s| !s.import_export)
+                    .filter(|s| !s.import_export && !export_slots.contains(&s.number))
                     .filter_map(|s| s.barcode.clone())
                     .chain(in_drive)
                     .filter(|b| !is_cleaning_barcode(b))
@@ -235,6 +236,14 @@ impl TapeDevices for LibraryDevices {
 
     fn drive_name(&self) -> String {
         self.drive.name.clone()
+    }
+
+    fn changer_name(&self) -> Option<String> {
+        self.changer.as_ref()?;
+        self.drive
+            .changer
+            .clone()
+            .or_else(|| self.drive.changer_path.clone())
     }
 
     fn load(&mut self, label: &str) -> Result<LtoDrive, DeviceError> {

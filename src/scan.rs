@@ -97,6 +97,7 @@ pub fn scan_tapes<D: TapeDevices>(
     events: &mut dyn WriterEvents,
 ) -> Result<ScanReport, ScanError> {
     let online = devices.online_labels()?;
+    let changer = devices.changer_name();
     let labels = labels.unwrap_or_else(|| online.clone());
     if labels.is_empty() {
         return Err(ScanError::NoTapes(
@@ -121,7 +122,7 @@ pub fn scan_tapes<D: TapeDevices>(
         let mut tape = devices
             .load(label)
             .map_err(|e| TapeAccessError::device(label, e))?;
-        let outcome = walk_tape(&mut tape, catalog, &mut report);
+        let outcome = walk_tape(&mut tape, catalog, changer.as_deref(), &mut report);
         devices
             .unload(tape)
             .map_err(|e| TapeAccessError::device(label, e))?;
@@ -186,13 +187,11 @@ pub fn scan_tapes<D: TapeDevices>(
                 catalog.assign_media_to_set(m.uuid, set, tape_catalog.media.seq_nr.unwrap_or(0))?;
             }
         }
-        catalog.set_media_location(w.label.uuid, MediaLocation::Online)?;
+        set_location_here(catalog, w.label.uuid, changer.as_deref())?;
     }
     if mark_missing_offline {
-        for m in catalog.media_list()? {
-            if !online.contains(&m.label) && m.location == MediaLocation::Online {
-                catalog.set_media_location(m.uuid, MediaLocation::Offline)?;
-            }
+        if let Some(changer) = &changer {
+            catalog.sync_media_locations(changer, &online)?;
         }
     }
     Ok(ScanReport {
@@ -206,6 +205,7 @@ pub fn scan_tapes<D: TapeDevices>(
 fn walk_tape<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite>(
     tape: &mut T,
     catalog: &mut Catalog,
+    changer: Option<&str>,
     report: &mut TapeScanReport,
 ) -> Result<Option<Walked>, ScanError> {
     let label = report.label.clone();
@@ -232,17 +232,15 @@ fn walk_tape<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite>(
     }
     let Some(set) = read_media_set_label(tape).map_err(fmt)? else {
         if catalog.media_by_uuid(media_label.uuid)?.is_none() {
-            catalog.insert_media(&MediaRecord {
-                uuid: media_label.uuid,
-                label: label.clone(),
-                pool: None,
-                media_set: None,
-                seq_nr: None,
-                status: MediaStatus::Writable,
-                location: MediaLocation::Online,
-                bytes_used: 0,
-                labelled: media_label.ctime,
-            })?;
+            let (location, name) = location_here(changer);
+            catalog.insert_media(&MediaRecord::new_labelled(
+                media_label.uuid,
+                &label,
+                None,
+                location,
+                name,
+                media_label.ctime,
+            ))?;
         }
         report.notes.push("labelled, in no media set".into());
         return Ok(None);
@@ -335,6 +333,24 @@ fn import(
     }
 }
 
+/// Where a tape loaded through `devices` is: online in their changer, or
+/// offline (in a standalone drive).
+fn location_here(changer: Option<&str>) -> (MediaLocation, Option<&str>) {
+    match changer {
+        Some(name) => (MediaLocation::Online, Some(name)),
+        None => (MediaLocation::Offline, None),
+    }
+}
+
+fn set_location_here(
+    catalog: &Catalog,
+    media: uuid::Uuid,
+    changer: Option<&str>,
+) -> Result<(), CatalogError> {
+    let (location, name) = location_here(changer);
+    catalog.set_media_location(media, location, name)
+}
+
 /// The rows of a walked tape as its labels describe it, without archives.
 fn tape_catalog_of(w: &Walked, catalog: &Catalog) -> Result<TapeCatalog, ScanError> {
     let set = MediaSetRecord {
@@ -342,6 +358,9 @@ fn tape_catalog_of(w: &Walked, catalog: &Catalog) -> Result<TapeCatalog, ScanErr
         pool: w.set.pool.clone(),
         created: w.set.ctime,
         status: MediaSetStatus::Writable,
+        closed: None,
+        last_write: None,
+        encrypt: w.set.encryption_key_fingerprint.clone(),
     };
     let known = catalog.media_by_uuid(w.label.uuid)?;
     let media = MediaRecord {
@@ -354,6 +373,7 @@ fn tape_catalog_of(w: &Walked, catalog: &Catalog) -> Result<TapeCatalog, ScanErr
         seq_nr: u32::try_from(w.set.seq_nr).ok(),
         status: MediaStatus::Writable,
         location: MediaLocation::Online,
+        location_name: None,
         bytes_used: 0,
         labelled: w.label.ctime,
     };

@@ -31,13 +31,14 @@ use pbs_tape::format::{
 use uuid::Uuid;
 
 use crate::catalog::{
-    self, now_epoch, Allocation, ArchiveCommit, ArchiveRecord, Catalog, CatalogError,
-    MediaLocation, MediaRecord, MediaSetRecord, MediaStatus, PoolRecord, SnapshotRecord,
+    self, Allocation, ArchiveCommit, ArchiveRecord, Catalog, CatalogError, MediaLocation,
+    MediaRecord, MediaSetRecord, MediaStatus, PoolRecord, SnapshotRecord,
 };
 use crate::chunking::Digest;
 use crate::devices::{DeviceError, TapeDevices};
-use crate::pool::{self, MediaSetChoice, PoolError};
+use crate::pool::{self, MediaSetChoice, Moment, PoolError};
 use crate::reading::TapeAccessError;
+use crate::schedule::Clock;
 use crate::source::{SourceChunk, SourceItem, SourceReader, SourceStop, Streams};
 
 mod append;
@@ -141,6 +142,10 @@ pub struct WriterOptions {
     /// Label blank cartridges of the changer into the set when needed.
     pub auto_label: bool,
     pub format: WriterConfig,
+    /// Where "now" comes from (set start and close times, expiry).
+    pub clock: Clock,
+    /// The time zone calendar allocations are matched in.
+    pub time_zone: jiff::tz::TimeZone,
 }
 
 impl WriterOptions {
@@ -150,6 +155,8 @@ impl WriterOptions {
             new_media_set: false,
             auto_label: true,
             format: WriterConfig::default(),
+            clock: Clock::System,
+            time_zone: jiff::tz::TimeZone::system(),
         }
     }
 }
@@ -237,13 +244,17 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         events: &'a mut dyn WriterEvents,
     ) -> Result<Self, WriterError> {
         let pool = pool::get_pool(catalog, &options.pool)?;
-        let choice = pool::choose_media_set(catalog, &pool, options.new_media_set)?;
+        let now = Moment::new(options.clock.now_epoch(), options.time_zone.clone());
+        let choice = pool::choose_media_set(catalog, &pool, options.new_media_set, &now)?;
+        if let MediaSetChoice::New(_, reason) = &choice {
+            events.note(&reason.to_string());
+        }
         let (set, set_in_catalog, known) = match choice {
             MediaSetChoice::Existing(set) => {
                 let known = catalog.media_set_digests(set.uuid)?;
                 (set, true, known)
             }
-            MediaSetChoice::New(set) => (set, false, HashSet::new()),
+            MediaSetChoice::New(set, _) => (set, false, HashSet::new()),
         };
         Ok(PoolWriter {
             devices,
@@ -440,9 +451,10 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
     /// failure here fails the job.
     fn finish_after_snapshot(&mut self) -> Result<(), WriterError> {
         self.write_catalog_archives()?;
-        if self.pool.allocation == Allocation::AlwaysNew {
+        if self.pool.allocation == Allocation::Always {
             // One job, one media set: nothing is appended to it later.
-            self.catalog.close_media_set(self.set.uuid)?;
+            let now = self.options.clock.now_epoch();
+            self.catalog.close_media_set(self.set.uuid, now)?;
         }
         if let Some(mounted) = self.mounted.take() {
             let label = mounted.media.label.clone();
@@ -535,6 +547,10 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             .filter_map(|p| archive_commit(p, media, snapshot))
             .collect();
         self.catalog.commit_archives(&commits)?;
+        if self.set_in_catalog && !commits.is_empty() {
+            let now = self.options.clock.now_epoch();
+            self.catalog.record_media_set_write(self.set.uuid, now)?;
+        }
         // The durable archives are recorded; but a job is OK only when its
         // snapshot archive is among them.
         if let Some(s) = snapshot {
@@ -640,8 +656,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             .catalog
             .media_by_uuid(media.uuid)?
             .ok_or_else(|| CatalogError::UnknownMedia(label.clone()))?;
-        self.catalog
-            .set_media_location(media.uuid, MediaLocation::Online)?;
+        self.record_location_here(media.uuid)?;
         Ok(Mounted { media, writer })
     }
 
@@ -649,8 +664,8 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
     /// online/offline locations are brought up to date on the way.
     fn online_labels(&mut self) -> Result<Vec<String>, WriterError> {
         let online = self.devices.online_labels()?;
-        if self.devices.can_autolabel() {
-            self.catalog.sync_media_locations(&online)?;
+        if let Some(changer) = self.devices.changer_name() {
+            self.catalog.sync_media_locations(&changer, &online)?;
         }
         Ok(online)
     }
@@ -658,27 +673,21 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
     /// Finds, loads, (labels) and adds the next tape to the media set.
     fn mount_new_member(&mut self) -> Result<Mounted<D::Tape>, WriterError> {
         let online = self.online_labels()?;
-        let now = now_epoch();
+        let now = self.moment();
+        let expired_sets = pool::expired_sets(self.catalog, &self.pool.name, &now)?;
         let mut known_free = Vec::new();
         let mut expired = Vec::new();
         for media in self.catalog.media_list()? {
-            if !online.contains(&media.label)
-                || media.status == MediaStatus::Damaged
-                || media.status == MediaStatus::Retired
-            {
+            if !online.contains(&media.label) {
                 continue;
             }
             let pool_ok = !matches!(media.pool.as_deref(), Some(p) if p != self.pool.name);
-            match media.media_set {
-                None if pool_ok => known_free.push(media),
-                Some(set_uuid) if set_uuid != self.set.uuid && pool_ok => {
-                    if let Some(set) = self.catalog.media_set(set_uuid)? {
-                        if set.pool == self.pool.name
-                            && !pool::media_set_is_live(&set, &self.pool, now)
-                        {
-                            expired.push(media);
-                        }
-                    }
+            match (media.media_set, media.status) {
+                (None, MediaStatus::Writable) if pool_ok => known_free.push(media),
+                (Some(set_uuid), MediaStatus::Full)
+                    if set_uuid != self.set.uuid && pool_ok && expired_sets.contains(&set_uuid) =>
+                {
+                    expired.push(media)
                 }
                 _ => {}
             }
@@ -741,24 +750,22 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                         return Err(e);
                     }
                 }
-                let media = MediaRecord {
-                    uuid: Uuid::new_v4(),
-                    label: label.clone(),
-                    pool: Some(self.pool.name.clone()),
-                    media_set: None,
-                    seq_nr: None,
-                    status: MediaStatus::Writable,
-                    location: MediaLocation::Online,
-                    bytes_used: 0,
-                    labelled: now,
-                };
+                let changer = self.devices.changer_name();
+                let media = MediaRecord::new_labelled(
+                    Uuid::new_v4(),
+                    &label,
+                    Some(&self.pool.name),
+                    MediaLocation::Online,
+                    changer.as_deref(),
+                    now.time,
+                );
                 let mut writer =
                     new_media_writer(tape, &self.options.format).map_err(format_err(&label))?;
                 writer
                     .write_media_label(&MediaLabel {
                         label_text: label.clone(),
                         uuid: media.uuid,
-                        ctime: now,
+                        ctime: now.time,
                     })
                     .map_err(format_err(&label))?;
                 self.events
@@ -805,13 +812,33 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         }
         self.catalog
             .assign_media_to_set(media.uuid, &self.set, seq_nr)?;
-        self.catalog
-            .set_media_location(media.uuid, MediaLocation::Online)?;
+        self.record_location_here(media.uuid)?;
         let media = self
             .catalog
             .media_by_uuid(media.uuid)?
             .ok_or_else(|| CatalogError::UnknownMedia(label.clone()))?;
         Ok(Mounted { media, writer })
+    }
+
+    /// "Now" for the pool's policy.
+    fn moment(&self) -> Moment {
+        Moment::new(
+            self.options.clock.now_epoch(),
+            self.options.time_zone.clone(),
+        )
+    }
+
+    /// Records that the loaded tape is here: online in the changer, or
+    /// offline in a standalone drive.
+    fn record_location_here(&mut self, media: Uuid) -> Result<(), WriterError> {
+        let changer = self.devices.changer_name();
+        let location = match changer {
+            Some(_) => MediaLocation::Online,
+            None => MediaLocation::Offline,
+        };
+        self.catalog
+            .set_media_location(media, location, changer.as_deref())?;
+        Ok(())
     }
 
     /// Gives up: unloads the tape without committing anything pending.

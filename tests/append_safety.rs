@@ -21,9 +21,9 @@ use std::path::{Path, PathBuf};
 use pbs_tape::emulator::fault::FaultKind;
 use pbs_tape::emulator::library::Library;
 use ptape::backup::{run_backup, BackupError, BackupResult};
-use ptape::catalog::{Allocation, Catalog};
+use ptape::catalog::Catalog;
 use ptape::inventory::label_tape;
-use ptape::pool::{create_pool, Retention};
+use ptape::pool::{create_pool, Moment, PoolSettings};
 use ptape::restore::{run_restore, RestoreOptions};
 use ptape::writer::NoEvents;
 use restore_util::{assert_same_tree, backup_options, MIB};
@@ -201,7 +201,11 @@ fn expired_set_lab() -> (Lab, BackupResult) {
         tapes: 1,
         ..small_setup()
     });
-    create_pool(&lab.catalog, "p", Retention::Days(1), Allocation::Continue).unwrap();
+    let settings = PoolSettings {
+        retention: "1d".parse().unwrap(),
+        ..PoolSettings::default()
+    };
+    create_pool(&lab.catalog, "p", settings, 0).unwrap();
     let mut options = lab.options("a");
     options.pool = "p".into();
     let a = run_backup(lab.devices(), &mut lab.catalog, &options, &mut NoEvents).unwrap();
@@ -252,7 +256,8 @@ fn label_force_forgets_the_tape_before_writing() {
     let (base, a) = expired_set_lab();
     let relabel = |lab: &mut Lab| {
         let mut devices = lab.devices();
-        label_tape(&mut devices, &lab.catalog, "SW0001L9", None, true).is_ok()
+        let now = Moment::utc(ptape::catalog::now_epoch());
+        label_tape(&mut devices, &lab.catalog, "SW0001L9", None, true, &now).is_ok()
     };
     let commands = count_commands(&base, relabel);
     for after in 0..=commands {

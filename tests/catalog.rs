@@ -9,7 +9,10 @@ fn pool(name: &str) -> PoolRecord {
     PoolRecord {
         name: name.into(),
         allocation: Allocation::Continue,
-        retention_days: Some(30),
+        retention: "30d".parse().unwrap(),
+        template: None,
+        comment: None,
+        encrypt: None,
         created: 1_700_000_000,
     }
 }
@@ -23,6 +26,7 @@ fn media(label: &str, pool: &str) -> MediaRecord {
         seq_nr: None,
         status: MediaStatus::Writable,
         location: MediaLocation::Online,
+        location_name: Some("lib".into()),
         bytes_used: 0,
         labelled: 1_700_000_000,
     }
@@ -34,6 +38,9 @@ fn set(pool: &str) -> MediaSetRecord {
         pool: pool.into(),
         created: 1_700_000_100,
         status: MediaSetStatus::Writable,
+        closed: None,
+        last_write: None,
+        encrypt: None,
     }
 }
 
@@ -226,7 +233,7 @@ fn export_then_import_into_an_empty_catalog_restores_rows() {
     assert_eq!(back.uuid, m.uuid);
     assert_eq!(back.media_set, Some(s.uuid));
     assert_eq!(back.bytes_used, 1000);
-    assert_eq!(fresh.pool("p").unwrap().unwrap().retention_days, Some(30));
+    assert_eq!(fresh.pool("p").unwrap().unwrap(), pool("p"));
     assert!(matches!(
         TapeCatalog::decode(br#"{"version": 99}"#),
         Err(CatalogError::PayloadVersion(99))
@@ -238,8 +245,18 @@ fn writable_media_set_and_closing() {
     let (cat, m, s) = setup();
     assert_eq!(cat.writable_media_set("p").unwrap().unwrap().uuid, s.uuid);
     assert_eq!(cat.media_of_set(s.uuid).unwrap()[0].uuid, m.uuid);
-    cat.close_media_set(s.uuid).unwrap();
+    cat.close_media_set(s.uuid, 1_700_000_500).unwrap();
     assert!(cat.writable_media_set("p").unwrap().is_none());
+    // Its writable tape is full; closing again keeps the first close time.
+    assert_eq!(
+        cat.media_of_set(s.uuid).unwrap()[0].status,
+        MediaStatus::Full
+    );
+    cat.close_media_set(s.uuid, 1_700_000_900).unwrap();
+    assert_eq!(
+        cat.media_set(s.uuid).unwrap().unwrap().closed,
+        Some(1_700_000_500)
+    );
     assert!(matches!(
         cat.insert_pool(&pool("p")),
         Err(CatalogError::PoolExists(_))
@@ -255,22 +272,26 @@ fn media_locations_follow_the_changer_inventory() {
     let (cat, m, _) = setup();
     let other = media("PT0002L9", "p");
     cat.insert_media(&other).unwrap();
-    cat.set_media_location(other.uuid, MediaLocation::Vault)
+    cat.set_media_location(other.uuid, MediaLocation::Vault, Some("offsite"))
         .unwrap();
-    cat.sync_media_locations(&[]).unwrap();
-    assert_eq!(
-        cat.media_by_uuid(m.uuid).unwrap().unwrap().location,
-        MediaLocation::Offline
-    );
-    assert_eq!(
-        cat.media_by_uuid(other.uuid).unwrap().unwrap().location,
-        MediaLocation::Vault
-    );
-    cat.sync_media_locations(&["PT0001L9".into(), "PT0002L9".into()])
+    let third = media("PT0003L9", "p");
+    cat.insert_media(&third).unwrap();
+    cat.set_media_location(third.uuid, MediaLocation::Online, Some("lib2"))
         .unwrap();
-    assert!(cat
-        .media_list()
-        .unwrap()
-        .iter()
-        .all(|m| m.location == MediaLocation::Online));
+    // lib is empty: its tape goes offline; the vaulted one and the one in
+    // another changer stay where they are.
+    assert_eq!(cat.sync_media_locations("lib", &[]).unwrap(), ["PT0001L9"]);
+    let get = |uuid| cat.media_by_uuid(uuid).unwrap().unwrap();
+    assert_eq!(get(m.uuid).location, MediaLocation::Offline);
+    assert_eq!(get(m.uuid).location_name, None);
+    assert_eq!(get(other.uuid).location_text(), "vault (offsite)");
+    assert_eq!(get(third.uuid).location_text(), "online (lib2)");
+    // Seen in lib: online there, even the one that was in the vault.
+    cat.sync_media_locations("lib", &["PT0001L9".into(), "PT0002L9".into()])
+        .unwrap();
+    assert_eq!(get(m.uuid).location_text(), "online (lib)");
+    assert_eq!(get(other.uuid).location_text(), "online (lib)");
+    assert_eq!(get(third.uuid).location_text(), "online (lib2)");
+    assert_eq!(cat.forget_changer_locations("lib2").unwrap(), ["PT0003L9"]);
+    assert_eq!(get(third.uuid).location, MediaLocation::Offline);
 }

@@ -36,6 +36,7 @@ fn default_paths_follow_config_else_embedded_library() {
     cfg.add_changer(ChangerConfig {
         name: "lib".into(),
         path: "/dev/sg7".into(),
+        export_slots: Vec::new(),
     })
     .unwrap();
     cfg.add_drive(DriveConfig {

@@ -232,49 +232,36 @@ fn missing_source_fails_and_records_no_snapshot() {
 
 #[test]
 fn expired_media_sets_are_reused_live_ones_never() {
-    use ptape::catalog::Allocation;
-    use ptape::pool::{create_pool, Retention};
+    use ptape::pool::{create_pool, PoolSettings};
+    use ptape::schedule::Clock;
     let dir = tempfile::tempdir().unwrap();
     let src = common::make_tree(dir.path(), 100 * 1024);
     let mut cat = Catalog::open_in_memory().unwrap();
-    create_pool(&cat, "daily", Retention::Days(1), Allocation::AlwaysNew).unwrap();
+    let settings = PoolSettings {
+        allocation: "always".parse().unwrap(),
+        retention: "1d".parse().unwrap(),
+        ..PoolSettings::default()
+    };
+    create_pool(&cat, "daily", settings, 0).unwrap();
     let mut devices = MemoryDevices::blank("RT", 1, u64::MAX);
-    let first = run_backup(
-        &mut devices,
-        &mut cat,
-        &options("daily", src.clone(), "a"),
-        &mut NoEvents,
-    )
-    .unwrap();
+    let at = |id: &str, time: i64| {
+        let mut o = options("daily", src.clone(), id);
+        o.clock = Clock::fixed_epoch(time);
+        o
+    };
+    let t0 = 1_800_000_000;
+    let first = run_backup(&mut devices, &mut cat, &at("a", t0), &mut NoEvents).unwrap();
     assert_eq!(first.tapes, ["RT0001L9"]);
 
-    // always-new: a second job needs a new set; the only tape is in a set
-    // that is closed but within its retention.
-    let err = run_backup(
-        &mut devices,
-        &mut cat,
-        &options("daily", src.clone(), "b"),
-        &mut NoEvents,
-    )
-    .unwrap_err();
+    // always: a second job needs a new set; the only tape is in a set that
+    // closed when its job ended and is within its retention.
+    let err = run_backup(&mut devices, &mut cat, &at("b", t0 + 86_399), &mut NoEvents).unwrap_err();
     assert!(err.to_string().contains("no writable tape"), "{err}");
     assert_eq!(cat.snapshots(None).unwrap().len(), 1);
 
-    // Two days later the old set has expired: its tape is reused and the
-    // catalog forgets what was on it.
-    cat.connection()
-        .execute(
-            "UPDATE media_sets SET created = created - 2 * 86400 WHERE uuid = ?1",
-            [first.media_set.to_string()],
-        )
-        .unwrap();
-    let third = run_backup(
-        &mut devices,
-        &mut cat,
-        &options("daily", src, "c"),
-        &mut NoEvents,
-    )
-    .unwrap();
+    // A day after the first job ended the old set has expired: its tape is
+    // reused and the catalog forgets what was on it.
+    let third = run_backup(&mut devices, &mut cat, &at("c", t0 + 86_400), &mut NoEvents).unwrap();
     assert_eq!(third.tapes, ["RT0001L9"]);
     assert_ne!(third.media_set, first.media_set);
     let names: Vec<String> = cat

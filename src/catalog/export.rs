@@ -105,20 +105,39 @@ impl Catalog {
         let tx = self.conn.transaction()?;
         if let Some(p) = &tape.pool {
             tx.execute(
-                "INSERT OR IGNORE INTO pools (name, allocation, retention_days, created)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![p.name, p.allocation.as_str(), p.retention_days, p.created],
+                "INSERT OR IGNORE INTO pools
+                     (name, allocation, retention, template, comment, encrypt, created)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    p.name,
+                    p.allocation.to_string(),
+                    p.retention.to_string(),
+                    p.template,
+                    p.comment,
+                    p.encrypt,
+                    p.created
+                ],
             )?;
         }
         if let Some(s) = &tape.media_set {
             tx.execute(
-                "INSERT OR IGNORE INTO pools (name, allocation, retention_days, created)
-                 VALUES (?1, 'continue', NULL, ?2)",
+                "INSERT OR IGNORE INTO pools (name, allocation, retention, created)
+                 VALUES (?1, 'continue', 'keep', ?2)",
                 params![s.pool, s.created],
             )?;
             tx.execute(
-                "INSERT OR IGNORE INTO media_sets (uuid, pool, created, status) VALUES (?1, ?2, ?3, ?4)",
-                params![s.uuid.to_string(), s.pool, s.created, s.status.as_str()],
+                "INSERT OR IGNORE INTO media_sets
+                     (uuid, pool, created, status, closed, last_write, encryption_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    s.uuid.to_string(),
+                    s.pool,
+                    s.created,
+                    s.status.as_str(),
+                    s.closed,
+                    s.last_write,
+                    s.encrypt
+                ],
             )?;
         }
         let m = &tape.media;
@@ -134,8 +153,9 @@ impl Catalog {
             Some(_) => {}
             None => {
                 tx.execute(
-                    "INSERT INTO media (uuid, label, pool, media_set, seq_nr, status, location, bytes_used, labelled)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)",
+                    "INSERT INTO media (uuid, label, pool, media_set, seq_nr, status, location,
+                         location_name, bytes_used, labelled)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9)",
                     params![
                         m.uuid.to_string(),
                         m.label,
@@ -144,6 +164,7 @@ impl Catalog {
                         m.seq_nr,
                         m.status.as_str(),
                         m.location.as_str(),
+                        m.location_name,
                         m.labelled
                     ],
                 )?;

@@ -7,7 +7,11 @@ use super::model::*;
 use super::{parse_text, parse_uuid, Catalog, CatalogError};
 
 const MEDIA_COLUMNS: &str =
-    "uuid, label, pool, media_set, seq_nr, status, location, bytes_used, labelled";
+    "uuid, label, pool, media_set, seq_nr, status, location, location_name, bytes_used, labelled";
+
+const SET_COLUMNS: &str = "uuid, pool, created, status, closed, last_write, encryption_key";
+
+const POOL_COLUMNS: &str = "name, allocation, retention, template, comment, encrypt, created";
 
 fn media_from_row(row: &Row<'_>) -> rusqlite::Result<Result<MediaRecord, CatalogError>> {
     let uuid: String = row.get(0)?;
@@ -17,8 +21,9 @@ fn media_from_row(row: &Row<'_>) -> rusqlite::Result<Result<MediaRecord, Catalog
     let seq_nr: Option<u32> = row.get(4)?;
     let status: String = row.get(5)?;
     let location: String = row.get(6)?;
-    let bytes_used: i64 = row.get(7)?;
-    let labelled: i64 = row.get(8)?;
+    let location_name: Option<String> = row.get(7)?;
+    let bytes_used: i64 = row.get(8)?;
+    let labelled: i64 = row.get(9)?;
     Ok((|| {
         Ok(MediaRecord {
             uuid: parse_uuid(&uuid)?,
@@ -28,6 +33,7 @@ fn media_from_row(row: &Row<'_>) -> rusqlite::Result<Result<MediaRecord, Catalog
             seq_nr,
             status: parse_text(&status)?,
             location: parse_text(&location)?,
+            location_name,
             bytes_used: bytes_used as u64,
             labelled,
         })
@@ -39,12 +45,25 @@ fn set_from_row(row: &Row<'_>) -> rusqlite::Result<Result<MediaSetRecord, Catalo
     let pool: String = row.get(1)?;
     let created: i64 = row.get(2)?;
     let status: String = row.get(3)?;
+    let closed: Option<i64> = row.get(4)?;
+    let last_write: Option<i64> = row.get(5)?;
+    let encrypt: Option<String> = row.get(6)?;
     Ok((|| {
+        let status = parse_text(&status)?;
+        // A set closed without a recorded time (by an older ptape, or by
+        // hand) counts as closed since its start.
+        let closed = match status {
+            MediaSetStatus::Closed => closed.or(Some(created)),
+            MediaSetStatus::Writable => closed,
+        };
         Ok(MediaSetRecord {
             uuid: parse_uuid(&uuid)?,
             pool,
             created,
-            status: parse_text(&status)?,
+            status,
+            closed,
+            last_write,
+            encrypt,
         })
     })())
 }
@@ -52,14 +71,23 @@ fn set_from_row(row: &Row<'_>) -> rusqlite::Result<Result<MediaSetRecord, Catalo
 fn pool_from_row(row: &Row<'_>) -> rusqlite::Result<Result<PoolRecord, CatalogError>> {
     let name: String = row.get(0)?;
     let allocation: String = row.get(1)?;
-    let retention_days: Option<u32> = row.get(2)?;
-    let created: i64 = row.get(3)?;
-    Ok(parse_text(&allocation).map(|allocation| PoolRecord {
-        name,
-        allocation,
-        retention_days,
-        created,
-    }))
+    let retention: String = row.get(2)?;
+    let template: Option<String> = row.get(3)?;
+    let comment: Option<String> = row.get(4)?;
+    let encrypt: Option<String> = row.get(5)?;
+    let created: i64 = row.get(6)?;
+    let policy = |e: PolicyError| CatalogError::Corrupt(format!("pool {name:?}: {e}"));
+    Ok((|| {
+        Ok(PoolRecord {
+            allocation: allocation.parse().map_err(policy)?,
+            retention: retention.parse().map_err(policy)?,
+            name: name.clone(),
+            template,
+            comment,
+            encrypt,
+            created,
+        })
+    })())
 }
 
 /// Collects `query_map` results whose rows convert fallibly.
@@ -76,14 +104,50 @@ impl Catalog {
             return Err(CatalogError::PoolExists(pool.name.clone()));
         }
         self.conn.execute(
-            "INSERT INTO pools (name, allocation, retention_days, created) VALUES (?1, ?2, ?3, ?4)",
+            &format!("INSERT INTO pools ({POOL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
             params![
                 pool.name,
-                pool.allocation.as_str(),
-                pool.retention_days,
+                pool.allocation.to_string(),
+                pool.retention.to_string(),
+                pool.template,
+                pool.comment,
+                pool.encrypt,
                 pool.created
             ],
         )?;
+        Ok(())
+    }
+
+    /// Replaces a pool's settings (everything but its name and creation time).
+    pub fn update_pool(&self, pool: &PoolRecord) -> Result<(), CatalogError> {
+        let n = self.conn.execute(
+            "UPDATE pools SET allocation = ?2, retention = ?3, template = ?4, comment = ?5,
+                 encrypt = ?6 WHERE name = ?1",
+            params![
+                pool.name,
+                pool.allocation.to_string(),
+                pool.retention.to_string(),
+                pool.template,
+                pool.comment,
+                pool.encrypt
+            ],
+        )?;
+        if n == 0 {
+            return Err(CatalogError::UnknownPool(pool.name.clone()));
+        }
+        Ok(())
+    }
+
+    /// Removes a pool and its media sets, which must have no tapes any more
+    /// (the caller checks and explains; the database refuses otherwise).
+    pub fn delete_pool_with_empty_sets(&self, name: &str) -> Result<(), CatalogError> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute("DELETE FROM media_sets WHERE pool = ?1", [name])?;
+        let n = tx.execute("DELETE FROM pools WHERE name = ?1", [name])?;
+        if n == 0 {
+            return Err(CatalogError::UnknownPool(name.to_string()));
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -91,7 +155,7 @@ impl Catalog {
     pub fn pool(&self, name: &str) -> Result<Option<PoolRecord>, CatalogError> {
         self.conn
             .query_row(
-                "SELECT name, allocation, retention_days, created FROM pools WHERE name = ?1",
+                &format!("SELECT {POOL_COLUMNS} FROM pools WHERE name = ?1"),
                 [name],
                 pool_from_row,
             )
@@ -103,7 +167,7 @@ impl Catalog {
     pub fn pools(&self) -> Result<Vec<PoolRecord>, CatalogError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT name, allocation, retention_days, created FROM pools ORDER BY name")?;
+            .prepare(&format!("SELECT {POOL_COLUMNS} FROM pools ORDER BY name"))?;
         let rows = stmt.query_map([], pool_from_row)?;
         collect(rows)
     }
@@ -120,7 +184,7 @@ impl Catalog {
         }
         self.conn.execute(
             &format!(
-                "INSERT INTO media ({MEDIA_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                "INSERT INTO media ({MEDIA_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
             ),
             params![
                 media.uuid.to_string(),
@@ -130,6 +194,7 @@ impl Catalog {
                 media.seq_nr,
                 media.status.as_str(),
                 media.location.as_str(),
+                media.location_name,
                 media.bytes_used as i64,
                 media.labelled
             ],
@@ -241,15 +306,21 @@ impl Catalog {
         Ok(())
     }
 
-    /// Sets a tape's location.
+    /// Sets a tape's location: `name` is the changer of an online tape,
+    /// the vault of a vaulted one (ignored for offline).
     pub fn set_media_location(
         &self,
         uuid: Uuid,
         location: MediaLocation,
+        name: Option<&str>,
     ) -> Result<(), CatalogError> {
+        let name = match location {
+            MediaLocation::Offline => None,
+            _ => name,
+        };
         let n = self.conn.execute(
-            "UPDATE media SET location = ?2 WHERE uuid = ?1",
-            params![uuid.to_string(), location.as_str()],
+            "UPDATE media SET location = ?2, location_name = ?3 WHERE uuid = ?1",
+            params![uuid.to_string(), location.as_str(), name],
         )?;
         if n == 0 {
             return Err(CatalogError::UnknownMedia(uuid.to_string()));
@@ -257,27 +328,53 @@ impl Catalog {
         Ok(())
     }
 
-    /// Marks the tapes of `online` (the labels a changer holds) online and
-    /// the other online ones offline; tapes in the vault stay there unless
-    /// they are back in the library.
-    pub fn sync_media_locations(&self, online: &[String]) -> Result<(), CatalogError> {
+    /// Brings locations up to date from what changer `changer` holds now
+    /// (`online`: the labels in its drives and storage slots): those tapes
+    /// are online in it (even when they were recorded in a vault: they are
+    /// back); tapes recorded online in it but not seen are offline. Tapes
+    /// online in other changers and vaulted tapes not seen are unchanged.
+    /// Returns the labels whose location changed.
+    pub fn sync_media_locations(
+        &self,
+        changer: &str,
+        online: &[String],
+    ) -> Result<Vec<String>, CatalogError> {
         let tx = self.conn.unchecked_transaction()?;
+        let mut changed = Vec::new();
         for media in self.media_list()? {
             let present = online.contains(&media.label);
-            let location = match (present, media.location) {
-                (true, _) => MediaLocation::Online,
-                (false, MediaLocation::Online) => MediaLocation::Offline,
-                (false, other) => other,
+            let in_this_changer = media.location == MediaLocation::Online
+                && media.location_name.as_deref().is_none_or(|n| n == changer);
+            let (location, name) = match (present, in_this_changer) {
+                (true, _) => (MediaLocation::Online, Some(changer)),
+                (false, true) => (MediaLocation::Offline, None),
+                (false, false) => continue,
             };
-            if location != media.location {
+            if location != media.location || name != media.location_name.as_deref() {
                 tx.execute(
-                    "UPDATE media SET location = ?2 WHERE uuid = ?1",
-                    params![media.uuid.to_string(), location.as_str()],
+                    "UPDATE media SET location = ?2, location_name = ?3 WHERE uuid = ?1",
+                    params![media.uuid.to_string(), location.as_str(), name],
                 )?;
+                changed.push(media.label);
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(changed)
+    }
+
+    /// Marks tapes recorded online in `changer` offline (the changer is
+    /// gone from the configuration). Returns their labels.
+    pub fn forget_changer_locations(&self, changer: &str) -> Result<Vec<String>, CatalogError> {
+        let mut labels = Vec::new();
+        for media in self.media_list()? {
+            if media.location == MediaLocation::Online
+                && media.location_name.as_deref() == Some(changer)
+            {
+                self.set_media_location(media.uuid, MediaLocation::Offline, None)?;
+                labels.push(media.label);
+            }
+        }
+        Ok(labels)
     }
 
     /// Records that a tape joined a media set at position `seq_nr` (after
@@ -305,8 +402,18 @@ impl Catalog {
             return Err(CatalogError::UnknownPool(set.pool.clone()));
         }
         self.conn.execute(
-            "INSERT OR IGNORE INTO media_sets (uuid, pool, created, status) VALUES (?1, ?2, ?3, ?4)",
-            params![set.uuid.to_string(), set.pool, set.created, set.status.as_str()],
+            &format!(
+                "INSERT OR IGNORE INTO media_sets ({SET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+            ),
+            params![
+                set.uuid.to_string(),
+                set.pool,
+                set.created,
+                set.status.as_str(),
+                set.closed,
+                set.last_write,
+                set.encrypt
+            ],
         )?;
         Ok(())
     }
@@ -315,7 +422,7 @@ impl Catalog {
     pub fn media_set(&self, uuid: Uuid) -> Result<Option<MediaSetRecord>, CatalogError> {
         self.conn
             .query_row(
-                "SELECT uuid, pool, created, status FROM media_sets WHERE uuid = ?1",
+                &format!("SELECT {SET_COLUMNS} FROM media_sets WHERE uuid = ?1"),
                 [uuid.to_string()],
                 set_from_row,
             )
@@ -325,10 +432,10 @@ impl Catalog {
 
     /// The media sets of a pool (all pools when `None`), oldest first.
     pub fn media_sets(&self, pool: Option<&str>) -> Result<Vec<MediaSetRecord>, CatalogError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT uuid, pool, created, status FROM media_sets
-             WHERE ?1 IS NULL OR pool = ?1 ORDER BY created, rowid",
-        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {SET_COLUMNS} FROM media_sets
+             WHERE ?1 IS NULL OR pool = ?1 ORDER BY created, rowid"
+        ))?;
         let rows = stmt.query_map([pool], set_from_row)?;
         collect(rows)
     }
@@ -337,8 +444,10 @@ impl Catalog {
     pub fn writable_media_set(&self, pool: &str) -> Result<Option<MediaSetRecord>, CatalogError> {
         self.conn
             .query_row(
-                "SELECT uuid, pool, created, status FROM media_sets
-                 WHERE pool = ?1 AND status = 'writable' ORDER BY created DESC, rowid DESC LIMIT 1",
+                &format!(
+                    "SELECT {SET_COLUMNS} FROM media_sets
+                     WHERE pool = ?1 AND status = 'writable' ORDER BY created DESC, rowid DESC LIMIT 1"
+                ),
                 [pool],
                 set_from_row,
             )
@@ -346,17 +455,55 @@ impl Catalog {
             .transpose()
     }
 
-    /// Closes a media set: no further backups are appended to it.
-    pub fn close_media_set(&self, uuid: Uuid) -> Result<(), CatalogError> {
-        let n = self.conn.execute(
-            "UPDATE media_sets SET status = 'closed' WHERE uuid = ?1",
-            [uuid.to_string()],
+    /// Closes a media set at `time` (seconds since the epoch): no further
+    /// backups are appended to it, its writable tapes become full.
+    /// Closing a closed set keeps its first close time.
+    pub fn close_media_set(&self, uuid: Uuid, time: i64) -> Result<(), CatalogError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let n = tx.execute(
+            "UPDATE media_sets SET status = 'closed', closed = coalesce(closed, ?2) WHERE uuid = ?1",
+            params![uuid.to_string(), time],
         )?;
         if n == 0 {
             return Err(CatalogError::UnknownMediaSet(uuid));
         }
+        tx.execute(
+            "UPDATE media SET status = 'full' WHERE media_set = ?1 AND status = 'writable'",
+            [uuid.to_string()],
+        )?;
+        tx.commit()?;
         Ok(())
     }
+
+    /// Records that an archive was committed to the set at `time`.
+    pub fn record_media_set_write(&self, uuid: Uuid, time: i64) -> Result<(), CatalogError> {
+        self.conn.execute(
+            "UPDATE media_sets SET last_write = max(coalesce(last_write, ?2), ?2) WHERE uuid = ?1",
+            params![uuid.to_string(), time],
+        )?;
+        Ok(())
+    }
+
+    /// How many tapes, media sets and snapshots refer to a pool.
+    pub fn pool_usage(&self, pool: &str) -> Result<PoolUsage, CatalogError> {
+        let count = |sql: &str| -> Result<u64, CatalogError> {
+            let n: i64 = self.conn.query_row(sql, [pool], |r| r.get(0))?;
+            Ok(n as u64)
+        };
+        Ok(PoolUsage {
+            media: count("SELECT count(*) FROM media WHERE pool = ?1")?,
+            media_sets: count("SELECT count(*) FROM media_sets WHERE pool = ?1")?,
+            snapshots: count("SELECT count(*) FROM snapshots WHERE pool = ?1")?,
+        })
+    }
+}
+
+/// What refers to a pool ([`Catalog::pool_usage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct PoolUsage {
+    pub media: u64,
+    pub media_sets: u64,
+    pub snapshots: u64,
 }
 
 /// The body of [`Catalog::forget_media_set`], inside an open transaction.

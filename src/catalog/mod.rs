@@ -28,6 +28,7 @@ use rusqlite::Connection;
 
 pub use archives::ArchiveCommit;
 pub use export::TapeCatalog;
+pub use inventory::PoolUsage;
 pub use model::*;
 
 /// Errors of the media catalog.

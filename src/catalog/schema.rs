@@ -136,8 +136,68 @@ ALTER TABLE pools ADD COLUMN encrypt TEXT;
 ALTER TABLE media_sets ADD COLUMN encryption_key TEXT;
 ";
 
+/// Version 6: pools and media sets for the whole media set lifecycle.
+///
+/// - `pools`: `allocation` takes `continue`, `always` or a calendar event
+///   (was `continue`/`always-new`), `retention` is `keep`, `overwrite` or a
+///   time span (was a number of days, counted from the set's creation; a
+///   pool that kept N days keeps `Nd`, now counted from the set's close);
+///   the media set name `template`, a `comment` (the key fingerprint
+///   `encrypt` of version 5 is kept). The table is rebuilt (its CHECK
+///   changes).
+/// - `media_sets`: `closed` (when it stopped being written: retention
+///   counts from there; sets closed before this version count from their
+///   creation, as they did), `last_write`.
+/// - `media`: status `unknown` (a label of a media set the catalog does
+///   not know), `location_name` (the changer of an online tape, the vault
+///   of a vaulted one). Rebuilt for the CHECK.
+const V6: &str = "
+CREATE TABLE pools_v4 (
+    name        TEXT PRIMARY KEY,
+    allocation  TEXT NOT NULL,
+    retention   TEXT NOT NULL,
+    template    TEXT,
+    comment     TEXT,
+    encrypt     TEXT,
+    created     INTEGER NOT NULL
+);
+INSERT INTO pools_v4 (name, allocation, retention, encrypt, created)
+    SELECT name,
+           CASE allocation WHEN 'always-new' THEN 'always' ELSE allocation END,
+           CASE WHEN retention_days IS NULL THEN 'keep' ELSE retention_days || 'd' END,
+           encrypt,
+           created
+    FROM pools;
+DROP TABLE pools;
+ALTER TABLE pools_v4 RENAME TO pools;
+
+ALTER TABLE media_sets ADD COLUMN closed INTEGER;
+ALTER TABLE media_sets ADD COLUMN last_write INTEGER;
+UPDATE media_sets SET closed = created WHERE status = 'closed';
+
+CREATE TABLE media_v4 (
+    uuid           TEXT PRIMARY KEY,
+    label          TEXT NOT NULL UNIQUE,
+    pool           TEXT REFERENCES pools(name),
+    media_set      TEXT REFERENCES media_sets(uuid),
+    seq_nr         INTEGER,
+    status         TEXT NOT NULL
+                   CHECK (status IN ('writable', 'full', 'retired', 'damaged', 'unknown')),
+    location       TEXT NOT NULL CHECK (location IN ('online', 'offline', 'vault')),
+    location_name  TEXT,
+    bytes_used     INTEGER NOT NULL DEFAULT 0,
+    labelled       INTEGER NOT NULL,
+    UNIQUE (media_set, seq_nr)
+);
+INSERT INTO media_v4 (uuid, label, pool, media_set, seq_nr, status, location, bytes_used, labelled)
+    SELECT uuid, label, pool, media_set, seq_nr, status, location, bytes_used, labelled FROM media;
+DROP TABLE media;
+ALTER TABLE media_v4 RENAME TO media;
+CREATE INDEX media_by_set ON media(media_set, seq_nr);
+";
+
 /// The migration list: entry `i` upgrades version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this ptape writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -155,6 +215,12 @@ pub fn migrate(conn: &mut Connection) -> Result<(), CatalogError> {
 }
 
 /// Brings the database to `target` (tests create old versions with it).
+///
+/// Foreign keys are off while migrations run: a migration may rebuild a
+/// table to change its constraints (create, copy, drop, rename: SQLite's
+/// documented procedure), and dropping a referenced table would otherwise
+/// cascade or fail. Each migration's transaction commits only when
+/// `PRAGMA foreign_key_check` finds nothing.
 pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<(), CatalogError> {
     let current = schema_version(conn)?;
     if current > SCHEMA_VERSION {
@@ -163,13 +229,31 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<(), CatalogError
             supported: SCHEMA_VERSION,
         });
     }
-    for version in current..target.min(SCHEMA_VERSION) {
+    let target = target.min(SCHEMA_VERSION);
+    if current >= target {
+        return Ok(());
+    }
+    let foreign_keys: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let result = (current..target).try_for_each(|version| {
         let tx = conn.transaction()?;
         tx.execute_batch(MIGRATIONS[version as usize])?;
+        let violations: i64 =
+            tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })?;
+        if violations > 0 {
+            return Err(CatalogError::Corrupt(format!(
+                "migration to schema version {} leaves {violations} rows whose references are broken",
+                version + 1
+            )));
+        }
         tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;
-    }
-    Ok(())
+        Ok(())
+    });
+    conn.pragma_update(None, "foreign_keys", foreign_keys)?;
+    result
 }
 
 #[cfg(test)]

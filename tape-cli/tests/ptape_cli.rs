@@ -121,8 +121,9 @@ fn pools_drives_and_changers_are_configured() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["default", "weekly"]);
-    assert_eq!(pools[1]["retention_days"], 28);
-    assert_eq!(pools[1]["allocation"], "always-new");
+    assert_eq!(pools[1]["retention"], "4w");
+    // The old spelling of allocation 'always' is still understood.
+    assert_eq!(pools[1]["allocation"], "always");
     let err = env.fails(&["pool", "create", "weekly"]);
     assert!(err.contains("already exists"), "{err}");
     let err = env.fails(&["pool", "create", "x", "--retention", "soon"]);

@@ -237,9 +237,11 @@ pub fn library_devices(lib: &Library) -> LibraryDevices {
     LibraryDevices::from_resolved(ResolvedDrive {
         name: "drive0".into(),
         path: lib.drive_device_path(0).display().to_string(),
+        changer: Some("changer".into()),
         changer_path: Some(lib.changer_device_path().display().to_string()),
         changer_drivenum: 0,
         embedded: false,
+        ..Default::default()
     })
     .unwrap()
 }

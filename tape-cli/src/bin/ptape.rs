@@ -23,6 +23,8 @@ mod config_cmds;
 mod content_cmd;
 #[path = "../ptape/key_cmds.rs"]
 mod key_cmds;
+#[path = "../ptape/pool_cmds.rs"]
+mod pool_cmds;
 #[path = "../ptape/progress.rs"]
 mod progress;
 #[path = "../ptape/read_events.rs"]
@@ -57,10 +59,16 @@ enum Cmd {
     Label(backup_cmd::LabelArgs),
     /// Media pools.
     #[command(subcommand)]
-    Pool(catalog_cmds::PoolCmd),
+    Pool(pool_cmds::PoolCmd),
+    /// Media sets: the tapes of a pool written as one sequence.
+    #[command(subcommand)]
+    MediaSet(pool_cmds::MediaSetCmd),
     /// Labelled tapes.
     #[command(subcommand)]
     Media(catalog_cmds::MediaCmd),
+    /// Read the labels of the changer's cartridges the catalog does not
+    /// know, and record them.
+    Inventory(catalog_cmds::InventoryArgs),
     /// List snapshots (newest first).
     Snapshots {
         /// Only snapshots of this pool.
@@ -108,8 +116,10 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Status => status(out),
         Cmd::Backup(args) => backup_cmd::backup(args, out),
         Cmd::Label(args) => backup_cmd::label(args, out),
-        Cmd::Pool(cmd) => catalog_cmds::pool(cmd, out),
+        Cmd::Pool(cmd) => pool_cmds::pool(cmd, out),
+        Cmd::MediaSet(cmd) => pool_cmds::media_set(cmd, out),
         Cmd::Media(cmd) => catalog_cmds::media(cmd, out),
+        Cmd::Inventory(args) => catalog_cmds::inventory(args, out),
         Cmd::Snapshots { pool } => catalog_cmds::snapshots(pool, out),
         Cmd::Drive(cmd) => config_cmds::drive(cmd, out),
         Cmd::Changer(cmd) => config_cmds::changer(cmd, out),

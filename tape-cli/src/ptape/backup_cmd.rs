@@ -103,6 +103,7 @@ pub fn backup(args: BackupArgs, out: OutputFormat) -> Result<()> {
     options.id = args.id;
     options.new_media_set = args.new_media_set;
     options.auto_label = !args.no_auto_label;
+    options.clock = ptape::schedule::Clock::from_env()?;
     options.chunker = ChunkerConfig {
         min: args.chunk_min,
         avg: args.chunk_avg,
@@ -148,13 +149,18 @@ pub fn label(args: LabelArgs, out: OutputFormat) -> Result<()> {
             barcode,
             args.pool.as_deref(),
             args.force,
+            &crate::pool_cmds::now()?,
         )?;
         return out.print(&media, |m| {
             format!("labelled {} (media {})", m.label, m.uuid)
         });
     }
-    let (labelled, skipped) =
-        inventory::label_all_unlabelled(&mut devices, &catalog, args.pool.as_deref())?;
+    let (labelled, skipped) = inventory::label_all_unlabelled(
+        &mut devices,
+        &catalog,
+        args.pool.as_deref(),
+        &crate::pool_cmds::now()?,
+    )?;
     for (label, why) in &skipped {
         eprintln!("skipped {label}: {why}");
     }

@@ -38,6 +38,18 @@ pub enum ChangerCmd {
         /// Device path (/dev/sgN or an emulated DIR/changer).
         #[arg(long)]
         path: String,
+        /// Storage slots to use as export slots (comma list), for libraries
+        /// whose mail slot is not visible over SCSI.
+        #[arg(long, value_delimiter = ',', value_name = "SLOTS")]
+        export_slots: Vec<usize>,
+    },
+    /// Change a changer's export slots.
+    Update {
+        /// Name of the changer.
+        name: String,
+        /// Storage slots to use as export slots (comma list; empty: none).
+        #[arg(long, value_delimiter = ',', value_name = "SLOTS", num_args = 0..=1)]
+        export_slots: Option<Vec<usize>>,
     },
     /// Remove a changer (no drive may refer to it).
     Remove { name: String },
@@ -87,19 +99,33 @@ pub fn changer(cmd: ChangerCmd, out: OutputFormat) -> Result<()> {
     let mut cfg = config::load_config()?;
     match cmd {
         ChangerCmd::List => out.print(&cfg.changers, |changers| {
-            let mut t = ListTable::new(&["name", "path"]);
+            let mut t = ListTable::new(&["name", "path", "export slots"]);
             for c in changers {
-                t.row([c.name.clone(), c.path.clone()]);
+                let slots: Vec<String> = c.export_slots.iter().map(|s| s.to_string()).collect();
+                t.row([c.name.clone(), c.path.clone(), slots.join(",")]);
             }
             t.render()
         }),
-        ChangerCmd::Add { name, path } => {
+        ChangerCmd::Add {
+            name,
+            path,
+            export_slots,
+        } => {
             cfg.add_changer(ChangerConfig {
                 name: name.clone(),
                 path,
+                export_slots,
             })?;
             config::save_config(&cfg)?;
             println!("added changer {name}");
+            Ok(())
+        }
+        ChangerCmd::Update { name, export_slots } => {
+            if let Some(slots) = export_slots {
+                cfg.set_export_slots(&name, slots)?;
+            }
+            config::save_config(&cfg)?;
+            println!("updated changer {name}");
             Ok(())
         }
         ChangerCmd::Remove { name } => {
