@@ -384,6 +384,76 @@ mod tests {
     }
 
     #[test]
+    fn version_4_pools_media_sets_and_media_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "foreign_keys", true).unwrap();
+            migrate_to(&mut conn, 4).unwrap();
+            conn.execute_batch(&format!(
+                "INSERT INTO pools VALUES ('weekly', 'always-new', 30, 7);
+                 INSERT INTO media_sets VALUES ('{SET}', 'weekly', 5, 'closed');
+                 INSERT INTO media (uuid, label, pool, media_set, seq_nr, status, location, bytes_used, labelled)
+                   VALUES ('{MEDIA}', 'OLD002L9', 'weekly', '{SET}', 0, 'full', 'vault', 20, 5);
+                 INSERT INTO archives VALUES ('6f1f7f6e-0000-4000-8000-000000000003',
+                   '{MEDIA}', 1, 'chunks', 0, 2, 1, 3, 10);"
+            ))
+            .unwrap();
+        }
+        let catalog = Catalog::open(&path).unwrap();
+        assert_eq!(catalog.schema_version().unwrap(), SCHEMA_VERSION);
+        let weekly = catalog.pool("weekly").unwrap().unwrap();
+        assert_eq!(weekly.allocation.to_string(), "always");
+        assert_eq!(weekly.retention.to_string(), "30d");
+        assert_eq!(weekly.created, 7);
+        let default = catalog.pool("default").unwrap().unwrap();
+        assert_eq!(default.retention.to_string(), "keep");
+        let set = catalog
+            .media_set(uuid::Uuid::parse_str(SET).unwrap())
+            .unwrap()
+            .unwrap();
+        // Closed before the upgrade: retention keeps counting from creation.
+        assert_eq!(set.closed, Some(5));
+        let media = catalog.media_by_label("OLD002L9").unwrap().unwrap();
+        assert_eq!(media.location_name, None);
+        assert_eq!(media.bytes_used, 20);
+        assert_eq!(media.media_set, Some(set.uuid));
+        let conn = catalog.connection();
+        let violations: i64 = conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(violations, 0);
+        let fk: bool = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert!(fk, "foreign keys are on again after the migration");
+        // The rebuilt media table is still the archives' parent: deleting a
+        // tape cascades, an unknown pool is refused.
+        catalog.delete_media(media.uuid).unwrap();
+        let archives: i64 = conn
+            .query_row("SELECT count(*) FROM archives", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(archives, 0);
+        assert!(conn
+            .execute(
+                "INSERT INTO media (uuid, label, pool, status, location, labelled)
+                 VALUES ('x', 'X', 'nope', 'writable', 'offline', 0)",
+                [],
+            )
+            .is_err());
+        assert!(conn
+            .execute(
+                "INSERT INTO media (uuid, label, status, location, labelled)
+                 VALUES ('y', 'Y', 'unknown', 'offline', 0)",
+                [],
+            )
+            .is_ok());
+    }
+
+    #[test]
     fn catalog_connections_use_wal_full_sync_and_bounded_cache() {
         let dir = tempfile::tempdir().unwrap();
         let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
