@@ -330,7 +330,7 @@ mod tests {
         let tape = dev.cartridges.remove("NP0001L9").unwrap();
         dev.cartridges
             .insert("NP0001L9".into(), tape.with_max_block_size(narrow));
-        let err = label_tape(&mut dev, &cat, "NP0001L9", None, true).unwrap_err();
+        let err = label_tape(&mut dev, &cat, "NP0001L9", None, true, &now()).unwrap_err();
         assert!(
             matches!(err, InventoryError::PathTooNarrow { max, .. } if max == narrow),
             "{err:?}"
