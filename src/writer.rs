@@ -684,7 +684,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             let pool_ok = !matches!(media.pool.as_deref(), Some(p) if p != self.pool.name);
             match (media.media_set, media.status) {
                 (None, MediaStatus::Writable) if pool_ok => known_free.push(media),
-                (Some(set_uuid), MediaStatus::Full)
+                (Some(set_uuid), MediaStatus::Full | MediaStatus::Writable)
                     if set_uuid != self.set.uuid && pool_ok && expired_sets.contains(&set_uuid) =>
                 {
                     expired.push(media)

@@ -13,8 +13,8 @@
 //! 1. the last member of the set, when it is writable and reachable;
 //! 2. empty tapes of the pool (labelled for it, in no set), oldest label
 //!    first;
-//! 3. expired tapes of the pool (full, their set expired, no restore
-//!    reading that set), oldest set first;
+//! 3. expired tapes of the pool (their set expired, no restore reading that
+//!    set; not damaged, retired or unknown), oldest set first;
 //! 4. free tapes (labelled for no pool), oldest label first;
 //! 5. blank cartridges the changer holds and the catalog does not know
 //!    (labelled on the spot), by barcode.
@@ -343,7 +343,9 @@ fn candidates(input: &AllocInput<'_>, writing: Option<Uuid>) -> Vec<(MediaRecord
     let mut expired: Vec<(i64, &MediaRecord, Uuid)> = Vec::new();
     for set in expired_sets {
         for m in input.members(set.uuid) {
-            if m.status == MediaStatus::Full {
+            // Full (a writable tape of an expired set counts as full: the set
+            // was closed); never damaged, retired or unknown ones.
+            if matches!(m.status, MediaStatus::Full | MediaStatus::Writable) {
                 expired.push((set.created, m, set.uuid));
             }
         }
