@@ -75,7 +75,7 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{MediaSetRecord, MediaSetStatus};
+    use crate::catalog::MediaSetRecord;
 
     #[test]
     fn pool_and_media_set_keys() {
@@ -95,12 +95,7 @@ mod tests {
             cat.set_pool_encrypt("nope", None),
             Err(CatalogError::UnknownPool(_))
         ));
-        let set = MediaSetRecord {
-            uuid: Uuid::new_v4(),
-            pool: "default".into(),
-            created: 1,
-            status: MediaSetStatus::Writable,
-        };
+        let set = MediaSetRecord::new("default", 1, None);
         cat.insert_media_set(&set).unwrap();
         assert_eq!(cat.media_set_key(set.uuid).unwrap(), None);
         cat.set_media_set_key(set.uuid, Some("aa:bb")).unwrap();

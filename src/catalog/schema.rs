@@ -384,15 +384,16 @@ mod tests {
     }
 
     #[test]
-    fn version_4_pools_media_sets_and_media_upgrade() {
+    fn version_5_pools_media_sets_and_media_upgrade() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("catalog.db");
         {
             let mut conn = Connection::open(&path).unwrap();
             conn.pragma_update(None, "foreign_keys", true).unwrap();
-            migrate_to(&mut conn, 4).unwrap();
+            migrate_to(&mut conn, 5).unwrap();
             conn.execute_batch(&format!(
-                "INSERT INTO pools VALUES ('weekly', 'always-new', 30, 7);
+                "INSERT INTO pools (name, allocation, retention_days, created, encrypt)
+                   VALUES ('weekly', 'always-new', 30, 7, 'aa:bb');
                  INSERT INTO media_sets VALUES ('{SET}', 'weekly', 5, 'closed');
                  INSERT INTO media (uuid, label, pool, media_set, seq_nr, status, location, bytes_used, labelled)
                    VALUES ('{MEDIA}', 'OLD002L9', 'weekly', '{SET}', 0, 'full', 'vault', 20, 5);
@@ -407,6 +408,7 @@ mod tests {
         assert_eq!(weekly.allocation.to_string(), "always");
         assert_eq!(weekly.retention.to_string(), "30d");
         assert_eq!(weekly.created, 7);
+        assert_eq!(weekly.encrypt.as_deref(), Some("aa:bb"));
         let default = catalog.pool("default").unwrap().unwrap();
         assert_eq!(default.retention.to_string(), "keep");
         let set = catalog

@@ -48,7 +48,7 @@ pub struct PoolSettingsArgs {
     /// A one-line description.
     #[arg(long)]
     comment: Option<String>,
-    /// Encrypt new media sets with the key of this fingerprint (aa:bb:...;
+    /// Encrypt new media sets with this key (its fingerprint or short form,
     /// see `ptape key list`).
     #[arg(long, value_name = "FINGERPRINT")]
     encrypt: Option<String>,
@@ -108,8 +108,19 @@ fn parse_settings(args: PoolSettingsArgs) -> Result<PoolUpdate> {
         retention: args.retention.map(|r| r.parse()).transpose()?,
         template: args.template.map(Some),
         comment: args.comment.map(Some),
-        encrypt: args.encrypt.map(Some),
+        encrypt: args
+            .encrypt
+            .map(|text| key_fingerprint(&text))
+            .transpose()?
+            .map(Some),
     })
+}
+
+/// The full fingerprint of a stored key given by its fingerprint or short
+/// form (the key must be in `ptape key list`).
+fn key_fingerprint(text: &str) -> Result<String> {
+    let store = ptape::keys::KeyStore::open_default()?;
+    Ok(ptape::keys::check_pool_key(&store, text)?.to_string())
 }
 
 fn pool_text(info: &PoolInfo) -> String {
