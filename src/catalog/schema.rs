@@ -394,7 +394,7 @@ mod tests {
             conn.execute_batch(&format!(
                 "INSERT INTO pools (name, allocation, retention_days, created, encrypt)
                    VALUES ('weekly', 'always-new', 30, 7, 'aa:bb');
-                 INSERT INTO media_sets VALUES ('{SET}', 'weekly', 5, 'closed');
+                 INSERT INTO media_sets (uuid, pool, created, status) VALUES ('{SET}', 'weekly', 5, 'closed');
                  INSERT INTO media (uuid, label, pool, media_set, seq_nr, status, location, bytes_used, labelled)
                    VALUES ('{MEDIA}', 'OLD002L9', 'weekly', '{SET}', 0, 'full', 'vault', 20, 5);
                  INSERT INTO archives VALUES ('6f1f7f6e-0000-4000-8000-000000000003',
