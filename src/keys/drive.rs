@@ -331,6 +331,7 @@ mod tests {
             changer_path: None,
             changer_drivenum: 0,
             embedded: false,
+            ..Default::default()
         })
         .unwrap();
         let tape = devices.open_drive().unwrap();
