@@ -152,6 +152,25 @@ pub fn run_backup<D: TapeDevices>(
     run_backup_hashing(devices, catalog, options, events, crate::chunking::sha256)
 }
 
+/// Stores the committed snapshot's index and its staged metadata chunks
+/// in the local file index.
+fn publish_index(
+    catalog: &Catalog,
+    name: &str,
+    staging: crate::catalog::file_index::Staging,
+    index: &mut std::fs::File,
+) -> Result<(), String> {
+    use std::io::Seek;
+    let record = catalog
+        .snapshot(name)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("snapshot {name} is not in the catalog"))?;
+    index.rewind().map_err(|e| e.to_string())?;
+    staging
+        .publish(record.archive, index)
+        .map_err(|e| e.to_string())
+}
+
 /// [`run_backup`] with another digest function (tests inject failures).
 fn run_backup_hashing<D: TapeDevices>(
     devices: D,
@@ -187,10 +206,19 @@ fn run_backup_hashing<D: TapeDevices>(
     writer_options.auto_label = options.auto_label;
     writer_options.format = options.format.clone();
     writer_options.clock = options.clock;
+    let mut index_note = None;
+    let staging = match catalog.file_index().map(|i| i.stage()).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            index_note = Some(e.to_string());
+            None
+        }
+    };
     let mut writer = PoolWriter::new(devices, catalog, writer_options, events)?;
     let source = SourceConfig {
         sources,
         walk,
+        staging,
         chunker: options.chunker,
         queue_chunks: options.channel_chunks,
         hash_workers: options.hash_workers,
@@ -234,7 +262,22 @@ fn run_backup_hashing<D: TapeDevices>(
         index,
         len,
     };
-    let job: JobSummary = writer.finish_job(&mut data, time)?;
+    let mut job: JobSummary = writer.finish_job(&mut data, time)?;
+    // The snapshot is committed: fill the local file index.
+    let indexed = match (
+        streams.staging.take(),
+        streams.index_failure.take(),
+        index_note,
+    ) {
+        (Some(staging), None, None) => publish_index(catalog, &name, staging, &mut data.index),
+        (_, a, b) => Err(a.or(b).unwrap_or_default()),
+    };
+    if let Err(why) = indexed {
+        job.warnings += 1;
+        events.warning(&format!(
+            "{name}: the local file index was not updated ({why}); run ptape catalog scan to rebuild it"
+        ));
+    }
     Ok(BackupResult {
         snapshot: name,
         media_set: job.media_set,

@@ -74,6 +74,8 @@ pub struct ScanReport {
     pub tapes: Vec<TapeScanReport>,
     /// Snapshots in the catalog after the scan.
     pub snapshots: u64,
+    /// Snapshots whose local file index was rebuilt from tape.
+    pub file_indexes_rebuilt: u64,
 }
 
 /// One tape after pass 1.
@@ -189,6 +191,22 @@ pub fn scan_tapes<D: TapeDevices>(
         }
         set_location_here(catalog, w.label.uuid, changer.as_deref())?;
     }
+    let mut indexes_rebuilt = 0;
+    if let Some(file_index) = catalog.file_index() {
+        for s in catalog.snapshots(None)? {
+            let complete = file_index
+                .snapshot(s.archive)
+                .is_ok_and(|i| file_index.has_chunks(&i));
+            if complete {
+                continue;
+            }
+            match crate::restore::rebuild_file_index(&mut devices, catalog, &s, &file_index, events)
+            {
+                Ok(()) => indexes_rebuilt += 1,
+                Err(e) => events.note(&format!("file index of {}: not rebuilt: {e}", s.name)),
+            }
+        }
+    }
     if mark_missing_offline {
         if let Some(changer) = &changer {
             catalog.sync_media_locations(changer, &online)?;
@@ -197,6 +215,7 @@ pub fn scan_tapes<D: TapeDevices>(
     Ok(ScanReport {
         tapes: reports,
         snapshots: catalog.snapshots(None)?.len() as u64,
+        file_indexes_rebuilt: indexes_rebuilt,
     })
 }
 

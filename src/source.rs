@@ -38,6 +38,7 @@ use pbs_tape::format::ProducerToken;
 use self::buffers::{BufferPool, PooledBuf};
 pub(crate) use self::hashers::HashFn;
 use self::hashers::{spawn_hasher, HashJob, Worker};
+use crate::catalog::file_index::Staging;
 use crate::chunking::{ChunkerConfig, Digest};
 use crate::stream::encode::{EncodeOptions, EncodeStats, Encoder, StreamKind, StreamSink};
 use crate::stream::index::{self, IndexEntry, Summary, INDEX_ENTRY_LEN};
@@ -49,7 +50,7 @@ pub const DEFAULT_CHANNEL_CHUNKS: usize = 4;
 pub const MAX_AUTO_HASH_WORKERS: usize = 4;
 
 /// What to read and how.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SourceConfig {
     /// The sources, checked ([`crate::stream::walk::check_sources`]).
     pub sources: Vec<Source>,
@@ -60,6 +61,8 @@ pub struct SourceConfig {
     pub queue_chunks: usize,
     /// Hashing threads; 0 picks one per CPU, at most [`MAX_AUTO_HASH_WORKERS`].
     pub hash_workers: usize,
+    /// Where metadata chunks are kept for the local file index.
+    pub staging: Option<Staging>,
 }
 
 /// The number of hashing threads used for a requested `hash_workers`.
@@ -184,6 +187,10 @@ pub struct Streams {
     pub stats: EncodeStats,
     metadata: IndexSpool,
     payload: IndexSpool,
+    /// The metadata chunks kept for the local file index, unless keeping
+    /// them failed (`index_failure` says why).
+    pub staging: Option<Staging>,
+    pub index_failure: Option<String>,
 }
 
 impl Streams {
@@ -242,6 +249,8 @@ pub struct SourceReader {
     cancel: Option<Sender<()>>,
     metadata: IndexSpool,
     payload: IndexSpool,
+    staging: Option<Staging>,
+    index_failure: Option<String>,
     /// The hashers, then the source reader.
     workers: Vec<Worker>,
 }
@@ -258,7 +267,7 @@ pub fn spawn_source_reader(
 
 /// [`spawn_source_reader`] with another digest function (tests).
 pub(crate) fn spawn_with_hasher(
-    config: SourceConfig,
+    mut config: SourceConfig,
     mut register: impl FnMut(&str) -> ProducerToken,
     hash: HashFn,
 ) -> std::io::Result<SourceReader> {
@@ -276,6 +285,7 @@ pub(crate) fn spawn_with_hasher(
         workers.push(spawn_hasher(name, hash, job_rx.clone(), token)?);
     }
     drop(job_rx);
+    let staging = config.staging.take();
     let reader_token = register("source reader");
     // In flight at once: the queued chunks, one being queued by the reader
     // and one held by the consumer.
@@ -295,6 +305,8 @@ pub(crate) fn spawn_with_hasher(
         cancel: Some(cancel_tx),
         metadata: IndexSpool::new(),
         payload: IndexSpool::new(),
+        staging,
+        index_failure: None,
         workers,
     })
 }
@@ -377,6 +389,14 @@ impl SourceReader {
             Ok(Ordered::Chunk(slot)) => {
                 // A slot closed without a result: its hasher died.
                 let chunk = slot.recv().map_err(|_| SourceStop::Stopped)?;
+                if chunk.stream == StreamKind::Metadata {
+                    if let Some(staging) = &self.staging {
+                        if let Err(e) = staging.put_chunk(&chunk.digest, chunk.data()) {
+                            self.index_failure = Some(e.to_string());
+                            self.staging = None;
+                        }
+                    }
+                }
                 let spool = match chunk.stream {
                     StreamKind::Metadata => &mut self.metadata,
                     StreamKind::Payload => &mut self.payload,
@@ -405,6 +425,8 @@ impl SourceReader {
                     stats,
                     metadata: std::mem::replace(&mut self.metadata, IndexSpool::new()),
                     payload: std::mem::replace(&mut self.payload, IndexSpool::new()),
+                    staging: self.staging.take(),
+                    index_failure: self.index_failure.take(),
                 })))
             }
             Err(_) => Err(SourceStop::Stopped),
@@ -488,6 +510,7 @@ mod tests {
             chunker: small(),
             queue_chunks: 1,
             hash_workers,
+            staging: None,
         }
     }
 

@@ -61,6 +61,17 @@ fn vanished_and_changed_files_are_warnings_and_the_rest_is_kept() {
         events.0
     );
 
+    // The snapshot marks the changed file incomplete (and lacks the other).
+    let listed = ptape::catalog::browse::list(&catalog, &result.snapshot, "data").unwrap();
+    let flags: Vec<(&str, bool)> = listed
+        .iter()
+        .map(|l| (l.name.as_str(), l.incomplete))
+        .collect();
+    assert_eq!(
+        flags,
+        [("a-stays", false), ("grows", true), ("z-stays", false)]
+    );
+
     let out = tmp.path().join("out");
     run_restore(
         library_devices(&lib),

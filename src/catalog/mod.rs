@@ -16,8 +16,10 @@
 //! and media sets).
 
 mod archives;
+pub mod browse;
 mod encryption;
 pub mod export;
+pub mod file_index;
 mod inventory;
 pub mod model;
 pub mod schema;
@@ -114,6 +116,12 @@ impl Catalog {
     /// Schema version of the open database.
     pub fn schema_version(&self) -> Result<u32, CatalogError> {
         schema::schema_version(&self.conn)
+    }
+
+    /// The local file index beside the database (`None` for in-memory
+    /// catalogs).
+    pub fn file_index(&self) -> Option<file_index::FileIndex> {
+        self.path.as_deref().map(file_index::FileIndex::beside)
     }
 
     /// The underlying connection, for read-only queries of sibling modules

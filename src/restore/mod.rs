@@ -47,9 +47,11 @@ use crate::writer::WriterEvents;
 
 mod fetch;
 mod metadata;
+mod reindex;
 
 use fetch::SetReader;
 use metadata::{apply_metadata, make_node};
+pub use reindex::rebuild_file_index;
 
 /// Errors of a restore.
 #[derive(Debug, thiserror::Error)]

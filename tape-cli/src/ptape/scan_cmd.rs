@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use ptape::catalog::Catalog;
+use ptape::catalog::{browse, Catalog};
 use ptape::config;
 use ptape::library::LibraryDevices;
 use ptape::scan::scan_tapes;
@@ -13,16 +13,72 @@ use crate::read_events::ReadEvents;
 #[derive(Debug, Subcommand)]
 pub enum CatalogCmd {
     /// Rebuild the catalog from tapes: every cartridge online in the
-    /// library (loaded through the changer), or only the one in --drive.
+    /// library (loaded through the changer), or only the one in --drive;
+    /// then the local file index of every snapshot that lacks it.
     Scan {
         /// Scan only the cartridge in this configured drive.
         #[arg(long)]
         drive: Option<String>,
     },
+    /// List a directory of a snapshot (no tape needed).
+    Ls {
+        /// Snapshot (POOL/ID/TIME, see `ptape snapshots`).
+        snapshot: String,
+        /// Directory in the snapshot (default: its top level).
+        path: Option<String>,
+    },
+    /// Find paths matching a glob across snapshots (no tape needed):
+    /// `*.pdf` matches names at any depth, `data/**/*.pdf` whole paths.
+    Find {
+        /// Only this snapshot.
+        #[arg(long)]
+        snapshot: Option<String>,
+        glob: String,
+    },
 }
 
 pub fn catalog(cmd: CatalogCmd, out: OutputFormat) -> Result<()> {
-    let CatalogCmd::Scan { drive } = cmd;
+    let drive = match cmd {
+        CatalogCmd::Scan { drive } => drive,
+        CatalogCmd::Ls { snapshot, path } => {
+            let catalog = Catalog::open_default()?;
+            let listed = browse::list(&catalog, &snapshot, path.as_deref().unwrap_or(""))?;
+            return out.print(&listed, |rows| {
+                let mut t = ListTable::new(&["name", "type", "size", "mtime", "mode"]);
+                for r in rows {
+                    t.row([
+                        if r.incomplete {
+                            format!("{} (incomplete)", r.name)
+                        } else {
+                            r.name.clone()
+                        },
+                        r.kind.clone(),
+                        r.size.to_string(),
+                        r.mtime.clone(),
+                        r.mode.clone(),
+                    ]);
+                }
+                t.render()
+            });
+        }
+        CatalogCmd::Find { snapshot, glob } => {
+            let catalog = Catalog::open_default()?;
+            let found = browse::find(&catalog, snapshot.as_deref(), &glob)?;
+            return out.print(&found, |rows| {
+                let mut t = ListTable::new(&["snapshot", "path", "type", "size", "mtime"]);
+                for r in rows {
+                    t.row([
+                        r.snapshot.clone(),
+                        r.path.clone(),
+                        r.kind.clone(),
+                        r.size.to_string(),
+                        r.mtime.clone(),
+                    ]);
+                }
+                t.render()
+            });
+        }
+    };
     let cfg = config::load_config()?;
     let mut catalog = Catalog::open_default()?;
     let mut events = ReadEvents { verb: "scanning" };
@@ -71,6 +127,11 @@ pub fn catalog(cmd: CatalogCmd, out: OutputFormat) -> Result<()> {
                 },
             ]);
         }
-        format!("{}\n{} snapshots in the catalog", t.render(), r.snapshots)
+        format!(
+            "{}\n{} snapshots in the catalog; {} file indexes rebuilt",
+            t.render(),
+            r.snapshots,
+            r.file_indexes_rebuilt
+        )
     })
 }
