@@ -126,6 +126,7 @@ fn small_setup() -> Setup {
         capacity: 64 * MIB,
         early_warning: MIB,
         large: 600 * 1024,
+        short_position: false,
     }
 }
 

@@ -134,7 +134,10 @@ impl Phases {
 }
 
 fn sweep(kind: FaultKind, stride: u64) {
-    let setup = Setup::single_tape();
+    sweep_setup(Setup::single_tape(), kind, stride);
+}
+
+fn sweep_setup(setup: Setup, kind: FaultKind, stride: u64) {
     let (phases, lab, _) = Phases::measure(setup, kind);
     let points = phases.points(kind, &lab, stride);
     let mut outcomes = Vec::new();
@@ -173,6 +176,19 @@ fn timeout_at_every_command() {
     sweep(FaultKind::Timeout, 7);
 }
 
+/// A drive with only the short form of READ POSITION (no file number):
+/// the barrier checks the logical object, which counts every block and
+/// filemark, so lost buffered data still fails the job.
+#[test]
+fn power_loss_at_every_command_short_position_form() {
+    sweep_setup(Setup::short_position(), FaultKind::PowerLoss, 11);
+}
+
+#[test]
+fn deferred_write_error_at_every_write_short_position_form() {
+    sweep_setup(Setup::short_position(), FaultKind::DeferredWriteError, 9);
+}
+
 /// The job end: a failure while the catalog archive is written or the tape
 /// unloaded, after the snapshot archive's barrier committed its row.
 #[test]
@@ -207,8 +223,12 @@ fn early_warning_anywhere_spans_not_fails() {
             capacity: 1280 * 1024 + step * 192 * 1024,
             early_warning: 512 * 1024,
             large: 2 * MIB as usize,
+            short_position: step % 2 == 1,
         };
-        let context = format!("capacity {}", setup.capacity);
+        let context = format!(
+            "capacity {} (short position: {})",
+            setup.capacity, setup.short_position
+        );
         let mut lab = Lab::new(setup);
         let result = lab
             .backup("span")
@@ -231,6 +251,7 @@ fn write_error_while_spanning() {
         capacity: 1536 * 1024,
         early_warning: 512 * 1024,
         large: 2 * MIB as usize,
+        short_position: false,
     };
     let (phases, lab, tapes) = Phases::measure(setup, FaultKind::WriteError);
     assert!(tapes >= 2, "the clean run did not span: {tapes} tape(s)");

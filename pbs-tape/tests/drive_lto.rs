@@ -82,30 +82,38 @@ fn positions_and_spacing() {
     drive.rewind().unwrap();
     let pos = drive.read_position().unwrap();
     assert!(pos.bop);
-    assert_eq!((pos.file_number, pos.logical_object), (0, 0));
+    assert_eq!((pos.file_number, pos.logical_object), (Some(0), 0));
     write_files(&mut drive, 3, &[512, 512, 512]);
     // 3 files of 3 blocks + filemark = 12 objects.
     let pos = drive.read_position().unwrap();
-    assert_eq!((pos.file_number, pos.logical_object), (3, 12));
+    assert_eq!((pos.file_number, pos.logical_object), (Some(3), 12));
     assert!(!pos.bop);
 
     drive.rewind().unwrap();
     drive.space_filemarks(2).unwrap();
     let pos = drive.read_position().unwrap();
-    assert_eq!((pos.file_number, pos.logical_object), (2, 8));
+    assert_eq!((pos.file_number, pos.logical_object), (Some(2), 8));
 
     drive.space_filemarks(-1).unwrap();
     let pos = drive.read_position().unwrap();
     // Before filemark 2 (the end of file 1).
-    assert_eq!((pos.file_number, pos.logical_object), (1, 7));
+    assert_eq!((pos.file_number, pos.logical_object), (Some(1), 7));
 
     drive.space_filemarks_other_side(1).unwrap();
     let pos = drive.read_position().unwrap();
-    assert_eq!((pos.file_number, pos.logical_object), (1, 7), "fsfm 1");
+    assert_eq!(
+        (pos.file_number, pos.logical_object),
+        (Some(1), 7),
+        "fsfm 1"
+    );
 
     drive.space_filemarks_other_side(-1).unwrap();
     let pos = drive.read_position().unwrap();
-    assert_eq!((pos.file_number, pos.logical_object), (1, 4), "bsfm 1");
+    assert_eq!(
+        (pos.file_number, pos.logical_object),
+        (Some(1), 4),
+        "bsfm 1"
+    );
 
     drive.space_blocks(2).unwrap();
     assert_eq!(drive.read_position().unwrap().logical_object, 6);
@@ -114,14 +122,14 @@ fn positions_and_spacing() {
 
     drive.move_to_eod().unwrap();
     let pos = drive.read_position().unwrap();
-    assert_eq!((pos.file_number, pos.logical_object), (3, 12));
+    assert_eq!((pos.file_number, pos.logical_object), (Some(3), 12));
 
     drive.locate(5).unwrap();
     assert_eq!(drive.read_position().unwrap().logical_object, 5);
 
     drive.locate_file(2).unwrap();
     let pos = drive.read_position().unwrap();
-    assert_eq!((pos.file_number, pos.logical_object), (2, 8));
+    assert_eq!((pos.file_number, pos.logical_object), (Some(2), 8));
     let mut buf = vec![0u8; 512];
     assert_eq!(drive.read_block(&mut buf).unwrap(), ReadEvent::Block(512));
     assert_eq!(buf, pattern(200, 512));

@@ -183,7 +183,7 @@ fn tape_files_round_trip_through_streams() {
     let r1 = read_tape_file(&mut drive, &mut out).unwrap();
     assert_eq!(out, first);
     assert_eq!((r1.blocks, r1.end), (5, FileEnd::Filemark));
-    assert_eq!(drive.read_position().unwrap().file_number, 1);
+    assert_eq!(drive.read_position().unwrap().file_number, Some(1));
     let mut out = Vec::new();
     read_tape_file(&mut drive, &mut out).unwrap();
     assert_eq!(out, second);

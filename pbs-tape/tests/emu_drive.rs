@@ -635,7 +635,10 @@ fn replies_decode_with_the_drive_layer() {
     )
     .unwrap();
     let p = Position::decode_long(&buf).unwrap();
-    assert_eq!((p.logical_object, p.file_number, p.partition), (4, 1, 0));
+    assert_eq!(
+        (p.logical_object, p.file_number, p.partition),
+        (4, Some(1), 0)
+    );
     assert!(!p.bop);
     assert!(p.eop, "3 MiB of 4 MiB with 1 MiB early warning");
     let mut buf = [0u8; 6];

@@ -34,6 +34,7 @@ fn status_json_fields() {
         "compression",
         "buffer_mode",
         "partition",
+        "position_form",
         "file_number",
         "block_number",
         "logical_object_number",
@@ -51,6 +52,7 @@ fn status_json_fields() {
     assert_eq!(s["bot"], true);
     assert_eq!(s["file_number"], 0);
     assert_eq!(s["block_number"], 0);
+    assert_eq!(s["position_form"], "long");
     // The text form is a table with the same facts.
     let text = run_stdout(emu.pmt(&["status"]));
     assert!(text.contains("LTO-9") && text.contains("BOT"), "{text}");
@@ -288,4 +290,40 @@ fn write_reports_early_warning() {
     assert_eq!(v["bytes"], 700 << 10);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("early warning"), "{err}");
+}
+
+/// A drive that rejects the long form of READ POSITION (05/24/00, like
+/// older drives and Linux's scsi_debug tape): status and the position
+/// reports fall back to the short form, say so, and show the logical object
+/// (what `mt tell` shows) without inventing a file number.
+#[test]
+fn short_form_only_drive_reports_its_position_and_form() {
+    use pbs_tape::emulator::state::{DrivePersonality, LibraryConfig};
+    let emu = Emu::empty_with(LibraryConfig {
+        drive_personality: DrivePersonality {
+            short_position_only: true,
+            ..DrivePersonality::default()
+        },
+        ..LibraryConfig::default()
+    });
+    emu.lib.insert(0, pmt_util::BARCODE).unwrap();
+    emu.settle();
+    three_files(&emu);
+    let s = emu.json(&["status"]);
+    assert_eq!(s["position_form"], "short", "{s}");
+    assert_eq!(s["logical_object_number"], 9, "{s}");
+    assert_eq!(s["file_number"], serde_json::Value::Null, "{s}");
+    assert_eq!(s["position_error"], serde_json::Value::Null, "{s}");
+    let text = run_stdout(emu.pmt(&["status"]));
+    assert!(text.contains("short"), "{text}");
+    let v = emu.json(&["rewind"]);
+    assert_eq!(v["position"]["form"], "short");
+    assert_eq!(position_of(&v), (0, 0), "BOT is file 0 in either form");
+    let v = emu.json(&["fsf", "2"]);
+    assert_eq!(v["position"]["logical_object"], 6, "{v}");
+    assert_eq!(v["position"]["file_number"], serde_json::Value::Null, "{v}");
+    // Reading and seeking by file still work (rewind + space).
+    assert_eq!(emu.read_file(), pattern(2, 2000));
+    emu.json(&["asf", "1"]);
+    assert_eq!(emu.read_file(), pattern(1, 2000));
 }

@@ -183,6 +183,31 @@ fn restore_after_losing_the_database_and_scanning() {
     assert_same_tree(&env.src, &out.join("data"));
 }
 
+/// The whole chain on a drive that answers only the short form of READ
+/// POSITION: label (automatic), a backup spanning tapes, verify, catalog
+/// scan after losing the database, restore.
+#[test]
+fn whole_chain_on_a_drive_with_only_the_short_position_form() {
+    let env = Env::new(5, 10 * MIB);
+    env.lib
+        .update(|state| {
+            state.config.drive_personality.short_position_only = true;
+            Ok(())
+        })
+        .unwrap();
+    let (snapshot, tapes) = env.backup();
+    assert!(tapes.len() >= 2, "{tapes:?}");
+    assert_eq!(env.json(&["verify"])["ok"], true);
+    for f in ["catalog.db", "catalog.db-wal", "catalog.db-shm"] {
+        let _ = std::fs::remove_file(env.tmp.path().join("data").join(f));
+    }
+    let report = env.json(&["catalog", "scan"]);
+    assert_eq!(report["snapshots"], 1, "{report}");
+    let out = env.out("short-form");
+    env.ok(&["restore", &snapshot, s(&out)]);
+    assert_same_tree(&env.src, &out.join("data"));
+}
+
 #[test]
 fn restore_names_the_offline_tape() {
     let env = Env::new(5, 10 * MIB);

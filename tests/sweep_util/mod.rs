@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use pbs_tape::emulator::fault::{DeviceId, FaultKind, FaultSpec};
 use pbs_tape::emulator::library::Library;
-use pbs_tape::emulator::state::LibraryConfig;
+use pbs_tape::emulator::state::{DrivePersonality, LibraryConfig};
 use pbs_tape::format::{read_catalog_archive, read_snapshot_archive, ChunkArchiveReader};
 use ptape::backup::{run_backup, BackupError, BackupOptions, BackupResult};
 use ptape::catalog::{Catalog, ContentType, TapeCatalog};
@@ -33,6 +33,8 @@ pub struct Setup {
     pub early_warning: u64,
     /// Size of the random file in the source tree.
     pub large: usize,
+    /// The drive answers only the short form of READ POSITION.
+    pub short_position: bool,
 }
 
 impl Setup {
@@ -43,6 +45,15 @@ impl Setup {
             capacity: 256 * MIB,
             early_warning: MIB,
             large: 2 * MIB as usize,
+            short_position: false,
+        }
+    }
+
+    /// The same on a drive with only the short form of READ POSITION.
+    pub fn short_position() -> Setup {
+        Setup {
+            short_position: true,
+            ..Setup::single_tape()
         }
     }
 }
@@ -74,6 +85,10 @@ impl Lab {
             capacity: setup.capacity,
             early_warning: setup.early_warning,
             serial: "PTAPESWEEP".into(),
+            drive_personality: DrivePersonality {
+                short_position_only: setup.short_position,
+                ..DrivePersonality::default()
+            },
             ..LibraryConfig::default()
         };
         let barcodes: Vec<String> = (1..=setup.tapes).map(|i| format!("SW{i:04}L9")).collect();

@@ -25,6 +25,9 @@ pub const READ_POSITION_LONG_FORM: u8 = 0x06;
 /// Length of the READ POSITION long form data.
 pub const READ_POSITION_LONG_LEN: usize = 32;
 
+/// Length of the READ POSITION short form data.
+pub const READ_POSITION_SHORT_LEN: usize = 20;
+
 /// Length of the READ BLOCK LIMITS data (MLOI = 0).
 pub const READ_BLOCK_LIMITS_LEN: usize = 6;
 
@@ -184,9 +187,19 @@ pub fn load_unload(action: LoadAction) -> [u8; 6] {
 /// The allocation length must be zero for the short and long forms: the
 /// device returns the 32 bytes of the long form regardless.
 pub fn read_position_long() -> [u8; 10] {
+    read_position(READ_POSITION_LONG_FORM)
+}
+
+/// READ POSITION, opcode 0x34 (SSC-5 7.7), short form (service action
+/// 00h, 20 bytes), for drives that reject the long form.
+pub fn read_position_short() -> [u8; 10] {
+    read_position(READ_POSITION_SHORT_FORM)
+}
+
+fn read_position(service_action: u8) -> [u8; 10] {
     [
         opcodes::READ_POSITION,
-        READ_POSITION_LONG_FORM,
+        service_action,
         0,
         0,
         0,
@@ -279,6 +292,7 @@ mod tests {
     #[test]
     fn misc_commands() {
         assert_eq!(read_position_long(), [0x34, 0x06, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(read_position_short(), [0x34, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(erase(true), [0x19, 1, 0, 0, 0, 0]);
         assert_eq!(erase(false), [0x19, 0, 0, 0, 0, 0]);
         assert_eq!(load_unload(LoadAction::Load), [0x1B, 0, 0, 0, 1, 0]);

@@ -96,12 +96,14 @@ pub enum DriveError {
     /// back after LOCATE or its fallback); `wanted` says where to, e.g.
     /// "tape file 3".
     #[error(
-        "positioning {device} at {wanted} ended at file {file}, logical object {logical_object}"
+        "positioning {device} at {wanted} ended at {}logical object {logical_object}",
+        file.map_or(String::new(), |f| format!("file {f}, "))
     )]
     Misplaced {
         device: String,
         wanted: String,
-        file: u64,
+        /// `None` from a drive with only the short form of READ POSITION.
+        file: Option<u64>,
         logical_object: u64,
     },
 }

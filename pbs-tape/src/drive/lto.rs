@@ -26,10 +26,10 @@ use crate::scsi::{
 };
 
 use super::cdb::{self, LoadAction, LocateDest, SpaceCode};
-use super::error::SpaceUnit;
+use super::error::{SpaceStop, SpaceUnit};
 use super::limits::BlockLimits;
 use super::mode_pages;
-use super::position::Position;
+use super::position::{Position, PositionForm};
 use super::status::{drive_status, DriveStatus};
 use super::stream_events::{interpret_read, interpret_space, interpret_write};
 use super::{DriveError, ReadEvent, WriteStatus};
@@ -84,6 +84,14 @@ pub struct LtoDrive {
     path: String,
     identity: DriveIdentity,
     limits: Option<BlockLimits>,
+    /// The READ POSITION form the drive answers; `Short` once it rejected
+    /// the long form, so the long form is not asked again.
+    position_form: Option<PositionForm>,
+    /// The tape file the head is in, as counted from the commands this
+    /// handle sent since the last point where it was known (BOP, a
+    /// located file, a long-form READ POSITION); `None` when unknown. It
+    /// supplies the file number a short-form READ POSITION lacks.
+    file_count: Option<u64>,
 }
 
 impl std::fmt::Debug for LtoDrive {
@@ -164,6 +172,8 @@ impl LtoDrive {
                 serial,
             },
             limits: None,
+            position_form: None,
+            file_count: None,
         };
         drive.read_block_limits()?;
         Ok(drive)
@@ -363,7 +373,15 @@ impl LtoDrive {
         }
         let cdb = cdb::read6(len as u32);
         let result = self.exec(&cdb, DataDirection::FromDevice(&mut buf[..len]));
-        interpret_read(&self.path, len, result)
+        let event = interpret_read(&self.path, len, result);
+        match &event {
+            Ok(ReadEvent::Filemark) => {
+                self.file_count = self.file_count.and_then(|f| f.checked_add(1))
+            }
+            Ok(_) => {}
+            Err(_) => self.file_count = None,
+        }
+        event
     }
 
     /// WRITE FILEMARKS(6) (SSC-5 7.12): `count` filemarks; with
@@ -381,7 +399,14 @@ impl LtoDrive {
         }
         let cdb = cdb::write_filemarks6(count, immediate);
         let result = self.exec(&cdb, DataDirection::None);
-        interpret_write("WRITE FILEMARKS(6)", &self.path, result)
+        let status = interpret_write("WRITE FILEMARKS(6)", &self.path, result);
+        self.file_count = match &status {
+            Ok(_) => self
+                .file_count
+                .and_then(|f| f.checked_add(u64::from(count))),
+            Err(_) => None,
+        };
+        status
     }
 
     /// Flush the drive buffer to the medium (WRITE FILEMARKS count 0,
@@ -391,31 +416,83 @@ impl LtoDrive {
         self.write_filemarks(0, false).map(|_| ())
     }
 
-    /// READ POSITION long form (SSC-5 7.7). A position the drive flags as
-    /// unknown, or an answer that is not the long form, is an error.
+    /// READ POSITION (SSC-5 7.7): the long form, or the short form on a
+    /// drive that rejects the long one (05/24/00; remembered for this
+    /// handle). A position the drive flags as unknown, or data that is not
+    /// the form asked for, is an error. A long-form answer (or BOP) also
+    /// sets the file count [`Self::tracked_file_number`] uses.
     pub fn read_position(&mut self) -> Result<Position, DriveError> {
-        let cdb = cdb::read_position_long();
+        if self.position_form != Some(PositionForm::Short) {
+            match self.read_position_form(PositionForm::Long) {
+                Err(DriveError::NotSupported { source, .. })
+                    if source
+                        .sense()
+                        .is_some_and(|s| s.is(SenseKey::IllegalRequest, 0x24, 0x00)) =>
+                {
+                    tracing::debug!(
+                        path = self.path,
+                        "READ POSITION long form rejected: short form"
+                    );
+                    self.position_form = Some(PositionForm::Short);
+                }
+                other => return other,
+            }
+        }
+        self.read_position_form(PositionForm::Short)
+    }
+
+    fn read_position_form(&mut self, form: PositionForm) -> Result<Position, DriveError> {
+        let (cdb, len, feature) = match form {
+            PositionForm::Long => (
+                cdb::read_position_long(),
+                cdb::READ_POSITION_LONG_LEN,
+                "READ POSITION long form",
+            ),
+            PositionForm::Short => (
+                cdb::read_position_short(),
+                cdb::READ_POSITION_SHORT_LEN,
+                "READ POSITION",
+            ),
+        };
         let mut buf = [0u8; cdb::READ_POSITION_LONG_LEN];
         let done = self
-            .exec(&cdb, DataDirection::FromDevice(&mut buf))
-            .map_err(|e| {
-                DriveError::from_scsi(
-                    "READ POSITION",
-                    Some("READ POSITION long form"),
-                    &self.path,
-                    e,
-                )
-            })?;
-        let data = &buf[..done.transferred.min(buf.len())];
-        Position::decode_long(data).map_err(|e| DriveError::PositionUnknown {
+            .exec(&cdb, DataDirection::FromDevice(&mut buf[..len]))
+            .map_err(|e| DriveError::from_scsi("READ POSITION", Some(feature), &self.path, e))?;
+        let data = &buf[..done.transferred.min(len)];
+        let decoded = match form {
+            PositionForm::Long => Position::decode_long(data),
+            PositionForm::Short => Position::decode_short(data),
+        };
+        let pos = decoded.map_err(|e| DriveError::PositionUnknown {
             device: self.path.clone(),
             reason: e.to_string(),
-        })
+        })?;
+        self.position_form = Some(form);
+        if pos.file_number.is_some() {
+            self.file_count = pos.file_number;
+        }
+        Ok(pos)
+    }
+
+    /// The READ POSITION form the drive gave last (`None` before the first).
+    pub fn position_form(&self) -> Option<PositionForm> {
+        self.position_form
+    }
+
+    /// The tape file the head is in, as far as this handle knows: from the
+    /// last long-form READ POSITION or BOP, plus the filemarks written,
+    /// read and spaced over since (st counts the same way for `mt status`).
+    /// `None` after anything that moves the tape by an unknown number of
+    /// files (SPACE to end of data, LOCATE to a logical object, an error).
+    pub fn tracked_file_number(&self) -> Option<u64> {
+        self.file_count
     }
 
     /// REWIND (SSC-5 7.9) to the beginning of the partition.
     pub fn rewind(&mut self) -> Result<(), DriveError> {
-        self.simple("REWIND", None, &cdb::rewind())
+        let result = self.simple("REWIND", None, &cdb::rewind());
+        self.file_count = result.as_ref().ok().map(|()| 0);
+        result
     }
 
     fn space(&mut self, unit: SpaceUnit, count: i64) -> Result<(), DriveError> {
@@ -426,7 +503,7 @@ impl LtoDrive {
             SpaceUnit::Blocks => SpaceCode::Blocks,
             SpaceUnit::Filemarks => SpaceCode::Filemarks,
         };
-        if cdb::SPACE6_COUNT_RANGE.contains(&count) {
+        let result = if cdb::SPACE6_COUNT_RANGE.contains(&count) {
             let cdb = cdb::space6(code, count as i32);
             let result = self.exec(&cdb, DataDirection::None);
             interpret_space("SPACE(6)", &self.path, unit, count, result)
@@ -434,7 +511,17 @@ impl LtoDrive {
             let cdb = cdb::space16(code, count);
             let result = self.exec(&cdb, DataDirection::None);
             interpret_space("SPACE(16)", &self.path, unit, count, result)
-        }
+        };
+        // Forward over n filemarks: n more before the head; backward the
+        // head stops on the BOP side of the n-th: n fewer.
+        self.file_count = match (&result, unit) {
+            (Ok(()), SpaceUnit::Filemarks) => {
+                self.file_count.and_then(|f| f.checked_add_signed(count))
+            }
+            (Ok(()), SpaceUnit::Blocks) => self.file_count,
+            (Err(_), _) => None,
+        };
+        result
     }
 
     /// SPACE over `count` filemarks (negative: backwards). Forward the head
@@ -462,7 +549,15 @@ impl LtoDrive {
     }
 
     /// SPACE to end of data (SPACE(6) code 011b): the place to append.
+    /// On a drive known to answer only the short form of READ POSITION
+    /// (no file number), end of data is reached by spacing over filemarks
+    /// instead, from a known file (or BOT), so the file number at end of
+    /// data stays known (see [`Self::tracked_file_number`]).
     pub fn move_to_eod(&mut self) -> Result<(), DriveError> {
+        if self.position_form == Some(PositionForm::Short) {
+            return self.space_filemarks_to_eod();
+        }
+        self.file_count = None;
         self.simple(
             "SPACE(6) to end of data",
             None,
@@ -470,15 +565,43 @@ impl LtoDrive {
         )
     }
 
+    /// SPACE over filemarks until end of data: the drive reports BLANK
+    /// CHECK with the count it did not space in INFORMATION (SSC-5 7.10),
+    /// so the filemarks crossed are known. Without that count the file
+    /// number is unknown afterwards.
+    fn space_filemarks_to_eod(&mut self) -> Result<(), DriveError> {
+        if self.file_count.is_none() {
+            self.rewind()?;
+        }
+        let step = *cdb::SPACE6_COUNT_RANGE.end();
+        loop {
+            let start = self.file_count;
+            match self.space_filemarks(step) {
+                Ok(()) => {}
+                Err(DriveError::SpaceStopped { shortfall, .. })
+                    if shortfall.stop == SpaceStop::EndOfData =>
+                {
+                    self.file_count = start
+                        .zip(shortfall.done)
+                        .and_then(|(f, d)| f.checked_add(d));
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// LOCATE(16) (SSC-5 6.5) to a logical object (blocks and filemarks
     /// counted from BOP), as [`Position::logical_object`] reports it; the
     /// position is read back (see [`Self::check_landed`]).
     pub fn locate(&mut self, logical_object: u64) -> Result<(), DriveError> {
-        self.simple(
+        let result = self.simple(
             "LOCATE(16)",
             Some("LOCATE(16)"),
             &cdb::locate16(LocateDest::Object, logical_object),
-        )?;
+        );
+        self.file_count = (result.is_ok() && logical_object == 0).then_some(0);
+        result?;
         self.check_landed(
             |p| p.logical_object == logical_object,
             || format!("logical object {logical_object}"),
@@ -489,7 +612,9 @@ impl LtoDrive {
     /// after filemark `file_number`: LOCATE(16) to the filemark before it
     /// (destination type file) and space over it; drives without that
     /// LOCATE form, or that land elsewhere (vendors differ in counting),
-    /// get rewind + space filemarks. The result is checked with READ POSITION.
+    /// get rewind + space filemarks. The result is checked with READ
+    /// POSITION; a drive with only the short form (no file number to
+    /// check) always gets rewind + space filemarks.
     pub fn locate_file(&mut self, file_number: u64) -> Result<(), DriveError> {
         if file_number == 0 {
             return self.rewind();
@@ -497,26 +622,33 @@ impl LtoDrive {
         let count = i64::try_from(file_number).map_err(|_| {
             DriveError::InvalidArgument(format!("file number {file_number} is out of range"))
         })?;
-        let located = self
-            .simple(
-                "LOCATE(16)",
-                Some("LOCATE(16) to a logical file"),
-                &cdb::locate16(LocateDest::File, file_number - 1),
-            )
-            .and_then(|()| self.space_filemarks(1))
-            .and_then(|()| self.read_position());
-        match located {
-            Ok(pos) if pos.file_number == file_number => return Ok(()),
-            // Landed elsewhere (vendors count files differently), ran into
-            // end of data, or no LOCATE to files: count filemarks from BOT.
-            Ok(_) | Err(DriveError::NotSupported { .. }) | Err(DriveError::SpaceStopped { .. }) => {
+        if self.position_form != Some(PositionForm::Short) {
+            self.file_count = None;
+            let located = self
+                .simple(
+                    "LOCATE(16)",
+                    Some("LOCATE(16) to a logical file"),
+                    &cdb::locate16(LocateDest::File, file_number - 1),
+                )
+                .and_then(|()| self.space_filemarks(1))
+                .and_then(|()| self.read_position());
+            match located {
+                Ok(pos) if pos.file_number == Some(file_number) => return Ok(()),
+                // Landed elsewhere (vendors count files differently), ran
+                // into end of data, no LOCATE to files, or no file number
+                // to check it by: count filemarks from BOT.
+                Ok(_)
+                | Err(DriveError::NotSupported { .. })
+                | Err(DriveError::SpaceStopped { .. }) => {}
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
         }
         self.rewind()?;
         self.space_filemarks(count)?;
+        // The short form has no file number to check (the count since
+        // BOT is all there is).
         self.check_landed(
-            |p| p.file_number == file_number,
+            |p| p.file_number.is_none_or(|f| f == file_number),
             || format!("tape file {file_number}"),
         )
     }
@@ -547,13 +679,16 @@ impl LtoDrive {
     /// LOAD UNLOAD with LOAD=1 (SSC-5 7.2): thread the cartridge, position
     /// at BOP. Block limits are read again.
     pub fn load(&mut self) -> Result<(), DriveError> {
+        self.file_count = None;
         self.simple("LOAD UNLOAD", None, &cdb::load_unload(LoadAction::Load))?;
+        self.file_count = Some(0);
         self.read_block_limits()
     }
 
     /// LOAD UNLOAD with LOAD=0, HOLD=0 (SSC-5 7.2): rewind and unthread; a
     /// library's changer may then take the cartridge.
     pub fn unload(&mut self) -> Result<(), DriveError> {
+        self.file_count = None;
         self.simple("LOAD UNLOAD", None, &cdb::load_unload(LoadAction::Unload))
     }
 
@@ -744,6 +879,120 @@ mod tests {
         assert!(pos.bop);
     }
 
+    fn short_form(flags: u8, first: u32) -> Vec<u8> {
+        let mut d = vec![flags, 0, 0, 0];
+        d.extend_from_slice(&first.to_be_bytes());
+        d.extend_from_slice(&first.to_be_bytes());
+        d.extend_from_slice(&[0; 8]);
+        d
+    }
+
+    #[test]
+    fn long_form_rejected_falls_back_to_the_short_form_once() {
+        let invalid_field = Err(SenseData::new(SenseKey::IllegalRequest, 0x24, 0x00));
+        let (mut drive, log) = mock_drive(vec![
+            invalid_field,
+            Ok(short_form(0x00, 7)),
+            Ok(short_form(0x80, 0)),
+        ]);
+        let pos = drive.read_position().unwrap();
+        assert_eq!(pos.form, PositionForm::Short);
+        assert_eq!((pos.file_number, pos.logical_object), (None, 7));
+        assert_eq!(drive.position_form(), Some(PositionForm::Short));
+        // The long form is not asked again.
+        let pos = drive.read_position().unwrap();
+        assert_eq!((pos.file_number, pos.bop), (Some(0), true));
+        let sent = log.lock().unwrap().clone();
+        assert_eq!(
+            sent.iter().map(|c| c[1]).collect::<Vec<_>>(),
+            vec![0x06, 0x00, 0x00],
+            "service actions: long, short, short"
+        );
+        // Any other refusal of the long form is not a reason to fall back.
+        let (mut drive, _) = mock_drive(vec![Err(illegal_opcode())]);
+        assert!(matches!(
+            drive.read_position(),
+            Err(DriveError::NotSupported { .. })
+        ));
+        assert_eq!(drive.position_form(), None);
+    }
+
+    #[test]
+    fn file_count_follows_the_commands_sent() {
+        let (mut drive, _) = mock_drive(vec![]);
+        assert_eq!(drive.tracked_file_number(), None, "unknown at open");
+        drive.rewind().unwrap();
+        assert_eq!(drive.tracked_file_number(), Some(0));
+        drive.space_filemarks(3).unwrap();
+        drive.write_filemarks(2, true).unwrap();
+        assert_eq!(drive.tracked_file_number(), Some(5));
+        drive.space_filemarks(-1).unwrap();
+        drive.space_blocks(4).unwrap();
+        assert_eq!(drive.tracked_file_number(), Some(4));
+        drive.move_to_eod().unwrap();
+        assert_eq!(drive.tracked_file_number(), None, "end of data: unknown");
+        drive.locate(0).unwrap();
+        assert_eq!(drive.tracked_file_number(), Some(0), "LOCATE to BOP");
+        drive.locate(17).unwrap();
+        assert_eq!(drive.tracked_file_number(), None, "LOCATE to an object");
+        // A failed command leaves the file unknown.
+        let (mut drive, _) = mock_drive(vec![
+            Ok(vec![]),
+            Err(SenseData::new(SenseKey::MediumError, 0x11, 0x00)),
+        ]);
+        drive.rewind().unwrap();
+        assert!(drive.space_filemarks(1).is_err());
+        assert_eq!(drive.tracked_file_number(), None);
+    }
+
+    #[test]
+    fn locate_file_on_a_short_form_drive_counts_from_bot() {
+        let invalid_field = Err(SenseData::new(SenseKey::IllegalRequest, 0x24, 0x00));
+        let (mut drive, log) = mock_drive(vec![invalid_field, Ok(short_form(0x00, 9))]);
+        drive.read_position().unwrap();
+        log.lock().unwrap().clear();
+        drive.locate_file(3).unwrap();
+        // No LOCATE whose landing could not be checked: rewind + space,
+        // then the position read back (the short form has no file to check).
+        assert_eq!(
+            opcodes_sent(&log),
+            vec![opcodes::REWIND, opcodes::SPACE_6, opcodes::READ_POSITION]
+        );
+        assert_eq!(drive.tracked_file_number(), Some(3));
+    }
+
+    #[test]
+    fn end_of_data_on_a_short_form_drive_keeps_the_file_number() {
+        let invalid_field = Err(SenseData::new(SenseKey::IllegalRequest, 0x24, 0x00));
+        let step = *cdb::SPACE6_COUNT_RANGE.end() as u64;
+        // SPACE over filemarks from BOT stops at end of data after 5.
+        let eod = Err(SenseData::new(SenseKey::BlankCheck, 0x00, 0x05).with_information(step - 5));
+        let (mut drive, log) = mock_drive(vec![
+            invalid_field,
+            Ok(short_form(0x00, 9)),
+            Ok(vec![]),
+            eod,
+        ]);
+        drive.read_position().unwrap();
+        drive.move_to_eod().unwrap();
+        assert_eq!(drive.tracked_file_number(), Some(5));
+        let sent = log.lock().unwrap().clone();
+        assert_eq!(
+            sent[2][0],
+            opcodes::REWIND,
+            "the file was unknown: from BOT"
+        );
+        assert_eq!(sent[3][..2], [opcodes::SPACE_6, 0x01], "SPACE filemarks");
+        // Without the residual the file number is unknown.
+        let invalid_field = Err(SenseData::new(SenseKey::IllegalRequest, 0x24, 0x00));
+        let bare = Err(SenseData::new(SenseKey::BlankCheck, 0x00, 0x05));
+        let (mut drive, _) = mock_drive(vec![invalid_field, Ok(short_form(0x80, 0)), bare]);
+        // (at BOT: the file number is known, no rewind)
+        drive.read_position().unwrap();
+        drive.move_to_eod().unwrap();
+        assert_eq!(drive.tracked_file_number(), None);
+    }
+
     #[test]
     fn large_space_counts_use_space16() {
         let (mut drive, log) = mock_drive(vec![]);
@@ -807,7 +1056,7 @@ mod tests {
             Ok(long_form(0, 9, 2)),
         ]);
         match drive.locate_file(3) {
-            Err(DriveError::Misplaced { file: 2, .. }) => {}
+            Err(DriveError::Misplaced { file: Some(2), .. }) => {}
             other => panic!("expected Misplaced, got {other:?}"),
         }
         // Landing right needs no fallback.

@@ -26,5 +26,5 @@ pub(crate) mod wire;
 pub use error::{DriveError, SpaceShortfall, SpaceStop, SpaceUnit};
 pub use limits::BlockLimits;
 pub use lto::{DriveIdentity, DriveOptions, LtoDrive};
-pub use position::Position;
+pub use position::{Position, PositionForm};
 pub use stream_events::{ReadEvent, WriteStatus};

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::density::lto_generation;
 use super::lto::LtoDrive;
 use super::mode_pages::{read_mode_settings, ModeSettings};
-use super::position::Position;
+use super::position::{Position, PositionForm};
 use super::DriveError;
 use crate::scsi::SenseKey;
 
@@ -58,12 +58,16 @@ pub struct DriveStatus {
     /// Buffered mode (mode parameter header), 0 = unbuffered.
     pub buffer_mode: Option<u8>,
     pub partition: Option<u32>,
-    /// Filemarks between BOP and the head: the tape file the head is in.
+    /// Which READ POSITION form the drive answered: `long`, or `short`
+    /// (no file number) on drives that reject the long form.
+    pub position_form: Option<PositionForm>,
+    /// Filemarks between BOP and the head: the tape file the head is in
+    /// (unknown from the short form, except at BOT).
     pub file_number: Option<u64>,
     /// Block number within the current file, when it can be known without
     /// moving the tape (in file 0 it is the logical object number).
     pub block_number: Option<u64>,
-    /// Blocks and filemarks between BOP and the head (READ POSITION long form).
+    /// Blocks and filemarks between BOP and the head (READ POSITION).
     pub logical_object_number: Option<u64>,
     /// Head at beginning of partition.
     pub bot: Option<bool>,
@@ -94,9 +98,10 @@ impl DriveStatus {
 
     fn apply_position(&mut self, pos: &Position) {
         self.partition = Some(pos.partition);
-        self.file_number = Some(pos.file_number);
+        self.position_form = Some(pos.form);
+        self.file_number = pos.file_number;
         self.logical_object_number = Some(pos.logical_object);
-        self.block_number = (pos.file_number == 0).then_some(pos.logical_object);
+        self.block_number = (pos.file_number == Some(0)).then_some(pos.logical_object);
         self.bot = Some(pos.bop);
         self.eom = Some(pos.eop);
     }
@@ -124,6 +129,7 @@ pub fn drive_status(drive: &mut LtoDrive) -> Result<DriveStatus, DriveError> {
         compression: None,
         buffer_mode: None,
         partition: None,
+        position_form: None,
         file_number: None,
         block_number: None,
         logical_object_number: None,
@@ -167,7 +173,7 @@ pub fn drive_status(drive: &mut LtoDrive) -> Result<DriveStatus, DriveError> {
             Ok(pos) => status.apply_position(&pos),
             Err(DriveError::PositionUnknown { reason, .. }) => status.position_error = Some(reason),
             Err(DriveError::NotSupported { source, .. }) => {
-                status.position_error = Some(format!("READ POSITION long form: {source}"))
+                status.position_error = Some(format!("READ POSITION: {source}"))
             }
             Err(e) => return Err(e),
         }

@@ -13,6 +13,8 @@ pub(crate) const POS_EOP: u8 = 0x40;
 pub(crate) const POS_MPU: u8 = 0x08;
 /// Long form: logical object number unknown (BPU in older drive manuals).
 pub(crate) const POS_LONU: u8 = 0x04;
+/// Short form: logical object location unknown (same bit as LONU).
+pub(crate) const POS_LOLU: u8 = 0x04;
 
 /// READ POSITION short form data (SSC-5 7.7.2), 20 bytes.
 #[derive(FromBytes, IntoBytes, Immutable, KnownLayout, Unaligned)]

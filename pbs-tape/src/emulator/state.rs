@@ -93,6 +93,11 @@ pub struct DrivePersonality {
     /// Who sets the encryption keys.
     #[serde(default)]
     pub encryption_control: EncryptionControl,
+    /// READ POSITION answers only the short form; the long and extended
+    /// forms are refused with 05/24/00 (older drives, Linux's scsi_debug
+    /// tape since 6.15).
+    #[serde(default)]
+    pub short_position_only: bool,
 }
 
 fn enabled() -> bool {
@@ -122,6 +127,7 @@ impl Default for DrivePersonality {
             fixed_block_only: false,
             encryption_mixed: true,
             encryption_control: EncryptionControl::Application,
+            short_position_only: false,
         }
     }
 }

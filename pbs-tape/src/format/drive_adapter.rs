@@ -1,7 +1,7 @@
 //! [`TapeWrite`] and [`TapeRead`] for [`LtoDrive`]: the format talks to a
 //! real (or emulated) drive through these adapter impls.
 
-use crate::drive::{LtoDrive, ReadEvent, WriteStatus};
+use crate::drive::{DriveError, LtoDrive, ReadEvent, WriteStatus};
 
 use super::tape::{
     ReadOutcome, TapeIoError, TapeLimits, TapePosition, TapeRead, TapeWrite, WriteOutcome,
@@ -38,11 +38,24 @@ impl TapeWrite for LtoDrive {
     fn flush(&mut self) -> Result<(), TapeIoError> {
         Ok(LtoDrive::flush(self)?)
     }
-    /// READ POSITION (opcode 34h, SSC-5 7.7), long form.
+    /// READ POSITION (opcode 34h, SSC-5 7.7), long form; on a drive with
+    /// only the short form, the logical object comes from the drive and the
+    /// file number from the filemarks this handle counted since a known
+    /// point (BOT, a located file). The finish barrier's check is the
+    /// logical object, which counts every block and filemark written.
     fn position(&mut self) -> Result<TapePosition, TapeIoError> {
         let p = self.read_position()?;
+        let file_number = p.file_number.or(self.tracked_file_number()).ok_or_else(|| {
+            DriveError::PositionUnknown {
+                device: self.path().to_string(),
+                reason: format!(
+                    "the drive answers only the short form of READ POSITION (no file number) at logical object {}, and the tape was not positioned from a known file (rewind or locate a file first)",
+                    p.logical_object
+                ),
+            }
+        })?;
         Ok(TapePosition {
-            file_number: p.file_number,
+            file_number,
             logical_object: p.logical_object,
         })
     }

@@ -17,6 +17,7 @@ use pbs_tape::drive::status::{DriveStatus, MediumState};
 use pbs_tape::drive::tape_file::{read_tape_file, write_tape_file};
 use pbs_tape::drive::{
     density, encryption, mam, tape_alert, volume_statistics, DriveOptions, LtoDrive, Position,
+    PositionForm,
 };
 use pbs_tape::scsi::devpath::SYSFS_ROOT;
 use tape_cli::device::{select_device, DeviceKind};
@@ -503,6 +504,13 @@ fn status_text(s: &DriveStatus) -> String {
     t.opt_row("file number", s.file_number);
     t.opt_row("block number", s.block_number);
     t.opt_row("logical object", s.logical_object_number);
+    t.opt_row(
+        "position form",
+        s.position_form.map(|f| match f {
+            PositionForm::Long => "long (READ POSITION long form)",
+            PositionForm::Short => "short (the drive rejects the long form: no file number)",
+        }),
+    );
     let mut flags = Vec::new();
     if s.bot == Some(true) {
         flags.push("BOT");

@@ -149,6 +149,10 @@ struct CreateArgs {
     /// from the application.
     #[arg(long)]
     library_managed_encryption: bool,
+    /// The drives answer only the short form of READ POSITION (no file
+    /// number), like older drives and Linux's scsi_debug tape.
+    #[arg(long)]
+    short_position_only: bool,
     /// First element addresses: transport,slots,import-export,drives
     /// (decimal or 0x hex), e.g. `0,0x1000,0x10,0x100`.
     #[arg(long, value_parser = parse_element_bases)]
@@ -262,6 +266,7 @@ fn create(args: CreateArgs) -> Result<()> {
             } else {
                 EncryptionControl::Application
             },
+            short_position_only: args.short_position_only,
         },
         changer_personality: changer,
         ..LibraryConfig::default()

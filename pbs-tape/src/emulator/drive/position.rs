@@ -147,6 +147,7 @@ impl EmulatedDrive {
         cdb.reserved_bytes(2..7)?;
         let action = cdb.byte(1) & 0x1f;
         let alloc = cdb.be16(7) as usize;
+        let short_only = self.state.config.drive_personality.short_position_only;
         self.medium()?;
         let pos = self.pos();
         let used = self.used_at_head();
@@ -186,6 +187,9 @@ impl EmulatedDrive {
                     alloc
                 };
                 Ok(common::respond(data, reply.as_bytes(), alloc))
+            }
+            READ_POSITION_LONG_FORM if short_only => {
+                Err(CheckCondition::invalid_field_in_cdb(1, Some(4)))
             }
             READ_POSITION_LONG_FORM => {
                 let file = m.image.filemarks_before(pos.min(m.image.len())) + self.buffer.filemarks;
