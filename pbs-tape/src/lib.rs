@@ -5,6 +5,7 @@
 //! - [`changer`]: media changer control (SMC).
 //! - [`format`]: the on-tape format and the checked finish barrier.
 //! - [`emulator`]: a file-backed tape library that answers real CDBs.
+//! - [`selftest`]: a btape-style check of a drive and its cartridge.
 
 pub mod changer;
 pub mod device;
@@ -12,3 +13,4 @@ pub mod drive;
 pub mod emulator;
 pub mod format;
 pub mod scsi;
+pub mod selftest;

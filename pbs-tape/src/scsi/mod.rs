@@ -9,7 +9,8 @@
 //! - [`devpath`]: from `/dev/nst0`, `/dev/sch0`, by-id links to the sg node.
 //! - [`discovery`]: find tape drives and changers in sysfs.
 //! - [`spc`]: common SPC commands (INQUIRY, VPD, MODE/LOG SENSE, ...).
-//! - [`sense`], [`asc_table`]: sense data decoding and the ASC/ASCQ texts.
+//! - [`sense`], [`asc_table`]: sense data decoding and the ASC/ASCQ texts;
+//!   [`sense_report`]: every field explained, from hex text (`pmt decode-sense`).
 //! - [`opcodes`], [`timeouts`]: the opcode constants and their timeouts.
 
 pub mod asc_table;
@@ -18,6 +19,7 @@ pub mod discovery;
 pub mod opcodes;
 pub mod retry;
 pub mod sense;
+pub mod sense_report;
 pub mod sg_io;
 pub mod spc;
 #[doc(hidden)]

@@ -27,6 +27,11 @@ use tape_cli::output::{
 };
 use tape_cli::report;
 
+#[path = "../pmt/decode_sense_cmd.rs"]
+mod decode_sense_cmd;
+#[path = "../pmt/selftest_cmd.rs"]
+mod selftest_cmd;
+
 /// Default block size of `pmt write`: 256 KiB.
 const DEFAULT_WRITE_BLOCK_SIZE: usize = 256 * 1024;
 
@@ -141,6 +146,15 @@ enum Command {
     },
     /// Copy one tape file to standard output; stops after its filemark
     Read,
+    /// Check the drive and its cartridge like btape: write, read back, position,
+    /// filemarks, end of data, append, speed; overwrites the cartridge
+    Selftest(selftest_cmd::SelftestArgs),
+    /// Decode sense bytes (hex, as in kernel logs or sg3-utils output; no device)
+    DecodeSense {
+        /// Sense bytes in hex, e.g. `70 00 05 00 00 00 00 0a 00 00 00 00 24 00`; none or `-`: read standard input
+        #[arg(value_name = "HEX")]
+        hex: Vec<String>,
+    },
     /// List tape drives (sysfs) and emulated drives
     Scan {
         /// Emulated library directories to list drives of
@@ -263,6 +277,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Doc(doc) => return run_doc_command(doc, Cli::command()),
         Command::Scan { emulated } => return scan(emulated, format),
+        Command::DecodeSense { hex } => return decode_sense_cmd::decode_sense_command(hex, format),
         _ => {}
     }
     let drive = open(&cli).map_err(position_hint)?;
@@ -360,8 +375,9 @@ fn run_command(cli: &Cli, mut drive: LtoDrive, format: OutputFormat) -> anyhow::
                 eprintln!("{}", format.to_json(&summary)?);
             }
         }
+        Command::Selftest(args) => selftest_cmd::selftest(&mut drive, args, format)?,
         // Handled above, before a drive is opened.
-        Command::Doc(_) | Command::Scan { .. } => {}
+        Command::Doc(_) | Command::Scan { .. } | Command::DecodeSense { .. } => {}
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ use serde_json::Value;
 // Not every test binary that includes this module uses every helper.
 #[allow(unused_imports)]
 pub use cli_util::{run_fails, run_json, run_stdout};
+#[allow(unused_imports)]
 pub use pattern::pattern;
 
 pub const BARCODE: &str = "TAPE01L9";
