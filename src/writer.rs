@@ -3,13 +3,11 @@
 //! barrier, and records in the catalog only what the barrier returned as
 //! durable.
 //!
-//! Tape choice, in order:
-//! 1. the last tape of the current media set, when it is still writable
-//!    (appending after its last committed archive);
-//! 2. a labelled tape of the pool (or a free one, labelled without pool)
-//!    that belongs to no media set;
-//! 3. a tape of the pool whose media set expired (retention passed);
-//! 4. when allowed, a blank cartridge of the changer, labelled on the spot.
+//! Which media set and which tape are the pool's business
+//! ([`crate::pool`]): the writer asks [`pool::choose_media_set`] for the set
+//! and [`pool::plan_next_tape`] for the tapes, best first, and mounts the
+//! first one that is here and proves fit; it knows nothing of allocation
+//! or retention.
 //!
 //! Before the first write on a tape the position is proven from the tape
 //! itself, and the tape compared with the catalog (see [`append`]). A tape
@@ -31,12 +29,12 @@ use pbs_tape::format::{
 use uuid::Uuid;
 
 use crate::catalog::{
-    self, Allocation, ArchiveCommit, ArchiveRecord, Catalog, CatalogError, MediaLocation,
-    MediaRecord, MediaSetRecord, MediaStatus, PoolRecord, SnapshotRecord,
+    self, ArchiveCommit, ArchiveRecord, Catalog, CatalogError, MediaLocation, MediaRecord,
+    MediaSetRecord, MediaStatus, PoolRecord, SnapshotRecord,
 };
 use crate::chunking::Digest;
 use crate::devices::{DeviceError, TapeDevices};
-use crate::pool::{self, MediaSetChoice, Moment, PoolError};
+use crate::pool::{self, JoinReason, MediaSetChoice, Moment, PoolError, Reach, TapeChoice};
 use crate::reading::TapeAccessError;
 use crate::schedule::Clock;
 use crate::source::{SourceChunk, SourceItem, SourceReader, SourceStop, Streams};
@@ -451,11 +449,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
     /// failure here fails the job.
     fn finish_after_snapshot(&mut self) -> Result<(), WriterError> {
         self.write_catalog_archives()?;
-        if self.pool.allocation == Allocation::Always {
-            // One job, one media set: nothing is appended to it later.
-            let now = self.options.clock.now_epoch();
-            self.catalog.close_media_set(self.set.uuid, now)?;
-        }
+        pool::job_finished(self.catalog, &self.pool, self.set.uuid, &self.moment())?;
         if let Some(mounted) = self.mounted.take() {
             let label = mounted.media.label.clone();
             let tape = mounted.writer.into_tape();
@@ -590,10 +584,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         if self.mounted.is_some() {
             return Ok(());
         }
-        let mounted = match self.appendable_tape()? {
-            Some(media) => self.mount_for_append(media)?,
-            None => self.mount_new_member()?,
-        };
+        let mounted = self.mount_next_tape()?;
         let seq = mounted.media.seq_nr.unwrap_or(0);
         self.events.tape(&mounted.media.label, seq);
         if !self.summary.tapes.contains(&mounted.media.label) {
@@ -603,27 +594,67 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         Ok(())
     }
 
-    /// The last tape of the set, when it still takes data.
-    fn appendable_tape(&mut self) -> Result<Option<MediaRecord>, WriterError> {
-        if !self.set_in_catalog {
-            return Ok(None);
+    /// Asks the pool for the next tape ([`pool::plan_next_tape`]) and
+    /// mounts the first of its choices that is here and proves fit: the
+    /// set's last tape when it still takes data, else a tape that joins
+    /// the set.
+    fn mount_next_tape(&mut self) -> Result<Mounted<D::Tape>, WriterError> {
+        let online = self.online_labels()?;
+        let reach = match self.devices.changer_name() {
+            Some(name) => Reach::Changer { name },
+            // A standalone drive lists the label of the tape it holds.
+            None => Reach::Standalone {
+                loaded: online.first().cloned(),
+            },
+        };
+        let blank = if self.options.auto_label && self.devices.can_autolabel() {
+            let mut blank = Vec::new();
+            for label in &online {
+                if self.catalog.media_by_label(label)?.is_none() {
+                    blank.push(label.clone());
+                }
+            }
+            blank
+        } else {
+            Vec::new()
+        };
+        let set = self.set_in_catalog.then_some(&self.set);
+        let plan = pool::plan_next_tape(
+            self.catalog,
+            &self.pool.name,
+            set,
+            &reach,
+            &blank,
+            &self.moment(),
+        )?;
+        if let Some(last) = plan.append {
+            if !online.contains(&last.label) {
+                return Err(WriterError::MediaOffline {
+                    label: last.label,
+                    set: self.set.uuid,
+                });
+            }
+            return self.mount_for_append(last);
         }
-        let tapes = self.catalog.media_of_set(self.set.uuid)?;
-        Ok(tapes
-            .into_iter()
-            .last()
-            .filter(|m| m.status == MediaStatus::Writable))
+        for choice in plan.join {
+            let mounted = match choice {
+                TapeChoice::Join { media, why } if online.contains(&media.label) => {
+                    self.mount_joining(media, why)?
+                }
+                TapeChoice::LabelBlank(barcode) => self.mount_blank(&barcode)?,
+                _ => None,
+            };
+            if let Some(mounted) = mounted {
+                return Ok(mounted);
+            }
+        }
+        Err(WriterError::NoWritableMedia {
+            pool: self.pool.name.clone(),
+        })
     }
 
     fn mount_for_append(&mut self, media: MediaRecord) -> Result<Mounted<D::Tape>, WriterError> {
         let label = media.label.clone();
-        let online = self.online_labels()?;
-        if !online.contains(&label) {
-            return Err(WriterError::MediaOffline {
-                label,
-                set: self.set.uuid,
-            });
-        }
         let mut tape = self.devices.load(&label).map_err(device_err(&label))?;
         let drive = self.devices.drive_name();
         let proof = append::prove_append_point(
@@ -670,112 +701,86 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         Ok(online)
     }
 
-    /// Finds, loads, (labels) and adds the next tape to the media set.
-    fn mount_new_member(&mut self) -> Result<Mounted<D::Tape>, WriterError> {
-        let online = self.online_labels()?;
-        let now = self.moment();
-        let expired_sets = pool::expired_sets(self.catalog, &self.pool.name, &now)?;
-        let mut known_free = Vec::new();
-        let mut expired = Vec::new();
-        for media in self.catalog.media_list()? {
-            if !online.contains(&media.label) {
-                continue;
-            }
-            let pool_ok = !matches!(media.pool.as_deref(), Some(p) if p != self.pool.name);
-            match (media.media_set, media.status) {
-                (None, MediaStatus::Writable) if pool_ok => known_free.push(media),
-                (Some(set_uuid), MediaStatus::Full | MediaStatus::Writable)
-                    if set_uuid != self.set.uuid && pool_ok && expired_sets.contains(&set_uuid) =>
-                {
-                    expired.push(media)
-                }
-                _ => {}
-            }
-        }
-        // Tapes labelled for this pool before free ones.
-        known_free.sort_by_key(|m| (m.pool.is_none(), m.label.clone()));
+    /// Loads a catalogued tape the pool chose to join the set, proves its
+    /// file 1 may be overwritten and adds it to the set. `None`: the tape
+    /// is not what the catalog says (skipped, unloaded).
+    fn mount_joining(
+        &mut self,
+        media: MediaRecord,
+        why: JoinReason,
+    ) -> Result<Option<Mounted<D::Tape>>, WriterError> {
+        let label = media.label.clone();
         let drive = self.devices.drive_name();
-        for media in known_free.into_iter().chain(expired) {
-            let label = media.label.clone();
-            let mut tape = self.devices.load(&label).map_err(device_err(&label))?;
-            match append::prove_join_point(&mut tape, self.catalog, &media, media.media_set, &drive)
-            {
-                Ok(()) => {}
-                Err(
-                    e @ (WriterError::WrongMedia { .. }
-                    | WriterError::UnknownMediaSetOnTape { .. }
-                    | WriterError::ForeignData { .. }),
-                ) => {
-                    self.events.note(&format!("skipped: {e}"));
-                    self.devices.unload(tape).map_err(device_err(&label))?;
-                    continue;
-                }
-                Err(e) => {
-                    let _ = self.devices.unload(tape);
-                    return Err(e);
-                }
+        let mut tape = self.devices.load(&label).map_err(device_err(&label))?;
+        match append::prove_join_point(&mut tape, self.catalog, &media, media.media_set, &drive) {
+            Ok(()) => {}
+            Err(
+                e @ (WriterError::WrongMedia { .. }
+                | WriterError::UnknownMediaSetOnTape { .. }
+                | WriterError::ForeignData { .. }),
+            ) => {
+                self.events.note(&format!("skipped: {e}"));
+                self.devices.unload(tape).map_err(device_err(&label))?;
+                return Ok(None);
             }
-            // Forget before overwrite: an expired set goes as a whole
-            // before its tape's file 1 is written.
-            if let Some(old) = media.media_set {
-                let freed = self.catalog.forget_media_set(old)?;
+            Err(e) => {
+                let _ = self.devices.unload(tape);
+                return Err(e);
+            }
+        }
+        // Forget before overwrite: an expired set goes as a whole before
+        // its tape's file 1 is written.
+        if let JoinReason::Expired { set: old } = why {
+            let freed = self.catalog.forget_media_set(old)?;
+            self.events.note(&format!(
+                "media set {old} expired: forgotten (tapes {}) before {label} is overwritten",
+                freed.join(", ")
+            ));
+        }
+        let writer = new_media_writer(tape, &self.options.format).map_err(format_err(&label))?;
+        self.join_set(writer, media, None).map(Some)
+    }
+
+    /// Loads a blank cartridge of the changer, proves it blank, labels it
+    /// for the pool and adds it to the set. `None`: it is not blank
+    /// (skipped, unloaded; never overwritten).
+    fn mount_blank(&mut self, label: &str) -> Result<Option<Mounted<D::Tape>>, WriterError> {
+        let mut tape = self.devices.load(label).map_err(device_err(label))?;
+        match append::prove_blank(&mut tape, label) {
+            Ok(()) => {}
+            Err(e @ WriterError::ForeignData { .. }) => {
                 self.events.note(&format!(
-                    "media set {old} expired: forgotten (tapes {}) before {label} is overwritten",
-                    freed.join(", ")
+                    "cartridge {label} is not blank and not in the catalog: skipped ({e})"
                 ));
+                self.devices.unload(tape).map_err(device_err(label))?;
+                return Ok(None);
             }
-            let writer =
-                new_media_writer(tape, &self.options.format).map_err(format_err(&label))?;
-            return self.join_set(writer, media, None);
-        }
-        if self.options.auto_label && self.devices.can_autolabel() {
-            for label in online {
-                if self.catalog.media_by_label(&label)?.is_some() {
-                    continue;
-                }
-                let mut tape = self.devices.load(&label).map_err(device_err(&label))?;
-                match append::prove_blank(&mut tape, &label) {
-                    Ok(()) => {}
-                    Err(e @ WriterError::ForeignData { .. }) => {
-                        // Not blank (or unreadable): never overwrite what we
-                        // do not know.
-                        self.events.note(&format!(
-                            "cartridge {label} is not blank and not in the catalog: skipped ({e})"
-                        ));
-                        self.devices.unload(tape).map_err(device_err(&label))?;
-                        continue;
-                    }
-                    Err(e) => {
-                        let _ = self.devices.unload(tape);
-                        return Err(e);
-                    }
-                }
-                let changer = self.devices.changer_name();
-                let media = MediaRecord::new_labelled(
-                    Uuid::new_v4(),
-                    &label,
-                    Some(&self.pool.name),
-                    MediaLocation::Online,
-                    changer.as_deref(),
-                    now.time,
-                );
-                let mut writer =
-                    new_media_writer(tape, &self.options.format).map_err(format_err(&label))?;
-                writer
-                    .write_media_label(&MediaLabel {
-                        label_text: label.clone(),
-                        uuid: media.uuid,
-                        ctime: now.time,
-                    })
-                    .map_err(format_err(&label))?;
-                self.events
-                    .note(&format!("labelled blank cartridge {label}"));
-                return self.join_set(writer, media, Some(()));
+            Err(e) => {
+                let _ = self.devices.unload(tape);
+                return Err(e);
             }
         }
-        Err(WriterError::NoWritableMedia {
-            pool: self.pool.name.clone(),
-        })
+        let now = self.moment();
+        let changer = self.devices.changer_name();
+        let media = MediaRecord::new_labelled(
+            Uuid::new_v4(),
+            label,
+            Some(&self.pool.name),
+            MediaLocation::Online,
+            changer.as_deref(),
+            now.time,
+        );
+        let mut writer = new_media_writer(tape, &self.options.format).map_err(format_err(label))?;
+        writer
+            .write_media_label(&MediaLabel {
+                label_text: label.to_string(),
+                uuid: media.uuid,
+                ctime: now.time,
+            })
+            .map_err(format_err(label))?;
+        self.events
+            .note(&format!("labelled blank cartridge {label}"));
+        self.join_set(writer, media, Some(())).map(Some)
     }
 
     /// Writes the media set label (file 1), commits it, then records the

@@ -254,51 +254,49 @@ pub fn decide_media_set(input: &AllocInput<'_>, force_new: bool) -> SetDecision 
     SetDecision::Continue(current.clone())
 }
 
-/// The tape to write next into `set` (`None`: a new set that has no
-/// tape yet). See the module documentation for the order.
-pub fn choose_tape(input: &AllocInput<'_>, set: Option<&MediaSetRecord>) -> TapeChoice {
+/// Every tape a job could write next into a set, best first: what
+/// [`choose_tape`] picks from and what the writer works through (it tries
+/// the next one when a tape proves unfit, e.g. its labels are not the
+/// catalog's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TapePlan {
+    /// The set's last tape still takes data: the job appends to it, here
+    /// when [`Reach::can_write`] allows, else once it is brought in.
+    pub append: Option<MediaRecord>,
+    /// Tapes the drive can reach that may join the set (steps 2-5 of the
+    /// order: [`TapeChoice::Join`], then [`TapeChoice::LabelBlank`]).
+    pub join: Vec<TapeChoice>,
+    /// Tapes that would do if they were brought to the drive or changer
+    /// (offline ones, best first); the set's own writable tape first.
+    pub insert: Vec<MediaRecord>,
+}
+
+/// The tapes that could be written next into `set` (`None`: a new set that
+/// has no tape yet). See the module documentation for the order.
+pub fn plan_tapes(input: &AllocInput<'_>, set: Option<&MediaSetRecord>) -> TapePlan {
     let reach = input.reach;
-    if let Some(set) = set {
-        if let Some(last) = input.members(set.uuid).last() {
-            if last.status == MediaStatus::Writable && reach.can_write(last) {
-                return TapeChoice::Append((*last).clone());
-            }
-        }
-    }
+    let append = set
+        .and_then(|set| input.members(set.uuid).last().copied())
+        .filter(|last| last.status == MediaStatus::Writable)
+        .cloned();
     let candidates = candidates(input, set.map(|s| s.uuid));
-    let reachable: Vec<&(MediaRecord, JoinReason)> = candidates
+    let mut join: Vec<TapeChoice> = candidates
         .iter()
         .filter(|(m, _)| reach.can_write(m))
-        .collect();
-    if let Reach::Standalone {
-        loaded: Some(loaded),
-    } = reach
-    {
-        if let Some((m, why)) = reachable.iter().find(|(m, _)| &m.label == loaded) {
-            return TapeChoice::Join {
-                media: m.clone(),
-                why: why.clone(),
-            };
-        }
-    }
-    if let Some((m, why)) = reachable.first() {
-        return TapeChoice::Join {
+        .map(|(m, why)| TapeChoice::Join {
             media: m.clone(),
             why: why.clone(),
-        };
+        })
+        .collect();
+    if matches!(reach, Reach::Changer { .. }) {
+        let mut blank = input.blank.to_vec();
+        blank.sort();
+        join.extend(blank.into_iter().map(TapeChoice::LabelBlank));
     }
-    if let Some(barcode) = input.blank.iter().min() {
-        if matches!(reach, Reach::Changer { .. }) {
-            return TapeChoice::LabelBlank(barcode.clone());
-        }
-    }
-    // Nothing here: which tapes would do if they were brought in.
     let mut insert = Vec::new();
-    if let Some(set) = set {
-        if let Some(last) = input.members(set.uuid).last() {
-            if last.status == MediaStatus::Writable && last.location == MediaLocation::Offline {
-                insert.push((*last).clone());
-            }
+    if let Some(last) = &append {
+        if last.location == MediaLocation::Offline {
+            insert.push(last.clone());
         }
     }
     insert.extend(
@@ -307,7 +305,36 @@ pub fn choose_tape(input: &AllocInput<'_>, set: Option<&MediaSetRecord>) -> Tape
             .filter(|(m, _)| m.location == MediaLocation::Offline)
             .map(|(m, _)| m),
     );
-    TapeChoice::Nothing { insert }
+    TapePlan {
+        append,
+        join,
+        insert,
+    }
+}
+
+/// The tape to write next into `set` (`None`: a new set that has no
+/// tape yet). See the module documentation for the order.
+pub fn choose_tape(input: &AllocInput<'_>, set: Option<&MediaSetRecord>) -> TapeChoice {
+    let reach = input.reach;
+    let plan = plan_tapes(input, set);
+    if let Some(last) = plan.append.filter(|m| reach.can_write(m)) {
+        return TapeChoice::Append(last);
+    }
+    if let Reach::Standalone {
+        loaded: Some(loaded),
+    } = reach
+    {
+        if let Some(held) = plan.join.iter().find(|c| c.label() == Some(loaded)) {
+            return held.clone();
+        }
+    }
+    match plan.join.into_iter().next() {
+        Some(choice) => choice,
+        // Nothing here: which tapes would do if they were brought in.
+        None => TapeChoice::Nothing {
+            insert: plan.insert,
+        },
+    }
 }
 
 /// Steps 2-4 of the order, wherever the tapes are (not the set's own).

@@ -34,7 +34,8 @@ use crate::catalog::{
 };
 use crate::config::validate_name;
 use crate::schedule::Clock;
-use alloc::{decide_media_set, AllocInput, NewSetReason, Reach, SetDecision};
+use alloc::{decide_media_set, plan_tapes, AllocInput, NewSetReason, SetDecision};
+pub use alloc::{JoinReason, Reach, TapeChoice, TapePlan};
 use media_set::{lifetimes, Lifetime, MediaSetInfo, SetStatus};
 use template::{validate_template, TemplateError};
 
@@ -387,6 +388,38 @@ pub fn choose_media_set(
             reason,
         ),
     })
+}
+
+/// The tapes a job of `pool` could write next into `set` (`None`: a new
+/// set without tapes yet), for a drive that reaches `reach`; `blank` are
+/// the changer's cartridges the catalog does not know (labelled on the
+/// spot when chosen). See [`alloc::plan_tapes`].
+pub fn plan_next_tape(
+    catalog: &Catalog,
+    pool: &str,
+    set: Option<&MediaSetRecord>,
+    reach: &Reach,
+    blank: &[String],
+    now: &Moment,
+) -> Result<TapePlan, PoolError> {
+    let state = PoolState::load(catalog, pool)?;
+    let busy = HashSet::new();
+    let input = state.input(reach, &busy, blank, now);
+    Ok(plan_tapes(&input, set))
+}
+
+/// After a successful job into `set`: a set of an `always` pool takes one
+/// job only, so it is closed at `now` (its retention counts from then).
+pub fn job_finished(
+    catalog: &Catalog,
+    pool: &PoolRecord,
+    set: Uuid,
+    now: &Moment,
+) -> Result<(), PoolError> {
+    if pool.allocation == Allocation::Always {
+        catalog.close_media_set(set, now.time)?;
+    }
+    Ok(())
 }
 
 /// Records a new media set, closing the pool's other open set(s) at its
