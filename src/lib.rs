@@ -10,6 +10,8 @@
 //! - [`devices`]: what the writer needs from drives and changers
 //!   ([`devices::TapeDevices`]), and in-memory cartridges for tests.
 //! - [`locations`]: where tapes are (changer inventories, vaults).
+//! - [`lock`]: exclusive devices (per-serial device locks), pool locks and
+//!   the shared [`lock::WaitPolicy`] (`--wait`, `--no-wait`).
 //! - [`library`]: the configured drive and changer, or the embedded
 //!   emulated library, as [`devices::TapeDevices`].
 //! - [`stream`]: a snapshot as two chunked streams (metadata entries and
@@ -50,6 +52,7 @@ pub mod inventory;
 pub mod keys;
 pub mod library;
 pub mod locations;
+pub mod lock;
 pub mod pool;
 pub mod reading;
 pub mod restore;

@@ -8,6 +8,7 @@
 //! - [`device`]: which device a command talks to (`-f`, environment, config).
 //! - [`docgen`]: shell completions and man pages from the clap definitions.
 //! - [`report`]: the one place that turns an error into a message and an exit code.
+//! - [`wait`]: `--wait[=SECS]` / `--no-wait` ([`wait::WaitArgs`]), one policy for busy devices and missing cartridges.
 //!
 //! ```no_run
 //! use clap::Parser;
@@ -38,3 +39,4 @@ pub mod device;
 pub mod docgen;
 pub mod output;
 pub mod report;
+pub mod wait;

@@ -53,6 +53,34 @@ pub fn is_emulated_device(path: &Path) -> bool {
     read_device_file(path).is_some()
 }
 
+/// The serial number of the device a device file names, read from the
+/// library's state without opening the device (an open drive is held
+/// exclusively; callers key their own locks by this serial first).
+pub fn device_serial(path: &Path) -> Result<String, ScsiError> {
+    let path_str = path.display().to_string();
+    let invalid = |message: String| DeviceError::Invalid {
+        path: path_str.clone(),
+        message,
+    };
+    let kind =
+        read_device_file(path).ok_or_else(|| invalid("not an emulated tape device".into()))?;
+    let real = std::fs::canonicalize(path).map_err(|source| DeviceError::Io {
+        path: path_str.clone(),
+        source,
+    })?;
+    let dir = real.parent().unwrap_or(Path::new("."));
+    let lib = Library::open(dir).map_err(|e| invalid(e.to_string()))?;
+    let state = lib.read_state().map_err(|e| invalid(e.to_string()))?;
+    match kind {
+        DeviceKind::Changer => Ok(state.config.serial.clone()),
+        DeviceKind::Drive(n) => state
+            .drives
+            .get(n)
+            .map(|d| d.serial.clone())
+            .ok_or_else(|| invalid(format!("the library has no drive {n}")).into()),
+    }
+}
+
 /// Open an emulated device. A drive is opened exclusively: another
 /// process holding it gives [`DeviceError::Busy`].
 pub fn open_device(path: &Path) -> Result<EmulatedDevice, ScsiError> {

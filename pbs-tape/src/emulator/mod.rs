@@ -31,6 +31,6 @@ pub mod library;
 pub mod ssc_info;
 pub mod state;
 
-pub use device::{is_emulated_device, open_device, DeviceKind, EmulatedDevice};
+pub use device::{device_serial, is_emulated_device, open_device, DeviceKind, EmulatedDevice};
 pub use drive::{DriveFile, UnitAttention, WRITE_BUFFER_LIMIT};
 pub use library::{EmuError, Library, LibraryStatus};
