@@ -8,7 +8,7 @@
 use pbs_tape::format::{read_media_set_label, scan_tape, ScannedContent};
 use uuid::Uuid;
 
-use crate::catalog::{self, Catalog, CatalogError, MediaRecord, TapeCatalog};
+use crate::catalog::{self, Catalog, CatalogError, MediaRecord, MediaStatus, TapeCatalog};
 use crate::chunking::digest_to_hex;
 use crate::devices::{DeviceError, TapeDevices};
 use crate::reading::{load_checked, locate, TapeAccessError};
@@ -80,6 +80,9 @@ pub struct TapeCheck {
     pub chunk_bytes: u64,
     /// Tape-level problems (labels, loading).
     pub errors: Vec<String>,
+    /// The check failed and the tape was marked `damaged` in the catalog
+    /// by this verification (false when it already was damaged or retired).
+    pub marked_damaged: bool,
 }
 
 /// The outcome of a verification.
@@ -140,6 +143,7 @@ pub fn verify<D: TapeDevices>(
                 chunks: 0,
                 chunk_bytes: 0,
                 errors: Vec::new(),
+                marked_damaged: false,
             };
             if !online.contains(&media.label) {
                 check.state = TapeState::Offline;
@@ -149,6 +153,7 @@ pub fn verify<D: TapeDevices>(
                 verify_tape(&mut devices, catalog, &media, &mut check, events)?;
                 if !check.errors.is_empty() || check.archives.iter().any(|a| a.error.is_some()) {
                     check.state = TapeState::Damaged;
+                    check.marked_damaged = mark_damaged(catalog, &media, events)?;
                 }
             }
             tapes.push(check);
@@ -160,6 +165,25 @@ pub fn verify<D: TapeDevices>(
         tapes,
         ok,
     })
+}
+
+/// A tape that failed its check is marked `damaged`: no job writes to it
+/// again and its chunks no longer count for deduplication (the next backup
+/// writes them again). Returns whether the status changed.
+fn mark_damaged(
+    catalog: &Catalog,
+    media: &MediaRecord,
+    events: &mut dyn WriterEvents,
+) -> Result<bool, VerifyError> {
+    if matches!(media.status, MediaStatus::Damaged | MediaStatus::Retired) {
+        return Ok(false);
+    }
+    catalog.set_media_status(media.uuid, MediaStatus::Damaged)?;
+    events.note(&format!(
+        "tape {} failed verification: marked damaged (was {})",
+        media.label, media.status
+    ));
+    Ok(true)
 }
 
 /// Loads one tape and checks its labels and every catalogued archive.

@@ -95,12 +95,14 @@ impl Catalog {
         Ok(())
     }
 
-    /// The digests of every chunk stored on the tapes of a media set, loaded
-    /// once per job for the "already on tape" test.
+    /// The digests of every chunk stored on the healthy tapes of a media
+    /// set (status `writable` or `full`), loaded once per job for the
+    /// "already on tape" test. Chunks on a damaged, retired or unknown tape
+    /// do not count: a job writes them again.
     pub fn media_set_digests(&self, set: Uuid) -> Result<HashSet<Digest>, CatalogError> {
         let mut stmt = self.conn.prepare(
             "SELECT c.digest FROM chunks c JOIN media m ON m.uuid = c.media
-             WHERE m.media_set = ?1",
+             WHERE m.media_set = ?1 AND m.status IN ('writable', 'full')",
         )?;
         let rows = stmt.query_map([set.to_string()], |r| r.get::<_, Vec<u8>>(0))?;
         rows.map(|blob| digest_from_blob(&blob?)).collect()

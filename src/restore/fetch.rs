@@ -12,7 +12,7 @@ use rusqlite::params;
 use uuid::Uuid;
 
 use super::RestoreError;
-use crate::catalog::{Catalog, CatalogError, MediaRecord};
+use crate::catalog::{Catalog, CatalogError, MediaRecord, MediaStatus};
 use crate::chunking::Digest;
 use crate::devices::{TapeDevices, TapeMotion};
 use crate::reading::{load_checked, locate, TapeAccessError};
@@ -73,12 +73,18 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
         &self,
         needed: &HashSet<Digest>,
     ) -> Result<(ReadPlan, HashSet<Digest>), RestoreError> {
-        let online_media: HashSet<Uuid> = self
+        // A copy's rank: on a healthy tape (writable or full) first, then
+        // online; a damaged or retired tape is read only for chunks no
+        // healthy tape holds.
+        let rank: HashMap<Uuid, (bool, bool)> = self
             .set_media
             .iter()
-            .filter(|m| self.online.contains(&m.label))
-            .map(|m| m.uuid)
+            .map(|m| {
+                let healthy = matches!(m.status, MediaStatus::Writable | MediaStatus::Full);
+                (m.uuid, (healthy, self.online.contains(&m.label)))
+            })
             .collect();
+        let rank_of = |m: &Uuid| rank.get(m).copied().unwrap_or((false, false));
         let mut stmt = self.catalog.connection().prepare(
             "SELECT c.digest, c.media, c.file_number FROM chunks c JOIN media m ON m.uuid = c.media
              WHERE m.media_set = ?1 ORDER BY m.seq_nr, c.file_number",
@@ -99,7 +105,7 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
             let file: i64 = row.get(2)?;
             let better = match chosen.get(&digest) {
                 None => true,
-                Some((m, _)) => !online_media.contains(m) && online_media.contains(&media),
+                Some((m, _)) => rank_of(m) < rank_of(&media),
             };
             if better {
                 chosen.insert(digest, (media, file as u64));

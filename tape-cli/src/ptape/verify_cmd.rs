@@ -77,6 +77,18 @@ pub fn verify_cmd(args: VerifyArgs, out: OutputFormat) -> Result<()> {
         if !damaged.is_empty() {
             why.push(format!("damaged tapes: {}", damaged.join(", ")));
         }
+        let marked: Vec<String> = report
+            .tapes
+            .iter()
+            .filter(|t| t.marked_damaged)
+            .map(|t| t.label.clone())
+            .collect();
+        if !marked.is_empty() {
+            why.push(format!(
+                "marked damaged in the catalog (no job writes to them; the next backup writes their chunks again): {}",
+                marked.join(", ")
+            ));
+        }
         if !offline.is_empty() {
             why.push(format!(
                 "tapes not online (not verified): {}",
