@@ -142,6 +142,20 @@ pub fn snapshot_name(pool: &str, id: &str, time: i64) -> String {
     format!("{pool}/{id}/{}", ts.strftime("%Y-%m-%dT%H:%M:%SZ"))
 }
 
+/// The parts of a snapshot name `POOL/ID/TIME`: pool, id and the time
+/// in seconds since the epoch. `None` when the name does not have that
+/// form (a name read from a tape is checked like user input: pool and id
+/// must be valid names, the time RFC 3339 in UTC).
+pub fn parse_snapshot_name(name: &str) -> Option<(&str, &str, i64)> {
+    let mut parts = name.split('/');
+    let (pool, id, time) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || !is_valid_id(pool) || !is_valid_id(id) {
+        return None;
+    }
+    let time = time.parse::<jiff::Timestamp>().ok()?.as_second();
+    Some((pool, id, time))
+}
+
 /// Runs a backup job on `devices`; see the module documentation.
 pub fn run_backup<D: TapeDevices>(
     devices: D,

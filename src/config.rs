@@ -69,6 +69,10 @@ pub enum ConfigError {
     Serialize(#[from] toml::ser::Error),
     #[error("invalid name {name:?}: use 1-64 characters of letters, digits, '-', '_' or '.'")]
     InvalidName { name: String },
+    #[error(
+        "invalid tape label {label:?}: use 1-32 characters of letters, digits, '-', '_' or '.'"
+    )]
+    InvalidLabel { label: String },
     #[error("a {kind} named {name:?} already exists")]
     Duplicate { kind: &'static str, name: String },
     #[error("no {kind} named {name:?} is configured")]
@@ -280,6 +284,25 @@ pub fn validate_name(name: &str) -> Result<(), ConfigError> {
     } else {
         Err(ConfigError::InvalidName {
             name: name.to_string(),
+        })
+    }
+}
+
+/// Checks a tape label (barcode or the label text of a media label):
+/// 1-32 characters of `[A-Za-z0-9._-]`, not starting with '.' or '-'.
+/// Labels read from a tape are checked like labels a user gives.
+pub fn validate_label(label: &str) -> Result<(), ConfigError> {
+    let ok = !label.is_empty()
+        && label.len() <= 32
+        && !label.starts_with(['.', '-'])
+        && label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::InvalidLabel {
+            label: label.to_string(),
         })
     }
 }

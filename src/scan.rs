@@ -28,6 +28,8 @@ use crate::reading::{locate, peek_content_header, TapeAccessError};
 use crate::stream::index::SnapshotIndex;
 use crate::writer::WriterEvents;
 
+mod trust;
+
 /// Errors that stop a catalog scan (damage on one tape does not: it is
 /// reported in that tape's notes).
 #[derive(Debug, thiserror::Error)]
@@ -48,10 +50,44 @@ impl From<DeviceError> for ScanError {
     }
 }
 
+/// What kind of cartridge a scanned tape turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TapeScanState {
+    /// A ptape tape of a media set: its archives are in the catalog.
+    Scanned,
+    /// A ptape media label, but no media set yet.
+    Labelled,
+    /// Nothing written.
+    Blank,
+    /// Data that is not ptape's (or labels with invalid names): skipped.
+    Foreign,
+    /// It could not be loaded or read (damage noted): skipped or partly
+    /// scanned.
+    Damaged,
+    /// A ptape tape the catalog knows by another UUID: skipped.
+    Conflict,
+}
+
+impl TapeScanState {
+    /// The name JSON output uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TapeScanState::Scanned => "scanned",
+            TapeScanState::Labelled => "labelled",
+            TapeScanState::Blank => "blank",
+            TapeScanState::Foreign => "foreign",
+            TapeScanState::Damaged => "damaged",
+            TapeScanState::Conflict => "conflict",
+        }
+    }
+}
+
 /// What the scan learned from one tape.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TapeScanReport {
     pub label: String,
+    pub state: TapeScanState,
     /// `None`: blank cartridge.
     pub media: Option<Uuid>,
     pub media_set: Option<Uuid>,
@@ -112,6 +148,7 @@ pub fn scan_tapes<D: TapeDevices>(
         events.tape(label, 0);
         let mut report = TapeScanReport {
             label: label.clone(),
+            state: TapeScanState::Scanned,
             media: None,
             media_set: None,
             seq_nr: None,
@@ -121,16 +158,31 @@ pub fn scan_tapes<D: TapeDevices>(
             archives_added: 0,
             notes: Vec::new(),
         };
-        let mut tape = devices
-            .load(label)
-            .map_err(|e| TapeAccessError::device(label, e))?;
-        let outcome = walk_tape(&mut tape, catalog, changer.as_deref(), &mut report);
-        devices
-            .unload(tape)
-            .map_err(|e| TapeAccessError::device(label, e))?;
-        if let Some(mut w) = outcome? {
-            w.report = reports.len();
-            walked.push(w);
+        // One cartridge that cannot be loaded or read does not stop the
+        // scan of the others.
+        match devices.load(label) {
+            Ok(mut tape) => {
+                let outcome = walk_tape(&mut tape, catalog, changer.as_deref(), &mut report);
+                devices
+                    .unload(tape)
+                    .map_err(|e| TapeAccessError::device(label, e))?;
+                match outcome {
+                    Ok(Some(mut w)) => {
+                        w.report = reports.len();
+                        walked.push(w);
+                    }
+                    Ok(None) => {}
+                    Err(ScanError::Tape(e)) => {
+                        report.state = TapeScanState::Damaged;
+                        report.notes.push(format!("damaged: {e}; skipped"));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => {
+                report.state = TapeScanState::Damaged;
+                report.notes.push(format!("cannot be loaded: {e}; skipped"));
+            }
         }
         for n in &report.notes {
             events.note(&format!("{label}: {n}"));
@@ -191,6 +243,15 @@ pub fn scan_tapes<D: TapeDevices>(
         }
         set_location_here(catalog, w.label.uuid, changer.as_deref())?;
     }
+    // Tapes a later tape of their set followed are finished.
+    let sets: HashSet<Uuid> = walked.iter().map(|w| w.set.uuid).collect();
+    for set in sets {
+        for label in catalog.mark_earlier_members_full(set)? {
+            events.note(&format!(
+                "{label}: a later tape of media set {set} follows it: marked full"
+            ));
+        }
+    }
     let mut indexes_rebuilt = 0;
     if let Some(file_index) = catalog.file_index() {
         for s in catalog.snapshots(None)? {
@@ -229,10 +290,27 @@ fn walk_tape<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite>(
 ) -> Result<Option<Walked>, ScanError> {
     let label = report.label.clone();
     let fmt = |e| TapeAccessError::format(&label, e);
-    let Some(media_label) = pbs_tape::format::read_media_label(tape).map_err(fmt)? else {
-        report.notes.push("blank cartridge".into());
-        return Ok(None);
+    let media_label = match pbs_tape::format::read_media_label(tape) {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            report.state = TapeScanState::Blank;
+            report.notes.push("blank cartridge".into());
+            return Ok(None);
+        }
+        Err(e @ pbs_tape::format::FormatError::Tape { .. }) => return Err(fmt(e).into()),
+        Err(e) => {
+            report.state = TapeScanState::Foreign;
+            report.notes.push(format!(
+                "not a ptape tape (no ptape media label at its start: {e}): skipped"
+            ));
+            return Ok(None);
+        }
     };
+    if let Err(why) = trust::check_media_label(&media_label) {
+        report.state = TapeScanState::Foreign;
+        report.notes.push(format!("{why}: skipped"));
+        return Ok(None);
+    }
     report.media = Some(media_label.uuid);
     if media_label.label_text != label {
         report.notes.push(format!(
@@ -246,10 +324,27 @@ fn walk_tape<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite>(
                 "the catalog knows {label} as media {}, the tape carries {}: skipped (relabelled?)",
                 known.uuid, media_label.uuid
             ));
+            report.state = TapeScanState::Conflict;
             return Ok(None);
         }
     }
-    let Some(set) = read_media_set_label(tape).map_err(fmt)? else {
+    let set = match read_media_set_label(tape) {
+        Ok(set) => set,
+        Err(e @ pbs_tape::format::FormatError::Tape { .. }) => return Err(fmt(e).into()),
+        Err(e) => {
+            report.state = TapeScanState::Foreign;
+            report.notes.push(format!(
+                "file 1 is not a ptape media set label ({e}): skipped"
+            ));
+            return Ok(None);
+        }
+    };
+    if let Some(why) = set.as_ref().and_then(|s| trust::check_set_label(s).err()) {
+        report.state = TapeScanState::Foreign;
+        report.notes.push(format!("{why}: skipped"));
+        return Ok(None);
+    }
+    let Some(set) = set else {
         if catalog.media_by_uuid(media_label.uuid)?.is_none() {
             let (location, name) = location_here(changer);
             catalog.insert_media(&MediaRecord::new_labelled(
@@ -261,6 +356,7 @@ fn walk_tape<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite>(
                 media_label.ctime,
             ))?;
         }
+        report.state = TapeScanState::Labelled;
         report.notes.push("labelled, in no media set".into());
         return Ok(None);
     };
@@ -292,8 +388,16 @@ fn walk_tape<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite>(
                 let tc = TapeCatalog::decode(&a.data).map_err(|e| e.to_string())?;
                 Ok((tc, a.data.len() as u64))
             });
+        let decoded = decoded.and_then(|(tc, bytes)| {
+            trust::trusted_rows(tc, &set)
+                .map(|(tc, notes)| (tc, bytes, notes))
+                .map_err(|why| format!("not trusted: {why}"))
+        });
         match decoded {
-            Ok((tc, bytes)) => {
+            Ok((tc, bytes, notes)) => {
+                for note in notes {
+                    report.notes.push(format!("file {n}: catalog archive: {note}"));
+                }
                 let end = object_position(tape, &label)?;
                 catalog_files.push(ArchiveRecord {
                     uuid: header.uuid,
@@ -313,7 +417,7 @@ fn walk_tape<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite>(
                 }
             }
             Err(e) => report.notes.push(format!(
-                "file {n}: damaged catalog archive ({e}): full scan"
+                "file {n}: catalog archive damaged or not usable ({e}): the tape's archives are read instead"
             )),
         }
     }
@@ -509,8 +613,7 @@ pub(crate) fn read_archive<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrit
 
 /// The time part of `POOL/ID/TIME`, seconds since the epoch.
 fn snapshot_time(name: &str) -> Option<i64> {
-    let time = name.rsplit('/').next()?;
-    time.parse::<jiff::Timestamp>().ok().map(|t| t.as_second())
+    crate::backup::parse_snapshot_name(name).map(|(_, _, time)| time)
 }
 
 #[cfg(test)]
@@ -524,5 +627,7 @@ mod tests {
             Some(1_795_608_000)
         );
         assert_eq!(snapshot_time("garbage"), None);
+        assert_eq!(snapshot_time("default/../2026-11-25T12:00:00Z"), None);
+        assert_eq!(snapshot_time("a/b/c/2026-11-25T12:00:00Z"), None);
     }
 }

@@ -182,3 +182,106 @@ fn tapes_described_elsewhere_but_not_online_are_marked_offline() {
     assert_eq!(media.location, MediaLocation::Offline);
     assert_eq!(media.media_set, Some(backup.media_set));
 }
+
+/// Writes data that is not ptape's (one block, one filemark) at the start
+/// of cartridge `label`.
+fn write_foreign(lab: &Lab, label: &str) {
+    use ptape::devices::TapeDevices;
+    let mut devices = lab.devices();
+    let mut drive = devices.load(label).unwrap();
+    drive.write_block(&[0x42; 4096]).unwrap();
+    drive.write_filemarks(1, false).unwrap();
+    devices.unload(drive).unwrap();
+}
+
+#[test]
+fn scan_goes_on_past_foreign_blank_and_unreadable_tapes() {
+    let lab = Lab::new(5, 512 * MIB);
+    write_foreign(&lab, "BK0001L9");
+    write_foreign(&lab, "BK0003L9");
+    let mut original = lab.catalog("original.db");
+    let backup = lab.backup(&mut original);
+    assert_eq!(backup.tapes, ["BK0002L9"]);
+
+    // The first READ of the scan (BK0001's first block) fails 03/11/00.
+    lab.lib
+        .arm_fault(pbs_tape::emulator::fault::FaultSpec {
+            device: pbs_tape::emulator::fault::DeviceId::Drive(0),
+            kind: pbs_tape::emulator::fault::FaultKind::ReadError,
+            after: 0,
+        })
+        .unwrap();
+    let mut rebuilt = lab.catalog("rebuilt.db");
+    let report = lab.scan(&mut rebuilt);
+    let state = |label: &str| {
+        let t = report.tapes.iter().find(|t| t.label == label).unwrap();
+        (t.state, t.notes.join("; "))
+    };
+    use ptape::scan::TapeScanState as S;
+    assert_eq!(state("BK0001L9").0, S::Damaged, "{:?}", state("BK0001L9"));
+    assert_eq!(state("BK0002L9").0, S::Scanned, "{:?}", state("BK0002L9"));
+    let (foreign, why) = state("BK0003L9");
+    assert_eq!(foreign, S::Foreign, "{why}");
+    assert!(why.contains("not a ptape tape"), "{why}");
+    assert_eq!(state("BK0004L9").0, S::Blank);
+    assert_eq!(state("BK0005L9").0, S::Blank);
+    // The tape after the damaged and foreign ones was scanned completely.
+    assert_eq!(rows(&original).1, rows(&rebuilt).1);
+    lab.restore_and_compare(&rebuilt, &backup.snapshot, "out");
+    // Neither the foreign nor the unreadable cartridge entered the catalog.
+    assert!(rebuilt.media_by_label("BK0001L9").unwrap().is_none());
+    assert!(rebuilt.media_by_label("BK0003L9").unwrap().is_none());
+}
+
+/// A tape finished by a later job carries its own catalog archive from
+/// the job that left it writable; the later job's catalog archive (on the
+/// next tape) says it is full, and so must the rebuilt catalog.
+#[test]
+fn rescan_keeps_full_tapes_full() {
+    let lab = Lab::new(6, 16 * MIB);
+    let mut original = lab.catalog("original.db");
+    let first = lab.backup(&mut original);
+    assert_eq!(first.tapes.len(), 2, "{:?}", first.tapes);
+    // New data: the second job appends to the set's last tape, fills it
+    // and goes on with the next one.
+    std::fs::write(
+        lab.src.join("more.bin"),
+        restore_util::random_bytes(14 * MIB as usize, 99),
+    )
+    .unwrap();
+    let o = backup_options(&lab.src, "scan-more");
+    let second = run_backup(lab.devices(), &mut original, &o, &mut NoEvents).unwrap();
+    assert_eq!(second.tapes[0], first.tapes[1], "{:?}", second.tapes);
+    assert!(second.tapes.len() >= 2, "{:?}", second.tapes);
+    let mut labels: Vec<String> = first.tapes.clone();
+    labels.extend(second.tapes.iter().skip(1).cloned());
+    let status = |catalog: &Catalog| {
+        labels
+            .iter()
+            .map(|l| {
+                (
+                    l.clone(),
+                    catalog.media_by_label(l).unwrap().unwrap().status,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = status(&original);
+    assert!(
+        before
+            .iter()
+            .take(before.len() - 1)
+            .all(|(_, s)| *s == ptape::catalog::MediaStatus::Full),
+        "{before:?}"
+    );
+
+    // Into an empty catalog, and again over the rebuilt one.
+    let mut rebuilt = lab.catalog("rebuilt.db");
+    lab.scan(&mut rebuilt);
+    assert_eq!(status(&rebuilt), before);
+    lab.scan(&mut rebuilt);
+    assert_eq!(status(&rebuilt), before);
+    // And over the original.
+    lab.scan(&mut original);
+    assert_eq!(status(&original), before);
+}

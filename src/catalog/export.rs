@@ -150,7 +150,17 @@ impl Catalog {
             Some(uuid) if uuid != m.uuid.to_string() => {
                 return Err(CatalogError::MediaExists(m.label.clone()));
             }
-            Some(_) => {}
+            Some(_) => {
+                // A tape the archive records as finished stays finished (a
+                // rescan never makes a full tape writable again).
+                if m.status == MediaStatus::Full {
+                    tx.execute(
+                        "UPDATE media SET status = 'full'
+                         WHERE uuid = ?1 AND status = 'writable' AND media_set IS ?2",
+                        params![m.uuid.to_string(), m.media_set.map(|u| u.to_string())],
+                    )?;
+                }
+            }
             None => {
                 tx.execute(
                     "INSERT INTO media (uuid, label, pool, media_set, seq_nr, status, location,

@@ -294,6 +294,20 @@ impl Catalog {
         collect(rows)
     }
 
+    /// Marks every writable tape of media set `set` but its last one (by
+    /// sequence number) full: a job moves to the next tape of a set only
+    /// when the one before is finished. Returns the labels marked.
+    pub fn mark_earlier_members_full(&self, set: Uuid) -> Result<Vec<String>, CatalogError> {
+        let mut stmt = self.conn.prepare(
+            "UPDATE media SET status = 'full'
+             WHERE media_set = ?1 AND status = 'writable'
+               AND seq_nr < (SELECT max(seq_nr) FROM media WHERE media_set = ?1)
+             RETURNING label",
+        )?;
+        let rows = stmt.query_map([set.to_string()], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Sets a tape's status.
     pub fn set_media_status(&self, uuid: Uuid, status: MediaStatus) -> Result<(), CatalogError> {
         let n = self.conn.execute(

@@ -5,8 +5,9 @@ use clap::Subcommand;
 use ptape::catalog::{browse, Catalog};
 use ptape::config;
 use ptape::library::LibraryDevices;
-use ptape::scan::scan_tapes;
+use ptape::scan::{scan_tapes, TapeScanState};
 use tape_cli::output::{opt, ListTable, OutputFormat};
+use tape_cli::report::FinishedWithWarnings;
 
 use crate::read_events::ReadEvents;
 
@@ -103,6 +104,7 @@ pub fn catalog(cmd: CatalogCmd, out: OutputFormat) -> Result<()> {
     out.print(&report, |r| {
         let mut t = ListTable::new(&[
             "tape",
+            "state",
             "media set",
             "seq",
             "files",
@@ -114,6 +116,7 @@ pub fn catalog(cmd: CatalogCmd, out: OutputFormat) -> Result<()> {
         for tape in &r.tapes {
             t.row([
                 tape.label.clone(),
+                tape.state.as_str().to_string(),
                 opt(tape.media_set),
                 opt(tape.seq_nr),
                 tape.files.to_string(),
@@ -133,5 +136,20 @@ pub fn catalog(cmd: CatalogCmd, out: OutputFormat) -> Result<()> {
             r.snapshots,
             r.file_indexes_rebuilt
         )
-    })
+    })?;
+    // Damaged cartridges were skipped (or partly scanned): the scan of the
+    // others finished, with warnings (exit code 3).
+    let damaged = report
+        .tapes
+        .iter()
+        .filter(|t| t.state == TapeScanState::Damaged)
+        .count() as u64;
+    if damaged > 0 {
+        return Err(FinishedWithWarnings {
+            job: "catalog scan",
+            count: damaged,
+        }
+        .into());
+    }
+    Ok(())
 }
