@@ -21,6 +21,7 @@
 //! - [`writer`]: the pool writer (tapes of a media set, spanning, the
 //!   finish barrier, catalog rows).
 //! - [`backup`]: a backup job and snapshot naming.
+//! - [`job`]: scheduled jobs (jobs.toml, history, task logs, the daemon).
 //! - [`status`]: what ptape will use (`ptape status`).
 //! - [`error`]: the umbrella [`Error`].
 //!
@@ -49,6 +50,7 @@ pub mod content;
 pub mod devices;
 pub mod error;
 pub mod inventory;
+pub mod job;
 pub mod keys;
 pub mod library;
 pub mod locations;

@@ -21,6 +21,21 @@ pub struct Status {
     pub pools: usize,
     pub media: usize,
     pub snapshots: usize,
+    /// Whether `ptape daemon` runs for this data directory.
+    pub daemon: crate::job::daemon::DaemonStatus,
+    /// Each job's next run and last state.
+    pub jobs: Vec<JobStatus>,
+    /// Why the jobs could not be read (`jobs.toml` does not check).
+    pub jobs_error: Option<String>,
+}
+
+/// One job in `ptape status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobStatus {
+    pub id: String,
+    pub schedule: String,
+    pub next_run: Option<String>,
+    pub last_run_state: Option<crate::job::history::RunState>,
 }
 
 /// The default drive as resolved from the configuration.
@@ -59,7 +74,31 @@ pub fn status() -> Result<Status, crate::Error> {
         .is_some_and(|d| d.join("state.json").is_file());
     let catalog_path = config::catalog_path()?;
     let catalog = Catalog::open(&catalog_path)?;
+    let data_dir = config::data_dir()?;
+    let daemon =
+        crate::job::daemon::daemon_status(&data_dir).unwrap_or(crate::job::daemon::DaemonStatus {
+            running: false,
+            pid: None,
+        });
+    let clock = crate::schedule::Clock::from_env().unwrap_or_default();
+    let (jobs, jobs_error) = match crate::job::list_jobs(&catalog, &clock) {
+        Ok(jobs) => (
+            jobs.into_iter()
+                .map(|j| JobStatus {
+                    id: j.id,
+                    schedule: j.config.schedule,
+                    next_run: j.next_run,
+                    last_run_state: j.last_run_state,
+                })
+                .collect(),
+            None,
+        ),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
     Ok(Status {
+        daemon,
+        jobs,
+        jobs_error,
         config_dir: config::config_dir()?,
         data_dir: config::data_dir()?,
         schema_version: catalog.schema_version()?,

@@ -68,6 +68,9 @@ pub enum WriterError {
     },
     #[error("reading the backup sources failed: {0}")]
     Source(String),
+    /// The job was asked to stop; what was written before is committed.
+    #[error("stopped on request after a barrier commit; the snapshot was not written")]
+    Stopped,
     /// The finish barrier did not return an archive the job depends on.
     #[error("the finish barrier did not commit {0}")]
     NotCommitted(String),
@@ -123,6 +126,12 @@ pub trait WriterEvents {
     /// warnings"): a source file vanished, could not be read or changed.
     fn warning(&mut self, message: &str) {
         self.note(&format!("warning: {message}"));
+    }
+    /// Asked after each chunk archive: true stops the job there, after a
+    /// barrier commit of what was written ([`WriterError::Stopped`]).
+    /// A scheduled job's SIGTERM ends up here.
+    fn stop_requested(&mut self) -> bool {
+        false
     }
 }
 
@@ -311,6 +320,10 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                     return Err(WriterError::Source(why));
                 }
                 Stop::ArchiveFull => {
+                    if self.events.stop_requested() {
+                        self.checkpoint(None)?;
+                        return Err(WriterError::Stopped);
+                    }
                     if self.mounted.as_ref().is_some_and(|m| m.writer.commit_due()) {
                         self.checkpoint(None)?;
                     }

@@ -196,8 +196,43 @@ ALTER TABLE media_v4 RENAME TO media;
 CREATE INDEX media_by_set ON media(media_set, seq_nr);
 ";
 
+/// Version 7: scheduled jobs (`ptape job`, `ptape daemon`).
+///
+/// - `job_runs`: one row per run of a job, written `running` when the run
+///   starts and given its outcome when it ends; a run whose process died
+///   is set `interrupted` by the next `ptape daemon` (or `job` command).
+///   `tapes` is a JSON array of labels; times are epoch milliseconds.
+/// - `job_state`: when a job was created and when its schedule last
+///   changed (the scheduler counts the next run from the latest of these
+///   and the last run's start).
+const V7: &str = "
+CREATE TABLE job_runs (
+    run            INTEGER PRIMARY KEY AUTOINCREMENT,
+    job            TEXT NOT NULL,
+    start_ms       INTEGER NOT NULL,
+    end_ms         INTEGER,
+    state          TEXT NOT NULL
+                   CHECK (state IN ('running', 'ok', 'warnings', 'error', 'interrupted')),
+    message        TEXT,
+    snapshot       TEXT,
+    tapes          TEXT NOT NULL DEFAULT '[]',
+    bytes_written  INTEGER NOT NULL DEFAULT 0,
+    warnings       INTEGER NOT NULL DEFAULT 0,
+    drive          TEXT,
+    scheduled      INTEGER NOT NULL DEFAULT 0,
+    pid            INTEGER
+);
+CREATE INDEX job_runs_by_job ON job_runs(job, run);
+CREATE TABLE job_state (
+    job               TEXT PRIMARY KEY,
+    created           INTEGER NOT NULL,
+    schedule          TEXT NOT NULL,
+    schedule_changed  INTEGER
+);
+";
+
 /// The migration list: entry `i` upgrades version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this ptape writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

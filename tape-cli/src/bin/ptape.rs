@@ -21,6 +21,8 @@ mod catalog_cmds;
 mod config_cmds;
 #[path = "../ptape/content_cmd.rs"]
 mod content_cmd;
+#[path = "../ptape/job_cmds.rs"]
+mod job_cmds;
 #[path = "../ptape/key_cmds.rs"]
 mod key_cmds;
 #[path = "../ptape/pool_cmds.rs"]
@@ -95,6 +97,11 @@ enum Cmd {
     /// Tape encryption keys.
     #[command(subcommand)]
     Key(key_cmds::KeyCmd),
+    /// Scheduled backup jobs: configuration, runs, history, task logs.
+    #[command(subcommand)]
+    Job(job_cmds::JobCmd),
+    /// Run due jobs on schedule (foreground; logs to stderr).
+    Daemon(job_cmds::DaemonArgs),
     #[command(flatten)]
     Doc(DocCommand),
 }
@@ -129,6 +136,8 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Catalog(cmd) => scan_cmd::catalog(cmd, out),
         Cmd::CalendarEvent(args) => calendar_cmd::calendar_event(args, clock()?, out),
         Cmd::Key(cmd) => key_cmds::key(cmd, &cli.output),
+        Cmd::Job(cmd) => job_cmds::job(cmd, out),
+        Cmd::Daemon(args) => job_cmds::daemon(args),
         Cmd::Doc(doc) => run_doc_command(&doc, Cli::command()),
     }
 }
@@ -160,6 +169,26 @@ fn status(out: tape_cli::output::OutputFormat) -> Result<()> {
         t.row("pools", s.pools);
         t.row("media", s.media);
         t.row("snapshots", s.snapshots);
+        t.row(
+            "daemon",
+            match (s.daemon.running, s.daemon.pid) {
+                (true, Some(pid)) => format!("running (pid {pid})"),
+                (true, None) => "running".to_string(),
+                (false, _) => "not running (ptape daemon starts it)".to_string(),
+            },
+        );
+        for j in &s.jobs {
+            t.row(
+                &format!("job {}", j.id),
+                format!(
+                    "next run {} ({}), last run {}",
+                    tape_cli::output::opt(j.next_run.as_ref()),
+                    j.schedule,
+                    tape_cli::output::opt(j.last_run_state)
+                ),
+            );
+        }
+        t.opt_row("jobs", s.jobs_error.as_ref());
         t.render()
     })
 }

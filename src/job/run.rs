@@ -1,0 +1,470 @@
+//! One run of a job, the same for `ptape job run` and the scheduler.
+//!
+//! 1. the job's lock (never two runs of one job); runs of this job still
+//!    recorded `running` are then known dead and become `interrupted`;
+//! 2. the history row (`running`) and the task log;
+//! 3. a drive: the job's drive, or with `drive = "any"` the first free
+//!    drive of the pool's changer; a busy drive is waited for;
+//! 4. the backup (`ptape backup` with the job's pool, paths and excludes;
+//!    the snapshot id is the job id);
+//! 5. the outcome in the history row (`ok`, `warnings`, `error`, or
+//!    `interrupted` when a stop was requested), the last log line, and the
+//!    notification.
+//!
+//! The history row gets `ok` only after the backup returned success, which
+//! it does only after its snapshot passed the finish barrier and its
+//! catalog rows were committed.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::backup::{run_backup, BackupOptions};
+use crate::catalog::{Catalog, CatalogError, MediaLocation};
+use crate::config::{self, Config, ResolvedDrive};
+use crate::library::LibraryDevices;
+use crate::schedule::Clock;
+use crate::writer::WriterEvents;
+
+use super::config::JobConfig;
+use super::history::{self, RunOutcome, RunRecord, RunState};
+use super::lock::{lock_job, try_lock_job, JobLock, LockError};
+use super::log::TaskLog;
+
+/// Errors that keep a run from being recorded at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("cannot create the task log: {0}")]
+    Log(#[source] std::io::Error),
+}
+
+/// How to run a job.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub id: String,
+    pub job: JobConfig,
+    /// Started by the scheduler (logged, recorded).
+    pub scheduled: bool,
+    /// Where "now" comes from (run start and end, snapshot time).
+    pub clock: Clock,
+    /// How long to wait for a busy drive (`None`: as long as it takes).
+    pub drive_wait: Option<Duration>,
+    /// Set to stop the run: it ends `interrupted` (the backup stops at
+    /// its next barrier and keeps the catalog consistent).
+    pub stop: Arc<AtomicBool>,
+    /// Copy task log lines to stderr.
+    pub echo: bool,
+}
+
+impl RunRequest {
+    pub fn new(id: &str, job: JobConfig) -> RunRequest {
+        RunRequest {
+            id: id.to_string(),
+            job,
+            scheduled: false,
+            clock: Clock::System,
+            drive_wait: None,
+            stop: Arc::new(AtomicBool::new(false)),
+            echo: true,
+        }
+    }
+}
+
+/// A run's time in epoch milliseconds (the clock's, to the millisecond
+/// when it is the system clock).
+fn now_ms(clock: &Clock) -> i64 {
+    match clock {
+        Clock::System => jiff::Timestamp::now().as_millisecond(),
+        Clock::Fixed(t) => t.as_millisecond(),
+    }
+}
+
+/// Marks runs recorded `running` whose job lock is free (their process
+/// died) as `interrupted`; returns their numbers.
+pub fn reap_dead_runs(catalog: &Catalog, data_dir: &Path) -> Result<Vec<i64>, RunError> {
+    let mut reaped = Vec::new();
+    for run in history::running_runs(catalog)? {
+        if let Some(_lock) = try_lock_job(data_dir, &run.job)? {
+            mark_dead(catalog, &run)?;
+            reaped.push(run.run);
+        }
+    }
+    Ok(reaped)
+}
+
+fn mark_dead(catalog: &Catalog, run: &RunRecord) -> Result<(), RunError> {
+    let pid = run.pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+    history::finish_run(
+        catalog,
+        run.run,
+        jiff::Timestamp::now().as_millisecond(),
+        RunState::Interrupted,
+        &RunOutcome {
+            message: Some(format!(
+                "interrupted: the process running it{pid} ended without recording a result (killed, crashed, or the machine went down); the catalog keeps what earlier barriers committed"
+            )),
+            ..RunOutcome::default()
+        },
+    )?;
+    Ok(())
+}
+
+/// The changer a pool's tapes are online in (the most of them), else the
+/// configured default changer, else the first.
+fn pool_changer(
+    config: &Config,
+    catalog: &Catalog,
+    pool: &str,
+) -> Result<Option<String>, RunError> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for m in catalog.media_list()? {
+        if m.pool.as_deref() != Some(pool) || m.location != MediaLocation::Online {
+            continue;
+        }
+        let Some(name) = m.location_name else {
+            continue;
+        };
+        match counts.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((name, 1)),
+        }
+    }
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    if let Some((name, _)) = counts
+        .into_iter()
+        .find(|(n, _)| config.changer(n).is_some())
+    {
+        return Ok(Some(name));
+    }
+    Ok(config
+        .default_changer
+        .clone()
+        .or_else(|| config.changers.first().map(|c| c.name.clone())))
+}
+
+/// The drives a job may use, in order of preference.
+pub fn candidate_drives(
+    config: &Config,
+    catalog: &Catalog,
+    job: &JobConfig,
+) -> Result<Vec<ResolvedDrive>, String> {
+    if !job.any_drive() {
+        return config
+            .resolve_drive(job.drive.as_deref())
+            .map(|d| vec![d])
+            .map_err(|e| e.to_string());
+    }
+    if config.uses_embedded_library() {
+        return config
+            .resolve_drive(None)
+            .map(|d| vec![d])
+            .map_err(|e| e.to_string());
+    }
+    let changer = pool_changer(config, catalog, &job.pool)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            "drive \"any\" needs a changer, and none is configured (ptape changer add)".to_string()
+        })?;
+    let drives: Vec<ResolvedDrive> = config
+        .drives
+        .iter()
+        .filter(|d| d.changer.as_deref() == Some(changer.as_str()))
+        .map(|d| config.resolve_drive(Some(&d.name)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    if drives.is_empty() {
+        return Err(format!(
+            "no configured drive sits in changer {changer:?} (ptape drive add --changer {changer})"
+        ));
+    }
+    Ok(drives)
+}
+
+/// A drive reserved for one run: an exclusive `flock` on
+/// `DATA/jobs/drives/NAME.lock`, held until the run ends.
+#[derive(Debug)]
+pub struct DriveReservation {
+    pub drive: ResolvedDrive,
+    _lock: JobLock,
+}
+
+fn try_reserve(data_dir: &Path, drive: &ResolvedDrive) -> Result<Option<JobLock>, LockError> {
+    try_lock_job(&data_dir.join("jobs").join("drives"), &drive.name)
+}
+
+/// Whether a drive is reserved by a run now.
+pub fn drive_busy(data_dir: &Path, drive: &str) -> Result<bool, LockError> {
+    Ok(try_lock_job(&data_dir.join("jobs").join("drives"), drive)?.is_none())
+}
+
+/// Reserves the first free drive of `candidates`, waiting (polling once a
+/// second) while all are busy; `Ok(None)` when stopped or out of time.
+fn reserve_drive(
+    data_dir: &Path,
+    candidates: &[ResolvedDrive],
+    wait: Option<Duration>,
+    stop: &AtomicBool,
+    log: &mut TaskLog,
+) -> Result<Result<DriveReservation, String>, LockError> {
+    let started = Instant::now();
+    let mut told = false;
+    loop {
+        for drive in candidates {
+            if let Some(lock) = try_reserve(data_dir, drive)? {
+                if told {
+                    log.line(&format!(
+                        "drive {} is free after {} s",
+                        drive.name,
+                        started.elapsed().as_secs()
+                    ));
+                }
+                return Ok(Ok(DriveReservation {
+                    drive: drive.clone(),
+                    _lock: lock,
+                }));
+            }
+        }
+        let names: Vec<&str> = candidates.iter().map(|d| d.name.as_str()).collect();
+        if !told {
+            log.line(&format!(
+                "waiting for drive lock: {} in use by another job",
+                names.join(", ")
+            ));
+            told = true;
+        }
+        if stop.load(Ordering::SeqCst) {
+            return Ok(Err("stopped while waiting for a drive".into()));
+        }
+        if wait.is_some_and(|w| started.elapsed() >= w) {
+            return Ok(Err(format!(
+                "drive {} still busy after {} s",
+                names.join(", "),
+                started.elapsed().as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Backup events written to the task log: tapes, notes, warnings, and the
+/// share of the estimated bytes done in steps of 10 %.
+struct LogEvents<'a> {
+    log: &'a mut TaskLog,
+    stop: Arc<AtomicBool>,
+    estimate: u64,
+    done: u64,
+    reported: u64,
+}
+
+impl WriterEvents for LogEvents<'_> {
+    fn tape(&mut self, label: &str, seq_nr: u32) {
+        self.log.line(&format!(
+            "writing to tape {label} (member {seq_nr} of the media set)"
+        ));
+    }
+    fn chunk(&mut self, len: u64, _written: bool) {
+        self.done = self.done.saturating_add(len);
+        if let Some(pct) = self.done.saturating_mul(100).checked_div(self.estimate) {
+            let pct = pct.min(100) / 10 * 10;
+            if pct > self.reported {
+                self.reported = pct;
+                self.log.line(&format!("percentage done: {pct}%"));
+            }
+        }
+    }
+    fn note(&mut self, message: &str) {
+        self.log.line(message);
+    }
+    fn stop_requested(&mut self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+}
+
+/// Runs a job (see the module documentation). The returned record has the
+/// run's outcome; `Err` only when nothing could be recorded.
+pub fn run_job(req: &RunRequest) -> Result<RunRecord, RunError> {
+    let data_dir = config::data_dir()?;
+    let _job_lock = lock_job(&data_dir, &req.id)?;
+    let mut catalog = Catalog::open(&config::catalog_path()?)?;
+    // We hold the job's lock: its runs still `running` are dead.
+    for run in history::running_runs(&catalog)? {
+        if run.job == req.id {
+            mark_dead(&catalog, &run)?;
+        }
+    }
+    history::note_job(&catalog, &req.id, &req.job.schedule, req.clock.now_epoch())?;
+    let start_ms = now_ms(&req.clock);
+    let run = history::start_run(&catalog, &req.id, start_ms, None, req.scheduled)?;
+    let mut log = match TaskLog::create(&data_dir, &req.id, run) {
+        Ok(log) => log,
+        Err(e) => {
+            let outcome = RunOutcome {
+                message: Some(format!("cannot create the task log: {e}")),
+                ..RunOutcome::default()
+            };
+            history::finish_run(&catalog, run, now_ms(&req.clock), RunState::Error, &outcome)?;
+            return Err(RunError::Log(e));
+        }
+    };
+    if !req.echo {
+        log = log.quiet();
+    }
+    log.line(&match req.scheduled {
+        true => format!("task triggered by schedule '{}'", req.job.schedule),
+        false => "task started by hand (ptape job run)".to_string(),
+    });
+    let (state, outcome) = backup_step(req, &data_dir, &mut catalog, run, &mut log);
+    log.line(&match (&state, &outcome.message) {
+        (RunState::Ok, _) => "TASK OK".to_string(),
+        (state, Some(m)) => format!("TASK {}: {m}", state.as_str().to_uppercase()),
+        (state, None) => format!("TASK {}", state.as_str().to_uppercase()),
+    });
+    history::finish_run(&catalog, run, now_ms(&req.clock), state, &outcome)?;
+    Ok(history::run(&catalog, run)?
+        .ok_or_else(|| CatalogError::Corrupt(format!("job run {run} vanished")))?)
+}
+
+/// Drive, backup, and what the history row gets.
+fn backup_step(
+    req: &RunRequest,
+    data_dir: &Path,
+    catalog: &mut Catalog,
+    run: i64,
+    log: &mut TaskLog,
+) -> (RunState, RunOutcome) {
+    let fail = |state, message: String| {
+        (
+            state,
+            RunOutcome {
+                message: Some(message),
+                ..RunOutcome::default()
+            },
+        )
+    };
+    let config = match config::load_config() {
+        Ok(c) => c,
+        Err(e) => return fail(RunState::Error, e.to_string()),
+    };
+    let candidates = match candidate_drives(&config, catalog, &req.job) {
+        Ok(c) => c,
+        Err(e) => return fail(RunState::Error, e),
+    };
+    let reservation = match reserve_drive(data_dir, &candidates, req.drive_wait, &req.stop, log) {
+        Ok(Ok(r)) => r,
+        Ok(Err(why)) if req.stop.load(Ordering::SeqCst) => return fail(RunState::Interrupted, why),
+        Ok(Err(why)) => return fail(RunState::Error, why),
+        Err(e) => return fail(RunState::Error, e.to_string()),
+    };
+    let drive = reservation.drive.clone();
+    log.line(&format!("using drive {} ({})", drive.name, drive.path));
+    if let Err(e) = history::set_run_drive(catalog, run, &drive.name) {
+        return fail(RunState::Error, e.to_string());
+    }
+    if drive.embedded {
+        if let Err(e) = crate::library::ensure_embedded_library(
+            &config::embedded_library_dir().unwrap_or_default(),
+        ) {
+            return fail(RunState::Error, e.to_string());
+        }
+    }
+    let devices = match LibraryDevices::from_resolved(drive) {
+        Ok(d) => d,
+        Err(e) => return fail(RunState::Error, e.to_string()),
+    };
+    let mut options = BackupOptions::new(&req.job.pool, req.job.paths.clone());
+    options.id = Some(req.id.clone());
+    options.excludes = req.job.exclude.clone();
+    options.clock = req.clock;
+    log.line(&format!(
+        "backing up {} to pool {}",
+        req.job
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        req.job.pool
+    ));
+    let mut events = LogEvents {
+        log,
+        stop: req.stop.clone(),
+        estimate: crate::source::estimate_bytes(&options.sources),
+        done: 0,
+        reported: 0,
+    };
+    let result = run_backup(devices, catalog, &options, &mut events);
+    drop(reservation);
+    match result {
+        Ok(r) => {
+            log.line(&format!(
+                "snapshot {}: {} entries, {} bytes; {} new chunks ({} bytes) on {}; {} chunks already on tape",
+                r.snapshot,
+                r.entries,
+                r.total_bytes,
+                r.chunks_written,
+                r.bytes_written,
+                r.tapes.join(", "),
+                r.chunks_deduplicated
+            ));
+            let warnings = r.warnings;
+            let outcome = RunOutcome {
+                message: (warnings > 0).then(|| {
+                    format!(
+                        "finished with {warnings} warning{}",
+                        if warnings == 1 { "" } else { "s" }
+                    )
+                }),
+                snapshot: Some(r.snapshot),
+                tapes: r.tapes,
+                bytes_written: r.bytes_written,
+                warnings,
+            };
+            let state = if warnings > 0 {
+                RunState::Warnings
+            } else {
+                RunState::Ok
+            };
+            (state, outcome)
+        }
+        Err(e) if req.stop.load(Ordering::SeqCst) => {
+            fail(RunState::Interrupted, format!("stopped: {e}"))
+        }
+        Err(e) => fail(RunState::Error, format!("backup failed: {e}")),
+    }
+}
+
+/// Data directory of the runs (for callers that print log paths).
+pub fn task_log_path(run: i64) -> Result<PathBuf, config::ConfigError> {
+    Ok(super::log::log_path(&config::data_dir()?, run))
+}
+
+/// Blocks SIGTERM and SIGINT in the calling thread (call it before any
+/// other thread starts: threads inherit the mask) and turns them into
+/// `stop` from a thread of their own: the run stops after its next
+/// barrier commit and records `interrupted`. A second signal exits at
+/// once (the next run, or the daemon, then records `interrupted`).
+pub fn stop_on_signals(stop: Arc<AtomicBool>) -> std::io::Result<()> {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGTERM);
+    mask.add(Signal::SIGINT);
+    mask.thread_block().map_err(std::io::Error::from)?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || loop {
+            let Ok(sig) = mask.wait() else { return };
+            if stop.swap(true, Ordering::SeqCst) {
+                eprintln!("ptape: {sig} again: exiting now");
+                std::process::exit(130);
+            }
+            eprintln!("ptape: {sig}: stopping after the next barrier commit");
+        })?;
+    Ok(())
+}
