@@ -419,3 +419,86 @@ fn a_run_killed_mid_job_is_interrupted_and_the_next_run_succeeds() {
         .unwrap();
     assert!(verify.status.success(), "{verify:?}");
 }
+
+/// The words of a shell command line with single-quoted parts.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut word));
+                    any = false;
+                }
+            }
+            c => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(word);
+    }
+    words
+}
+
+/// The first `sh` block of docs/ptape.md's "Unattended operation"
+/// section, run command by command (`/srv` is a test directory).
+#[test]
+fn unattended_operation_doc_commands_run() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/ptape.md"))
+            .unwrap();
+    let section = doc
+        .split("\n## Unattended operation\n")
+        .nth(1)
+        .expect("docs/ptape.md has no section \"Unattended operation\"");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    let env = Env::new();
+    let src = env.source("srv", 2 << 20, 9);
+    let mut ran = 0;
+    for line in block.lines().filter(|l| l.starts_with("ptape ")) {
+        let words: Vec<String> = shell_words(line)
+            .into_iter()
+            .skip(1)
+            .map(|w| if w == "/srv" { s(&src).to_string() } else { w })
+            .collect();
+        let out = env.ptape().args(&words).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{line}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ran += 1;
+    }
+    assert!(ran >= 8, "{ran} commands");
+    let runs = env.json(&["job", "history", "srv"]);
+    assert_eq!(runs[0]["state"], "ok");
+    assert!(env.ok(&["job", "list"]).contains("*:0/30"));
+    // The unit runs the daemon and reloads with SIGHUP.
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../systemd/ptape.service"),
+    )
+    .unwrap();
+    assert!(
+        unit.contains("ExecStart=/usr/local/bin/ptape daemon"),
+        "{unit}"
+    );
+    assert!(
+        unit.contains("ExecReload=/bin/kill -HUP $MAINPID"),
+        "{unit}"
+    );
+    assert!(unit.contains("KillMode=mixed"), "{unit}");
+}
