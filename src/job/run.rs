@@ -29,8 +29,10 @@ use crate::writer::WriterEvents;
 
 use super::config::JobConfig;
 use super::history::{self, RunOutcome, RunRecord, RunState};
-use super::lock::{lock_job, try_lock_job, JobLock, LockError};
+use super::lock::{lock_job, try_lock_job, LockError};
 use super::log::TaskLog;
+use crate::lock::wait::format_wait;
+use crate::lock::{DeviceLock, DeviceRole, WaitPolicy, LOCK_POLL_INTERVAL};
 
 /// Errors that keep a run from being recorded at all.
 #[derive(Debug, thiserror::Error)]
@@ -187,69 +189,69 @@ pub fn candidate_drives(
     Ok(drives)
 }
 
-/// A drive reserved for one run: an exclusive `flock` on
-/// `DATA/jobs/drives/NAME.lock`, held until the run ends.
+/// A drive held for one run: the device lock of `ptape::lock` (keyed by
+/// the drive's serial number, shared with `ptape backup`, `pmt` and
+/// `pmtx`), held until the run ends.
 #[derive(Debug)]
 pub struct DriveReservation {
     pub drive: ResolvedDrive,
-    _lock: JobLock,
+    _lock: DeviceLock,
 }
 
-fn try_reserve(data_dir: &Path, drive: &ResolvedDrive) -> Result<Option<JobLock>, LockError> {
-    try_lock_job(&data_dir.join("jobs").join("drives"), &drive.name)
-}
-
-/// Whether a drive is reserved by a run now.
-pub fn drive_busy(data_dir: &Path, drive: &str) -> Result<bool, LockError> {
-    Ok(try_lock_job(&data_dir.join("jobs").join("drives"), drive)?.is_none())
-}
-
-/// Reserves the first free drive of `candidates`, waiting (polling once a
-/// second) while all are busy; `Ok(None)` when stopped or out of time.
+/// Takes the device lock of the first free drive of `candidates`, trying
+/// again every [`LOCK_POLL_INTERVAL`] while all are busy; `Err(why)` when
+/// stopped, out of time, or a drive cannot be locked at all.
 fn reserve_drive(
-    data_dir: &Path,
     candidates: &[ResolvedDrive],
+    command: &str,
     wait: Option<Duration>,
     stop: &AtomicBool,
     log: &mut TaskLog,
-) -> Result<Result<DriveReservation, String>, LockError> {
+) -> Result<DriveReservation, String> {
     let started = Instant::now();
     let mut told = false;
     loop {
+        let mut busy = Vec::new();
         for drive in candidates {
-            if let Some(lock) = try_reserve(data_dir, drive)? {
-                if told {
-                    log.line(&format!(
-                        "drive {} is free after {} s",
-                        drive.name,
-                        started.elapsed().as_secs()
-                    ));
+            match DeviceLock::acquire(
+                DeviceRole::Drive,
+                &drive.name,
+                &drive.path,
+                command,
+                WaitPolicy::NoWait,
+            ) {
+                Ok(lock) => {
+                    if told {
+                        log.line(&format!(
+                            "drive {} is free after {}",
+                            drive.name,
+                            format_wait(started.elapsed())
+                        ));
+                    }
+                    return Ok(DriveReservation {
+                        drive: drive.clone(),
+                        _lock: lock,
+                    });
                 }
-                return Ok(Ok(DriveReservation {
-                    drive: drive.clone(),
-                    _lock: lock,
-                }));
+                Err(e) if e.is_busy() => busy.push(e.to_string()),
+                Err(e) => return Err(e.to_string()),
             }
         }
-        let names: Vec<&str> = candidates.iter().map(|d| d.name.as_str()).collect();
         if !told {
-            log.line(&format!(
-                "waiting for drive lock: {} in use by another job",
-                names.join(", ")
-            ));
+            log.line(&format!("waiting for drive lock: {}", busy.join("; ")));
             told = true;
         }
         if stop.load(Ordering::SeqCst) {
-            return Ok(Err("stopped while waiting for a drive".into()));
+            return Err("stopped while waiting for a drive".into());
         }
         if wait.is_some_and(|w| started.elapsed() >= w) {
-            return Ok(Err(format!(
-                "drive {} still busy after {} s",
-                names.join(", "),
-                started.elapsed().as_secs()
-            )));
+            return Err(format!(
+                "{}; gave up after waiting {}",
+                busy.join("; "),
+                format_wait(started.elapsed())
+            ));
         }
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(LOCK_POLL_INTERVAL);
     }
 }
 
@@ -320,7 +322,7 @@ pub fn run_job(req: &RunRequest) -> Result<RunRecord, RunError> {
         true => format!("task triggered by schedule '{}'", req.job.schedule),
         false => "task started by hand (ptape job run)".to_string(),
     });
-    let (state, outcome) = backup_step(req, &data_dir, &mut catalog, run, &mut log);
+    let (state, outcome) = backup_step(req, &mut catalog, run, &mut log);
     log.line(&match (&state, &outcome.message) {
         (RunState::Ok, _) => "TASK OK".to_string(),
         (state, Some(m)) => format!("TASK {}: {m}", state.as_str().to_uppercase()),
@@ -334,7 +336,6 @@ pub fn run_job(req: &RunRequest) -> Result<RunRecord, RunError> {
 /// Drive, backup, and what the history row gets.
 fn backup_step(
     req: &RunRequest,
-    data_dir: &Path,
     catalog: &mut Catalog,
     run: i64,
     log: &mut TaskLog,
@@ -356,23 +357,25 @@ fn backup_step(
         Ok(c) => c,
         Err(e) => return fail(RunState::Error, e),
     };
-    let reservation = match reserve_drive(data_dir, &candidates, req.drive_wait, &req.stop, log) {
-        Ok(Ok(r)) => r,
-        Ok(Err(why)) if req.stop.load(Ordering::SeqCst) => return fail(RunState::Interrupted, why),
-        Ok(Err(why)) => return fail(RunState::Error, why),
-        Err(e) => return fail(RunState::Error, e.to_string()),
+    if candidates.iter().any(|d| d.embedded) {
+        let dir = match config::embedded_library_dir() {
+            Ok(d) => d,
+            Err(e) => return fail(RunState::Error, e.to_string()),
+        };
+        if let Err(e) = crate::library::ensure_embedded_library(&dir) {
+            return fail(RunState::Error, e.to_string());
+        }
+    }
+    let command = format!("ptape job run {}", req.id);
+    let reservation = match reserve_drive(&candidates, &command, req.drive_wait, &req.stop, log) {
+        Ok(r) => r,
+        Err(why) if req.stop.load(Ordering::SeqCst) => return fail(RunState::Interrupted, why),
+        Err(why) => return fail(RunState::Error, why),
     };
     let drive = reservation.drive.clone();
     log.line(&format!("using drive {} ({})", drive.name, drive.path));
     if let Err(e) = history::set_run_drive(catalog, run, &drive.name) {
         return fail(RunState::Error, e.to_string());
-    }
-    if drive.embedded {
-        if let Err(e) = crate::library::ensure_embedded_library(
-            &config::embedded_library_dir().unwrap_or_default(),
-        ) {
-            return fail(RunState::Error, e.to_string());
-        }
     }
     let devices = match LibraryDevices::from_resolved(drive) {
         Ok(d) => d,
