@@ -513,3 +513,53 @@ fn kill_9_of_the_daemon_mid_job_leaves_an_interrupted_run_and_the_next_run_succe
         .unwrap();
     assert!(verify.status.success(), "{verify:?}");
 }
+
+#[test]
+fn sigterm_stops_a_job_waiting_for_its_drive_as_interrupted() {
+    let env = Env::new();
+    env.two_drive_library();
+    let a = env.source("a", 1 << 20, 7);
+    env.job_created_ago(
+        120,
+        &[
+            "ja",
+            "--schedule",
+            "*:*",
+            "--pool",
+            "pa",
+            "--drive",
+            "d1",
+            s(&a),
+        ],
+    );
+    // Another program holds drive d1.
+    let path = env.tmp.path().join("lib/drive1");
+    let held = ptape::lock::DeviceLock::acquire(
+        ptape::lock::DeviceRole::Drive,
+        "d1",
+        s(&path),
+        "pmt status",
+        ptape::lock::WaitPolicy::NoWait,
+    )
+    .unwrap();
+    let mut daemon = env.daemon("daemon");
+    let log = env.data_dir().join("jobs/logs/1.log");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&log).is_ok_and(|l| l.contains("waiting for drive lock")) {
+        assert!(Instant::now() < deadline, "no wait: {}", daemon.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("pmt status"), "the holder is named: {text}");
+    let exit = daemon.terminate();
+    assert!(exit.success(), "{exit:?}: {}", daemon.log());
+    let runs = env.json(&["job", "history"]);
+    assert_eq!(runs[0]["state"], "interrupted", "{runs}\n{}", daemon.log());
+    assert!(runs[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("stopped while waiting"));
+    drop(held);
+    let out = env.json(&["job", "run", "ja"]);
+    assert_eq!(out["state"], "ok", "{out}");
+}
