@@ -317,7 +317,9 @@ fn drives_map_to_their_devices_by_serial() {
     with_junk.push(tmp.path().join("state.json").display().to_string());
     assert_eq!(changer::map_drives(&s, &with_junk), want);
     // The candidates of an emulated changer are its drives.
-    let found = changer::candidate_drive_devices(&lib.changer_device_path().display().to_string());
+    let found = pbs_tape::discovery::candidate_drive_devices(
+        &lib.changer_device_path().display().to_string(),
+    );
     assert_eq!(changer::map_drives(&s, &found), want);
 }
 

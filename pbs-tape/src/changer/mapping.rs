@@ -83,28 +83,6 @@ pub fn map_drives<P: AsRef<str>>(status: &ChangerStatus, candidates: &[P]) -> Ve
     })
 }
 
-/// The drive devices that may sit in the changer at `changer_path`: for an
-/// emulated library (`DIR/changer`) its drives `DIR/drive0..`, otherwise the
-/// sg nodes of the tape drives in sysfs. Feed them to [`map_drives`].
-pub fn candidate_drive_devices(changer_path: &str) -> Vec<String> {
-    let path = std::path::Path::new(changer_path);
-    if crate::emulator::is_emulated_device(path) {
-        let dir = path.parent().unwrap_or(std::path::Path::new("."));
-        let Ok(lib) = crate::emulator::Library::open(dir) else {
-            return Vec::new();
-        };
-        let drives = lib.read_state().map_or(0, |s| s.drives.len());
-        return (0..drives)
-            .map(|i| lib.drive_device_path(i).display().to_string())
-            .collect();
-    }
-    let sysfs = std::path::Path::new(crate::scsi::devpath::SYSFS_ROOT);
-    crate::scsi::discovery::scan_tape_drives(sysfs)
-        .into_iter()
-        .map(|d| d.sg_path)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

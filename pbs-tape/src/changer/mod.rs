@@ -19,7 +19,6 @@
 pub mod address;
 pub mod cleaning;
 pub mod commands;
-pub mod eject;
 pub mod element_status;
 pub mod error;
 pub mod mapping;
@@ -29,15 +28,12 @@ pub mod wire;
 
 pub use address::{ElementAddressAssignment, ElementRange};
 pub use cleaning::{clean_drive, is_cleaning_barcode, CleaningReport};
-pub use eject::serial_ejector;
 pub use element_status::{
     parse_element_status, DeviceIdentifier, Element, ElementStatusError, ElementStatusReport,
     ElementType,
 };
 pub use error::ChangerError;
-pub use mapping::{
-    candidate_drive_devices, map_drives, map_drives_by_serial, map_drives_with, serials_match,
-};
+pub use mapping::{map_drives, map_drives_by_serial, map_drives_with, serials_match};
 pub use media_changer::{BoxError, Ejector, MediaChanger, MoveOutcome, Step};
 pub use status::{
     ChangerStatus, DriveStatus, ElementException, Place, SlotStatus, TransportStatus,

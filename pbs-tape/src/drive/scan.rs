@@ -1,12 +1,10 @@
-//! Listing tape drives for `pmt scan`: the system's drives (through sysfs,
-//! see [`crate::scsi::discovery`]) and the drives of emulated libraries.
-
-use std::path::Path;
+//! What `pmt scan` lists for one tape drive, and the system's drives
+//! (through sysfs, see [`crate::scsi::discovery`]). The drives of emulated
+//! libraries are found by [`crate::discovery`], above this layer.
 
 use serde::Serialize;
 
-use super::lto::LtoDrive;
-use crate::scsi::discovery::{scan_tape_drives, DiscoveredDevice};
+use crate::scsi::discovery::DiscoveredDevice;
 
 /// One tape drive found. Serialized with stable snake_case names (see
 /// `docs/pmt.md`).
@@ -49,70 +47,4 @@ impl From<DiscoveredDevice> for DriveListing {
             error: None,
         }
     }
-}
-
-/// The drive device files (`driveN`) of an emulated library directory,
-/// sorted by N.
-fn emulated_drive_files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut drives: Vec<(u64, std::path::PathBuf)> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let n = name.strip_prefix("drive")?.parse::<u64>().ok()?;
-            let path = e.path();
-            crate::emulator::is_emulated_device(&path).then_some((n, path))
-        })
-        .collect();
-    drives.sort();
-    drives.into_iter().map(|(_, p)| p).collect()
-}
-
-/// The drives of one emulated library, each opened briefly for its identity.
-pub fn scan_emulated_drives(dir: &Path) -> Vec<DriveListing> {
-    emulated_drive_files(dir)
-        .into_iter()
-        .map(|path| {
-            let path = path.to_string_lossy().into_owned();
-            let mut listing = DriveListing {
-                path: path.clone(),
-                emulated: true,
-                vendor: String::new(),
-                model: String::new(),
-                revision: String::new(),
-                serial: None,
-                sg_path: None,
-                device_path: None,
-                scsi_address: None,
-                by_id: None,
-                error: None,
-            };
-            match LtoDrive::open(&path) {
-                Ok(drive) => {
-                    let id = drive.identity();
-                    listing.vendor = id.vendor.clone();
-                    listing.model = id.product.clone();
-                    listing.revision = id.revision.clone();
-                    listing.serial = id.serial.clone();
-                }
-                Err(e) => listing.error = Some(e.to_string()),
-            }
-            listing
-        })
-        .collect()
-}
-
-/// Tape drives under `sysfs_root`, then the drives of each emulated library
-/// directory in `emulated`.
-pub fn scan_drives(sysfs_root: &Path, emulated: &[&Path]) -> Vec<DriveListing> {
-    let mut all: Vec<DriveListing> = scan_tape_drives(sysfs_root)
-        .into_iter()
-        .map(DriveListing::from)
-        .collect();
-    for dir in emulated {
-        all.extend(scan_emulated_drives(dir));
-    }
-    all
 }

@@ -11,8 +11,9 @@ use anyhow::{bail, Context};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
+use pbs_tape::discovery::scan_drives;
 use pbs_tape::drive::lto::MAX_BECOMING_READY;
-use pbs_tape::drive::scan::{scan_drives, DriveListing};
+use pbs_tape::drive::scan::DriveListing;
 use pbs_tape::drive::status::{DriveStatus, MediumState};
 use pbs_tape::drive::tape_file::{read_tape_file, write_tape_file};
 use pbs_tape::drive::{

@@ -136,7 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Ok(ptape::config::default_changer_path()?)
     })?;
     let mut changer = MediaChanger::open(&path)?;
-    changer.set_ejector(changer::serial_ejector(&path));
+    changer.set_ejector(pbs_tape::discovery::serial_ejector(&path));
     match cli.command {
         Command::Status => print_status(out, &path, &changer.status()?),
         Command::Inventory => print_status(out, &path, &changer.inventory()?),
