@@ -1,6 +1,7 @@
-//! SSC data layouts shared by the drive layer (decoders) and the emulator
-//! (encoders): READ POSITION short and long form, READ BLOCK LIMITS.
-//! Each wire layout is declared here once.
+//! SSC data layouts the drive layer decodes: READ POSITION short and long
+//! form, READ BLOCK LIMITS. The emulator encodes the same data with its own
+//! encoders (`crate::emulator::ssc_wire`), written separately from the
+//! standard, so that the two readings check each other.
 
 use zerocopy::byteorder::big_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
@@ -57,13 +58,6 @@ pub(crate) struct BlockLimitsData {
     pub min: U16,
 }
 
-/// A 24-bit big-endian field from the low bytes of `value` (higher bits
-/// are cut off; callers clamp first).
-pub(crate) fn be24(value: u32) -> [u8; 3] {
-    let [_, a, b, c] = value.to_be_bytes();
-    [a, b, c]
-}
-
 /// The value of a 24-bit big-endian field.
 pub(crate) fn from_be24(bytes: [u8; 3]) -> u32 {
     let [a, b, c] = bytes;
@@ -88,9 +82,9 @@ mod tests {
     }
 
     #[test]
-    fn be24_round_trips() {
-        assert_eq!(be24(0x12_3456), [0x12, 0x34, 0x56]);
+    fn be24_reads_big_endian() {
+        assert_eq!(from_be24([0x12, 0x34, 0x56]), 0x12_3456);
         assert_eq!(from_be24([0x80, 0, 1]), 0x80_0001);
-        assert_eq!(from_be24(be24(0xff_ffff)), 0xff_ffff);
+        assert_eq!(from_be24([0xff, 0xff, 0xff]), 0xff_ffff);
     }
 }

@@ -12,6 +12,8 @@
 //! - [`device`]: device files and CDB dispatch; [`common`]: SPC commands.
 //! - `drive`: the SSC data path; [`ssc_info`]: MODE, LOG, ATTRIBUTE, DENSITY
 //!   and SECURITY PROTOCOL commands; [`crypto`]: block encryption;
+//!   `ssc_wire`: the drive's own byte encoders (position, block limits),
+//!   independent of the drive layer's structs;
 //!   `changer`: the SMC commands.
 //! - [`fault`]: injectable faults.
 //!
@@ -29,6 +31,7 @@ pub mod fault;
 pub mod image;
 pub mod library;
 pub mod ssc_info;
+pub(crate) mod ssc_wire;
 pub mod state;
 
 pub use device::{device_serial, is_emulated_device, open_device, DeviceKind, EmulatedDevice};

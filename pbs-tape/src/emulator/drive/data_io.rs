@@ -3,9 +3,6 @@
 //! warning, volume overflow), write protection, encryption and the READ /
 //! WRITE faults.
 
-use zerocopy::byteorder::big_endian::U16;
-use zerocopy::IntoBytes;
-
 use super::super::cdb::{invalid_field, no_data, Cdb, CdbResult, CheckCondition};
 use super::super::common;
 use super::super::crypto;
@@ -16,9 +13,8 @@ use super::sense::{
     write_error,
 };
 use super::{EmulatedDrive, SEAL_OVERHEAD, WRITE_BUFFER_LIMIT};
-use crate::drive::cdb::READ_BLOCK_LIMITS_LEN;
 use crate::drive::encryption::encryption_mode;
-use crate::drive::wire::{be24, BlockLimitsData};
+use crate::emulator::ssc_wire::{block_limits, BLOCK_LIMITS_LEN};
 use crate::scsi::{Completion, DataDirection, SenseKey};
 
 impl EmulatedDrive {
@@ -31,15 +27,10 @@ impl EmulatedDrive {
         cdb.reserved(1, 0xff)?; // MLOI (bit 0) is not supported
         cdb.reserved_bytes(2..5)?;
         let max = self.max_transfer() as u32;
-        let limits = BlockLimitsData {
-            granularity: 0,
-            max: be24(max),
-            min: U16::new(1),
-        };
         Ok(common::respond(
             data,
-            limits.as_bytes(),
-            READ_BLOCK_LIMITS_LEN,
+            &block_limits(0, max, 1),
+            BLOCK_LIMITS_LEN,
         ))
     }
 

@@ -1,28 +1,20 @@
 //! Positioning: SPACE(6)/(16), LOCATE(10)/(16) and READ POSITION. All
 //! flush the write buffer first and cost O(log n) on the tape image.
 
-use zerocopy::byteorder::big_endian::{U32, U64};
-use zerocopy::IntoBytes;
-
 use super::super::cdb::{invalid_field, no_data, Cdb, CdbResult, CheckCondition};
 use super::super::common;
 use super::sense::{blank_check, bot, cc, filemark, sense};
 use super::EmulatedDrive;
-use crate::drive::cdb::{
-    LocateDest, SpaceCode, READ_POSITION_LONG_FORM, READ_POSITION_LONG_LEN,
-    READ_POSITION_SHORT_FORM,
+use crate::emulator::ssc_wire::field::{
+    DEST_END_OF_DATA as DEST_EOD, DEST_LOGICAL_FILE as DEST_FILE,
+    DEST_LOGICAL_OBJECT as DEST_OBJECT, POSITION_LONG_FORM, POSITION_SHORT_FORM_BLOCK_ID,
+    SPACE_BLOCKS, SPACE_END_OF_DATA as SPACE_EOD, SPACE_FILEMARKS,
 };
-use crate::drive::wire::{be24, LongPositionData, ShortPositionData, POS_BOP, POS_EOP};
+use crate::emulator::ssc_wire::{
+    position_long, position_short, Position, POSITION_BOP, POSITION_EOP, POSITION_LONG_LEN,
+    POSITION_SHORT_LEN,
+};
 use crate::scsi::{DataDirection, SenseKey};
-
-/// SPACE codes (SSC-5 table "Code field definition").
-const SPACE_BLOCKS: u8 = SpaceCode::Blocks as u8;
-const SPACE_FILEMARKS: u8 = SpaceCode::Filemarks as u8;
-const SPACE_EOD: u8 = SpaceCode::EndOfData as u8;
-/// LOCATE(16) destination types.
-const DEST_OBJECT: u8 = LocateDest::Object as u8;
-const DEST_FILE: u8 = LocateDest::File as u8;
-const DEST_EOD: u8 = LocateDest::EndOfData as u8;
 
 impl EmulatedDrive {
     /// SPACE(6) / SPACE(16) (opcodes 0x11 / 0x91, SSC-5 7.10 / 6.11).
@@ -161,52 +153,37 @@ impl EmulatedDrive {
         let m = self.medium()?;
         let mut flags = 0;
         if pos == 0 {
-            flags |= POS_BOP;
+            flags |= POSITION_BOP;
         }
         if used > capacity_ew {
-            flags |= POS_EOP;
+            flags |= POSITION_EOP;
         }
+        let mut reply = Position {
+            flags,
+            partition: 0,
+            object: pos,
+            file: 0,
+            buffered_objects: buffered.0,
+            buffered_bytes: buffered.1,
+        };
         match action {
-            READ_POSITION_SHORT_FORM => {
-                let first = u32::try_from(pos).unwrap_or(u32::MAX);
-                let last = u32::try_from(m.image.len().min(pos)).unwrap_or(u32::MAX);
-                let objs = buffered.0.min(0xff_ffff) as u32;
-                let reply = ShortPositionData {
-                    flags,
-                    partition: 0,
-                    reserved: [0; 2],
-                    first_location: U32::new(first),
-                    last_location: U32::new(last),
-                    reserved2: 0,
-                    objects_in_buffer: be24(objs),
-                    bytes_in_buffer: U32::new(u32::try_from(buffered.1).unwrap_or(u32::MAX)),
-                };
+            POSITION_SHORT_FORM_BLOCK_ID => {
+                let bytes = position_short(&reply, m.image.len().min(pos));
                 let alloc = if alloc == 0 {
-                    size_of_val(&reply)
+                    POSITION_SHORT_LEN
                 } else {
                     alloc
                 };
-                Ok(common::respond(data, reply.as_bytes(), alloc))
+                Ok(common::respond(data, &bytes, alloc))
             }
-            READ_POSITION_LONG_FORM if short_only => {
+            POSITION_LONG_FORM if short_only => {
                 Err(CheckCondition::invalid_field_in_cdb(1, Some(4)))
             }
-            READ_POSITION_LONG_FORM => {
-                let file = m.image.filemarks_before(pos.min(m.image.len())) + self.buffer.filemarks;
-                let reply = LongPositionData {
-                    flags,
-                    reserved: [0; 3],
-                    partition: U32::new(0),
-                    logical_object: U64::new(pos),
-                    logical_file: U64::new(file),
-                    logical_set: U64::new(0),
-                };
-                let alloc = if alloc == 0 {
-                    READ_POSITION_LONG_LEN
-                } else {
-                    alloc
-                };
-                Ok(common::respond(data, reply.as_bytes(), alloc))
+            POSITION_LONG_FORM => {
+                reply.file =
+                    m.image.filemarks_before(pos.min(m.image.len())) + self.buffer.filemarks;
+                let alloc = if alloc == 0 { POSITION_LONG_LEN } else { alloc };
+                Ok(common::respond(data, &position_long(&reply), alloc))
             }
             _ => Err(CheckCondition::invalid_field_in_cdb(1, Some(4))),
         }
