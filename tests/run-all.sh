@@ -3,8 +3,9 @@
 #   1. formatting and clippy (warnings denied),
 #   2. unit tests and emulator end-to-end tests (cargo nextest; a hung test
 #      fails after 5 minutes instead of stalling the run), then doc tests,
-#   3. the real-kernel suite: pmt and pmtx through Linux sg/st/ch inside a
-#      QEMU guest against tgt's emulated library (tests/hw/run.sh).
+#   3. the real-kernel suite: pmt, pmtx and ptape through Linux sg/st/ch inside
+#      a QEMU guest against two device models, tgt's emulated library and
+#      mhVTL (built from ../shared/vendor/) (tests/hw/run.sh, docs/testing.md).
 # Installs what it needs on a fresh Debian machine (apt-get, as root).
 # PTAPE_SKIP_HW=1 skips stage 3 (e.g. on a machine without root).
 set -euo pipefail
@@ -38,7 +39,7 @@ fi
 if [ "${PTAPE_SKIP_HW:-0}" = 1 ]; then
     echo "== real-kernel suite skipped (PTAPE_SKIP_HW=1)"
 else
-    echo "== real-kernel suite (QEMU guest, tgt library)"
+    echo "== real-kernel suite (QEMU guest; tgt and mhVTL libraries)"
     cargo build --workspace --bins
     ./tests/hw/run.sh target/debug
 fi

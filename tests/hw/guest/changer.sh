@@ -1,4 +1,4 @@
-# pmtx against the kernel's sg driver and tgt's changer, element by element
+# pmtx against the kernel's sg driver and the model's changer, element by element
 # against `mtx status`. Slot numbers are mtx's: storage slots 1.., then the
 # import/export slots; drives from 0.
 
@@ -26,7 +26,7 @@ chk_changer_status() {
     mtx_state /tmp/mtx.state
     note "mtx: $(tr '\n' ';' </tmp/mtx.state)"
     # the reference itself must show what tgt was given
-    grep -qxF "slot 1 full ABC001L9" /tmp/mtx.state || fail "reference mtx status unexpected" || return 1
+    grep -qxF "slot 1 full $(bc_of 1)" /tmp/mtx.state || fail "reference mtx status unexpected" || return 1
     agree "initial state"
 }
 
@@ -44,7 +44,7 @@ chk_changer_inquiry() {
 chk_changer_load() {
     run pmtx -f "$SCH" load 1 --drivenum 0
     rc_is 0 "pmtx load 1" || return 1
-    mtx_has "drive 0 full ABC001L9 from 1" "after pmtx load 1" || return 1
+    mtx_has "drive 0 full $(bc_of 1) from 1" "after pmtx load 1" || return 1
     mtx_has "slot 1 empty" "after pmtx load 1" || return 1
     agree "after load"
 }
@@ -53,49 +53,52 @@ chk_changer_unload() {
     run pmtx -f "$SCH" unload --drivenum 0
     rc_is 0 "pmtx unload" || return 1
     mtx_has "drive 0 empty" "after pmtx unload" || return 1
-    mtx_has "slot 1 full ABC001L9" "after pmtx unload (back to the source slot)" || return 1
+    mtx_has "slot 1 full $(bc_of 1)" "after pmtx unload (back to the source slot)" || return 1
     agree "after unload"
 }
 
 chk_changer_load_barcode() {
-    run pmtx -f "$CHG_SG" load --barcode ABC003L9 --drivenum 0
-    rc_is 0 "pmtx load --barcode ABC003L9" || return 1
-    mtx_has "drive 0 full ABC003L9 from 3" "after load by barcode" || return 1
-    run pmtx -f "$CHG_SG" unload --drivenum 0 --target-slot 7
-    rc_is 0 "pmtx unload --target-slot 7" || return 1
-    mtx_has "slot 7 full ABC003L9" "after unload to slot 7" || return 1
-    mtx_has "slot 3 empty" "after unload to slot 7" || return 1
+    b3=$(bc_of 3); fr=$HW_FREE_SLOT
+    run pmtx -f "$CHG_SG" load --barcode "$b3" --drivenum 0
+    rc_is 0 "pmtx load --barcode $b3" || return 1
+    mtx_has "drive 0 full $b3 from 3" "after load by barcode" || return 1
+    run pmtx -f "$CHG_SG" unload --drivenum 0 --target-slot "$fr"
+    rc_is 0 "pmtx unload --target-slot $fr" || return 1
+    mtx_has "slot $fr full $b3" "after unload to slot $fr" || return 1
+    mtx_has "slot 3 empty" "after unload to slot $fr" || return 1
     agree "after unload to another slot" || return 1
-    run pmtx -f "$CHG_SG" transfer 7 3
-    rc_is 0 "pmtx transfer 7 3" || return 1
-    mtx_has "slot 3 full ABC003L9" "after transfer back" || return 1
+    run pmtx -f "$CHG_SG" transfer "$fr" 3
+    rc_is 0 "pmtx transfer $fr 3" || return 1
+    mtx_has "slot 3 full $b3" "after transfer back" || return 1
 }
 
 chk_changer_transfer() {
-    run pmtx -f "$SCH" transfer 2 7
-    rc_is 0 "pmtx transfer 2 7" || return 1
-    mtx_has "slot 7 full ABC002L9" "after transfer 2 7" || return 1
-    mtx_has "slot 2 empty" "after transfer 2 7" || return 1
+    b2=$(bc_of 2); fr=$HW_FREE_SLOT
+    run pmtx -f "$SCH" transfer 2 "$fr"
+    rc_is 0 "pmtx transfer 2 $fr" || return 1
+    mtx_has "slot $fr full $b2" "after transfer 2 $fr" || return 1
+    mtx_has "slot 2 empty" "after transfer 2 $fr" || return 1
     agree "after transfer" || return 1
-    run pmtx -f "$SCH" transfer 7 2
-    rc_is 0 "pmtx transfer 7 2" || return 1
-    mtx_has "slot 2 full ABC002L9" "after transfer back" || return 1
+    run pmtx -f "$SCH" transfer "$fr" 2
+    rc_is 0 "pmtx transfer $fr 2" || return 1
+    mtx_has "slot 2 full $b2" "after transfer back" || return 1
 }
 
 chk_changer_export_import() {
-    run pmtx -f "$SCH" export ABC004L9
-    rc_is 0 "pmtx export ABC004L9" || return 1
-    mtx_has "ie 9 full ABC004L9" "after export" || return 1
+    b4=$(bc_of 4); ie=$HW_IE_FIRST
+    run pmtx -f "$SCH" export "$b4"
+    rc_is 0 "pmtx export $b4" || return 1
+    mtx_has "ie $ie full $b4" "after export" || return 1
     mtx_has "slot 4 empty" "after export" || return 1
     agree "after export" || return 1
-    run pmtx -f "$SCH" import ABC004L9
-    rc_is 0 "pmtx import ABC004L9" || return 1
-    mtx_has "ie 9 empty" "after import" || return 1
+    run pmtx -f "$SCH" import "$b4"
+    rc_is 0 "pmtx import $b4" || return 1
+    mtx_has "ie $ie empty" "after import" || return 1
     mtx_state /tmp/mtx.state
-    grep -q "^slot [0-9]* full ABC004L9$" /tmp/mtx.state || fail "after import: ABC004L9 in no storage slot" || return 1
+    grep -q "^slot [0-9]* full $b4\$" /tmp/mtx.state || fail "after import: $b4 in no storage slot" || return 1
     agree "after import" || return 1
     # put it home for the next groups (import may choose any free slot)
-    s=$(awk '$4 == "ABC004L9" {print $2}' /tmp/mtx.state)
+    s=$(awk -v b="$b4" '$4 == b {print $2}' /tmp/mtx.state)
     [ "$s" = 4 ] || mtx -f "$CHG_SG" transfer "$s" 4 >>"$LOG" 2>&1
 }
 
@@ -110,7 +113,7 @@ illegal() {
 }
 
 chk_changer_illegal() {
-    illegal "load 7 --drivenum 0" "empty slot" "empty" || return 1
+    illegal "load $HW_FREE_SLOT --drivenum 0" "empty slot" "empty" || return 1
     illegal "transfer 1 2" "full destination" "full|occupied" || return 1
     illegal "unload --drivenum 0" "empty drive" "empty|no (cartridge|medium)" || return 1
     illegal "transfer 1 42" "no such slot" "42" || return 1
@@ -118,7 +121,7 @@ chk_changer_illegal() {
 }
 
 chk_changer_exchange() {
-    # tgt has no EXCHANGE MEDIUM: the device's ILLEGAL REQUEST must come through decoded.
+    # neither tgt nor mhVTL has EXCHANGE MEDIUM: the device's ILLEGAL REQUEST must come through decoded.
     illegal "exchange 5 6" "EXCHANGE MEDIUM unsupported" "ILLEGAL REQUEST|not supported" || return 1
     err_has "05/20|20/?00|invalid command operation code|opcode" "pmtx exchange: decoded sense" || return 1
 }
@@ -153,29 +156,30 @@ chk_changer_sequence() {
     sequence pmtx
     same_text /tmp/seq.mtx /tmp/seq.pmtx "pmtx first/next/next/previous vs mtx" || return 1
     # last: pmtx wants an empty drive and skips cleaning cartridges (docs/pmtx.md),
-    # where mtx would unload first and load CLN001L1 from slot 8
+    # where mtx would unload first and load the cleaning cartridge from the last slot
     run pmtx -f "$SCH" unload --drivenum 0
     rc_is 0 "pmtx unload" || return 1
     run pmtx -f "$SCH" last --drivenum 0
     rc_is 0 "pmtx last" || return 1
-    mtx_has "drive 0 full ABC006L9 from 6" "after pmtx last (last data cartridge)" || return 1
+    ls=$(last_data_slot)
+    mtx_has "drive 0 full $(bc_of "$ls") from $ls" "after pmtx last (last data cartridge)" || return 1
 }
 
 chk_changer_clean() {
     run pmtx -f "$SCH" clean --drivenum 0
     rc_is 0 "pmtx clean --drivenum 0" || return 1
     mtx_has "drive 0 empty" "after pmtx clean" || return 1
-    mtx_has "slot 8 full CLN001L1" "after pmtx clean: the cleaning cartridge is back" || return 1
+    mtx_has "slot $HW_CLEAN_SLOT full $(bc_of "$HW_CLEAN_SLOT")" "after pmtx clean: the cleaning cartridge is back" || return 1
 }
 
 group_changer() {
     group_start changer
     check "pmtx status agrees with mtx status element by element" chk_changer_status
     check "pmtx inquiry shows the changer identity like mtx inquiry" chk_changer_inquiry
-    check "pmtx load 1: mtx shows ABC001L9 in drive 0, slot 1 empty" chk_changer_load
+    check "pmtx load 1: mtx shows slot 1's cartridge in drive 0, slot 1 empty" chk_changer_load
     check "pmtx unload: cartridge back in its source slot" chk_changer_unload
     check "pmtx load --barcode, unload --target-slot, transfer back" chk_changer_load_barcode
-    check "pmtx transfer 2 7 and back" chk_changer_transfer
+    check "pmtx transfer 2 to a free slot and back" chk_changer_transfer
     check "pmtx export / import through the import/export slot" chk_changer_export_import
     check "pmtx illegal moves fail cleanly and change nothing" chk_changer_illegal
     check "pmtx exchange: device's ILLEGAL REQUEST decoded, nothing moved" chk_changer_exchange
@@ -183,5 +187,5 @@ group_changer() {
     group_start changer_sequence
     check "pmtx first/next/next/previous move like mtx's; last loads the last data slot" chk_changer_sequence
     group_start changer_clean
-    check "pmtx clean: loads CLN001L1, waits, puts it back" chk_changer_clean
+    check "pmtx clean: loads the cleaning cartridge, waits, puts it back" chk_changer_clean
 }

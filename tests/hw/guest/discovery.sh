@@ -1,5 +1,5 @@
 # Discovery: `pmt scan` / `pmtx scan` read /sys and must agree with lsscsi -g
-# and with the identity tgt was configured with (env.sh).
+# and with the identity the model was configured with (env.sh).
 
 # scan_entry SG: the JSON object of the last scan output that names SG
 # (accepts a top-level array or an object holding one array).

@@ -1,5 +1,5 @@
 # pmt's data path through the st/sg drivers: status, write, read, positioning.
-# Tape files written here (cartridge ABC001L9, slot 1):
+# Tape files written here (the cartridge of slot 1):
 #   file 0: f1 1 MiB in 256 KiB blocks   file 1: f2 320 KiB in 64 KiB blocks
 #   file 2: f3 100001 bytes in 32 KiB blocks (last block 1697 bytes)
 #   file 3: f4 50000 bytes in 16 KiB blocks (appended after `pmt eod`)

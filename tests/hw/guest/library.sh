@@ -24,6 +24,23 @@ mtx_has() {
     fail "$2: mtx status lacks '$1': $(tr '\n' ';' </tmp/mtx.state)"
 }
 
+# bc_of SLOT: the barcode of the cartridge that starts in SLOT ("-" = empty).
+bc_of() { echo "$HW_TAPES" | tr ' ' '\n' | sed -n "${1}p"; }
+
+# last_data_slot: the highest slot that starts with a data (non-CLN) cartridge.
+last_data_slot() { echo "$HW_TAPES" | tr ' ' '\n' | awk '$1 != "-" && $1 !~ /^CLN/ {n = NR} END {print n}'; }
+
+# wait_ready SG [SECONDS]: TEST UNIT READY until it passes (clears the unit
+# attention a changer load leaves; mhVTL's drive needs a moment to load).
+wait_ready() {
+    _i=0
+    while [ $_i -lt $((${2:-30} * 5)) ]; do
+        sg_turs "$1" >/dev/null 2>&1 && return 0
+        sleep 0.2; _i=$((_i + 1))
+    done
+    fail "reference: $1 not ready after ${2:-30}s: $(sg_turs -v "$1" 2>&1 | tr '\n' ' ')"
+}
+
 # home_slot BARCODE: the slot the cartridge starts in (HW_TAPES order).
 home_slot() {
     _i=0
@@ -37,7 +54,9 @@ home_slot() {
 # library_home: with mtx, empty the drive and put every cartridge in its home
 # slot, so a group starts from the initial layout whatever the last one did.
 library_home() {
-    sg_raw "$TAPE_SG" 1e 00 00 00 00 00 >>"$LOG" 2>&1   # ALLOW MEDIUM REMOVAL, in case a check left it locked
+    for _sg in $TAPE_SG $TAPE2_SG; do   # ALLOW MEDIUM REMOVAL, in case a check left a drive locked
+        sg_raw "$_sg" 1e 00 00 00 00 00 >>"$LOG" 2>&1
+    done
     mtx_state /tmp/home.state
     while read -r kind n st bc _; do
         [ "$st" = full ] || continue
@@ -49,14 +68,17 @@ library_home() {
     done </tmp/home.state
 }
 
-# load_slot SLOT: reference load into drive 0 (mtx), for groups that test pmt.
-# tgt sends no UNIT ATTENTION after a load, so st keeps the state of the last
-# cartridge (e.g. "at end of medium" after a long read, making the next write
-# fail with ENOSPC); a rewind through st makes it start afresh, as a real
-# changer's unit attention would.
+# load_slot SLOT [DRIVE]: reference load into drive 0 (or DRIVE) with mtx, for
+# groups that test pmt. tgt sends no UNIT ATTENTION after a load, so st keeps
+# the state of the last cartridge (e.g. "at end of medium" after a long read,
+# making the next write fail with ENOSPC); a rewind through st makes it start
+# afresh, as a real changer's unit attention would.
 load_slot() {
-    mtx -f "$CHG_SG" load "$1" 0 >>"$LOG" 2>&1 || { fail "reference: mtx load $1 0 failed"; return 1; }
-    $MT -f "$NST" rewind >>"$LOG" 2>&1 || fail "reference: mt-st rewind after mtx load $1 failed"
+    _dn=${2:-0}
+    mtx -f "$CHG_SG" load "$1" "$_dn" >>"$LOG" 2>&1 || { fail "reference: mtx load $1 $_dn failed"; return 1; }
+    if [ "$_dn" = 0 ]; then _sg=$TAPE_SG; _nst=$NST; else _sg=$TAPE2_SG; _nst=$NST2; fi
+    wait_ready "$_sg" || return 1
+    $MT -f "$_nst" rewind >>"$LOG" 2>&1 || fail "reference: mt-st rewind after mtx load $1 failed"
 }
 
 # ensure_loaded SLOT: load SLOT unless the drive already holds a cartridge.

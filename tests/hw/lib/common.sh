@@ -2,8 +2,9 @@
 # Everything the harness creates lives under $WORK (tests/hw/work, git-ignored).
 
 # Debian packages the harness needs on the host. The guest image takes its
-# tools (busybox, mtx, mt-st, sg3-utils, lsscsi, jq) from the host as well.
-HW_PACKAGES="tgt sg3-utils mtx mt-st lsscsi busybox-static jq qemu-system-x86 qemu-block-extra cpio kmod xz-utils binutils"
+# tools (busybox, mtx, mt-st, sg3-utils, lsscsi, jq) from the host as well;
+# build-essential and zlib1g-dev build mhVTL (module and daemons).
+HW_PACKAGES="build-essential zlib1g-dev tgt sg3-utils mtx mt-st lsscsi busybox-static jq qemu-system-x86 qemu-block-extra cpio kmod xz-utils binutils"
 
 log() { echo "[hw] $*"; }
 die() { echo "[hw] error: $*" >&2; exit 2; }

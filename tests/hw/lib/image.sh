@@ -2,10 +2,13 @@
 # sg3-utils, lsscsi), jq, the ptape binaries under test (with their shared
 # libraries), the SCSI/9p kernel modules and the guest suite (tests/hw/guest).
 #
-# build_image BIN_DIR OUTPUT: writes OUTPUT (cpio.gz); needs KROOT/KVER (kernel.sh).
+# build_image BIN_DIR OUTPUT MODEL: writes OUTPUT (cpio.gz) for device model
+# MODEL (tgt: devices come from the host over iSCSI; mhvtl: the pseudo HBA
+# module and the daemons run in the guest); needs KROOT/KVER (kernel.sh).
 
 GUEST_MODULES="virtio_scsi sg st ch 9pnet_virtio 9p"
 GUEST_TOOLS="/usr/bin/sg_raw /usr/bin/sg_inq /usr/bin/sg_turs /usr/bin/sg_vpd /usr/bin/sg_modes
+    /usr/bin/sg_logs /usr/bin/sg_read_attr
     /usr/sbin/mtx /usr/bin/mt-st /usr/bin/lsscsi /usr/bin/jq"
 PTAPE_BINS="pmt pmtx ptape"
 
@@ -42,7 +45,7 @@ add_module() {
 }
 
 build_image() {
-    local bin_dir=$1 out=$2 a b
+    local bin_dir=$1 out=$2 model=$3 a b
     IMG=$WORK/build/root
     rm -rf "$IMG"; mkdir -p "$IMG"/{bin,sbin,proc,sys,dev,tmp,host,modules,opt/ptape/bin,hw}
     cp /bin/busybox "$IMG/bin/busybox"
@@ -64,18 +67,18 @@ build_image() {
     done
     : >"$IMG/modules/load.order"
     for a in $GUEST_MODULES; do add_module "$a"; done
+    # libgcc_s: glibc loads it at run time for thread cancellation (mhVTL's daemons, jq)
+    copy_with_libs /lib/x86_64-linux-gnu/libgcc_s.so.1 /lib/x86_64-linux-gnu/libgcc_s.so.1
+    if [ "$model" = mhvtl ]; then mhvtl_image_add; fi
     cp "$HW_DIR/guest/init.sh" "$IMG/init"
     cp "$HW_DIR"/guest/*.sh "$IMG/hw/"
     # HW_SUITE=FILE runs FILE instead of the suite (debugging the lab itself)
     [ -z "${HW_SUITE:-}" ] || cp "$HW_SUITE" "$IMG/hw/suite.sh"
-    # what the guest checks compare against: the configuration tgt_start applies
+    # what the guest checks compare against: the model's configuration (model_env_MODEL)
     {
-        echo "HW_TAPES='$HW_TAPES'"
+        echo "HW_MODEL='$model'"
         echo "HW_GROUPS='${HW_GROUPS:-}'"
-        for a in HW_DRIVE_VENDOR HW_DRIVE_PRODUCT HW_DRIVE_SERIAL \
-                 HW_CHANGER_VENDOR HW_CHANGER_PRODUCT HW_CHANGER_SERIAL; do
-            echo "$a='${!a}'"
-        done
+        "model_env_$model"
     } >"$IMG/hw/env.sh"
     chmod +x "$IMG/init"
     (cd "$IMG" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

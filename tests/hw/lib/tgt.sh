@@ -92,3 +92,14 @@ tgt_start() {
     done
     tgt_adm --op bind --mode target --tid 1 -I 127.0.0.1
 }
+
+# model_env_tgt: the guest suite's view of this model (written to env.sh).
+# Slot numbers are mtx's: storage slots 1..N, then the import/export slots.
+model_env_tgt() {
+    local a
+    for a in HW_TAPES HW_DRIVE_VENDOR HW_DRIVE_PRODUCT HW_DRIVE_SERIAL \
+             HW_CHANGER_VENDOR HW_CHANGER_PRODUCT HW_CHANGER_SERIAL; do
+        echo "$a='${!a}'"
+    done
+    echo "HW_DRIVES=1 HW_IE_FIRST=$(($(wc -w <<<"$HW_TAPES") + 1)) HW_FREE_SLOT=7 HW_CLEAN_SLOT=8"
+}
