@@ -7,15 +7,15 @@
 
 /// Field codes of the CDBs the emulated drive interprets (SSC-5).
 pub(crate) mod field {
-    /// SPACE: CODE field, byte 1 bits 3..0 (SSC-5 7.10, table 62).
+    /// SPACE: CODE field, byte 1 bits 3..0 (SSC-5 7.10).
     pub const SPACE_BLOCKS: u8 = 0b000;
     pub const SPACE_FILEMARKS: u8 = 0b001;
     pub const SPACE_END_OF_DATA: u8 = 0b011;
-    /// LOCATE(16): DEST_TYPE field, byte 1 bits 5..3 (SSC-5 6.5, table 16).
+    /// LOCATE(16): DEST_TYPE field, byte 1 bits 5..3 (SSC-5 6.5).
     pub const DEST_LOGICAL_OBJECT: u8 = 0b000;
     pub const DEST_LOGICAL_FILE: u8 = 0b001;
     pub const DEST_END_OF_DATA: u8 = 0b011;
-    /// READ POSITION: SERVICE ACTION, byte 1 bits 4..0 (SSC-5 7.7, table 67).
+    /// READ POSITION: SERVICE ACTION, byte 1 bits 4..0 (SSC-5 7.7).
     pub const POSITION_SHORT_FORM_BLOCK_ID: u8 = 0x00;
     pub const POSITION_LONG_FORM: u8 = 0x06;
 }
@@ -25,11 +25,11 @@ pub(crate) mod field {
 pub(crate) const POSITION_BOP: u8 = 1 << 7;
 pub(crate) const POSITION_EOP: u8 = 1 << 6;
 
-/// Length of the short form data (SSC-5 7.7.2, table 68).
+/// Length of the short form data (SSC-5 7.7.2).
 pub(crate) const POSITION_SHORT_LEN: usize = 20;
-/// Length of the long form data (SSC-5 7.7.3, table 69).
+/// Length of the long form data (SSC-5 7.7.3).
 pub(crate) const POSITION_LONG_LEN: usize = 32;
-/// Length of READ BLOCK LIMITS data with MLOI = 0 (SSC-5 7.6, table 65).
+/// Length of READ BLOCK LIMITS data with MLOI = 0 (SSC-5 7.6).
 pub(crate) const BLOCK_LIMITS_LEN: usize = 6;
 
 fn put_be(out: &mut [u8], at: usize, width: usize, value: u64) {
