@@ -56,7 +56,7 @@ impl ElementAddressAssignment {
         }
     }
 
-    /// Encode as mode page 0x1D (used by the emulator).
+    /// Encode as mode page 0x1D (test captures; the emulator has its own encoder).
     pub fn to_page(&self) -> ElementAddressPage {
         let u = U16::new;
         ElementAddressPage {

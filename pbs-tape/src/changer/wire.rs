@@ -1,8 +1,9 @@
 //! SMC-3 wire structures: the CDBs the changer code sends, the MODE SENSE
-//! pages and the READ ELEMENT STATUS data layout. Declared once, with their
-//! byte order, and used by both the host side ([`super::commands`],
-//! [`super::element_status`]) and the emulated changer
-//! ([`crate::emulator::changer`]).
+//! pages and the READ ELEMENT STATUS data layout, declared once with their
+//! byte order for the host side ([`super::commands`],
+//! [`super::element_status`]). The emulated changer encodes the same data
+//! with its own encoders (`crate::emulator::smc_wire`), written separately
+//! from the standard, so that the two readings check each other.
 
 use zerocopy::byteorder::big_endian::U16;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};

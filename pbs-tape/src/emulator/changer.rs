@@ -28,16 +28,11 @@
 //! `uses_left` goes down by one and the drive ejects it (`loaded = false`),
 //! ready to be taken back.
 
-use zerocopy::{FromBytes, IntoBytes};
-
-use crate::changer::address::{ElementAddressAssignment, ElementRange};
-use crate::changer::element_status::ElementType;
-use crate::changer::wire::{
-    to_u24, u24, DeviceIdHead, ElementDescriptorHead, ElementStatusHeader, ElementStatusPageHeader,
-    ExchangeMediumCdb, MoveMediumCdb, PositionToElementCdb, ReadElementStatusCdb, VolumeTag,
-    CODE_SET_ASCII, ELEM_ACCESS, ELEM_EXENAB, ELEM_FULL, ELEM_INENAB, ELEM_SVALID,
-    ID_TYPE_T10_VENDOR, PAGE_ALL, PAGE_DEVICE_CAPABILITIES, PAGE_ELEMENT_ADDRESS_ASSIGNMENT,
-    PAGE_PVOLTAG, PAGE_TRANSPORT_GEOMETRY, RES_DVCID, RES_VOLTAG, VOLUME_IDENTIFIER_LEN,
+use super::smc_wire::{
+    address_page as encode_address_page, cdb16, cdb24, descriptor_head, element_type, page_header,
+    status_header, t10_device_identifier, volume_tag, Addresses, Range, DESC_ACCESS, DESC_EXENAB,
+    DESC_FULL, DESC_INENAB, PAGE_ALL, PAGE_DEVICE_CAPABILITIES, PAGE_ELEMENT_ADDRESS_ASSIGNMENT,
+    PAGE_TRANSPORT_GEOMETRY,
 };
 use crate::scsi::opcodes::{
     EXCHANGE_MEDIUM, INITIALIZE_ELEMENT_STATUS, INITIALIZE_ELEMENT_STATUS_WITH_RANGE,
@@ -75,11 +70,12 @@ pub(crate) fn execute(lib: &Library, cdb: &[u8], data: DataDirection<'_>) -> Cdb
             Ok(done)
         }
         MOVE_MEDIUM => {
-            let c = cdb_as::<MoveMediumCdb>(cdb)?;
+            // MOVE MEDIUM (SMC-3): transport 2..3, source 4..5, destination 6..7
+            cdb_len(cdb, 12)?;
             let check = |state: &LibraryState| -> Result<(Elem, Elem), CheckCondition> {
-                check_transport(state, c.transport.get())?;
-                let src = resolve(state, c.source.get())?;
-                let dst = resolve(state, c.destination.get())?;
+                check_transport(state, cdb16(cdb, 2))?;
+                let src = resolve(state, cdb16(cdb, 4))?;
+                let dst = resolve(state, cdb16(cdb, 6))?;
                 check_move(state, src, dst)?;
                 Ok((src, dst))
             };
@@ -91,12 +87,14 @@ pub(crate) fn execute(lib: &Library, cdb: &[u8], data: DataDirection<'_>) -> Cdb
             })
         }
         EXCHANGE_MEDIUM => {
-            let c = cdb_as::<ExchangeMediumCdb>(cdb)?;
+            // EXCHANGE MEDIUM (SMC-3): transport 2..3, source 4..5, first
+            // destination 6..7, second destination 8..9
+            cdb_len(cdb, 12)?;
             let check = |state: &LibraryState| -> Result<(Elem, Elem, Elem), CheckCondition> {
-                check_transport(state, c.transport.get())?;
-                let src = resolve(state, c.source.get())?;
-                let dst1 = resolve(state, c.first_destination.get())?;
-                let dst2 = resolve(state, c.second_destination.get())?;
+                check_transport(state, cdb16(cdb, 2))?;
+                let src = resolve(state, cdb16(cdb, 4))?;
+                let dst1 = resolve(state, cdb16(cdb, 6))?;
+                let dst2 = resolve(state, cdb16(cdb, 8))?;
                 check_exchange(state, src, dst1, dst2)?;
                 Ok((src, dst1, dst2))
             };
@@ -127,10 +125,11 @@ pub(crate) fn execute(lib: &Library, cdb: &[u8], data: DataDirection<'_>) -> Cdb
             Ok(no_data())
         }
         POSITION_TO_ELEMENT => {
-            let c = cdb_as::<PositionToElementCdb>(cdb)?;
+            // POSITION TO ELEMENT (SMC-3): transport 2..3, destination 4..5
+            cdb_len(cdb, 10)?;
             let state = read(lib)?;
-            check_transport(&state, c.transport.get())?;
-            resolve(&state, c.destination.get())?;
+            check_transport(&state, cdb16(cdb, 2))?;
+            resolve(&state, cdb16(cdb, 4))?;
             Ok(no_data())
         }
         PREVENT_ALLOW_MEDIUM_REMOVAL => {
@@ -156,10 +155,12 @@ fn data_buf(data: DataDirection<'_>) -> Result<&mut [u8], CheckCondition> {
     }
 }
 
-fn cdb_as<T: FromBytes>(cdb: &[u8]) -> Result<T, CheckCondition> {
-    T::read_from_prefix(cdb)
-        .map(|(c, _)| c)
-        .map_err(|_| CheckCondition::invalid_field_in_cdb(0, None))
+/// The CDB has at least `len` bytes (its opcode's length).
+fn cdb_len(cdb: &[u8], len: usize) -> Result<(), CheckCondition> {
+    if cdb.len() < len {
+        return Err(CheckCondition::invalid_field_in_cdb(0, None));
+    }
+    Ok(())
 }
 
 /// The library state could not be read or written: HARDWARE ERROR,
@@ -210,13 +211,13 @@ enum Elem {
 }
 
 /// The element address assignment the personality gives.
-pub(crate) fn element_addresses(state: &LibraryState) -> ElementAddressAssignment {
+pub(crate) fn element_addresses(state: &LibraryState) -> Addresses {
     let p = &state.config.changer_personality;
-    let r = |first: u16, count: usize| ElementRange {
+    let r = |first: u16, count: usize| Range {
         first,
         count: count.min(u16::MAX as usize) as u16,
     };
-    ElementAddressAssignment {
+    Addresses {
         transport: r(p.transport_base, 1),
         storage: r(p.slot_base, state.slots.len()),
         import_export: r(p.ie_base, state.ie_slots.len()),
@@ -226,18 +227,17 @@ pub(crate) fn element_addresses(state: &LibraryState) -> ElementAddressAssignmen
 
 fn address_of(state: &LibraryState, e: Elem) -> u16 {
     let a = element_addresses(state);
-    let at = |r: ElementRange, i: usize| r.first.wrapping_add(i as u16);
     match e {
         Elem::Transport => a.transport.first,
-        Elem::Slot(i) => at(a.storage, i),
-        Elem::Ie(i) => at(a.import_export, i),
-        Elem::Drive(i) => at(a.data_transfer, i),
+        Elem::Slot(i) => a.storage.at(i),
+        Elem::Ie(i) => a.import_export.at(i),
+        Elem::Drive(i) => a.data_transfer.at(i),
     }
 }
 
 fn element_at(state: &LibraryState, address: u16) -> Option<Elem> {
     let a = element_addresses(state);
-    let idx = |r: ElementRange| r.contains(address).then(|| (address - r.first) as usize);
+    let idx = |r: Range| r.contains(address).then(|| (address - r.first) as usize);
     if let Some(i) = idx(a.data_transfer) {
         return Some(Elem::Drive(i));
     }
@@ -445,34 +445,37 @@ fn read_element_status(
     state: &LibraryState,
     cdb: &[u8],
 ) -> Result<(Vec<u8>, usize), CheckCondition> {
-    let c = cdb_as::<ReadElementStatusCdb>(cdb)?;
+    // READ ELEMENT STATUS (SMC-3): byte 1 VOLTAG (bit 4) and ELEMENT TYPE
+    // CODE (bits 3..0), STARTING ELEMENT ADDRESS 2..3, NUMBER OF ELEMENTS
+    // 4..5, byte 6 CURDATA (bit 1) and DVCID (bit 0), ALLOCATION LENGTH 7..9
+    cdb_len(cdb, 12)?;
     let personality = &state.config.changer_personality;
-    let voltag = c.voltag_type & RES_VOLTAG != 0;
-    let dvcid = c.flags & RES_DVCID != 0;
+    let voltag = cdb[1] & 0x10 != 0;
+    let dvcid = cdb[6] & 0x01 != 0;
     if voltag && !personality.barcode_reader {
         return Err(CheckCondition::invalid_field_in_cdb(1, Some(4)));
     }
     if dvcid && !personality.dvcid {
         return Err(CheckCondition::invalid_field_in_cdb(6, Some(0)));
     }
-    let wanted = match c.voltag_type & 0x0f {
+    let wanted = match cdb[1] & 0x0f {
         0 => None,
-        code => Some(
-            ElementType::from_code(code)
-                .ok_or_else(|| CheckCondition::invalid_field_in_cdb(1, Some(0)))?,
-        ),
+        code @ element_type::TRANSPORT..=element_type::DATA_TRANSFER => Some(code),
+        _ => return Err(CheckCondition::invalid_field_in_cdb(1, Some(0))),
     };
-    let alloc = u24(c.allocation_length) as usize;
+    let alloc = cdb24(cdb, 7);
+    let starting_address = cdb16(cdb, 2);
+    let number_of_elements = cdb16(cdb, 4);
 
     let mut elems: Vec<(u16, Elem)> = all_elements(state)
         .into_iter()
         .map(|e| (address_of(state, e), e))
         .filter(|(a, e)| {
-            *a >= c.starting_address.get() && (wanted.is_none() || wanted == Some(type_of(*e)))
+            *a >= starting_address && (wanted.is_none() || wanted == Some(type_of(*e)))
         })
         .collect();
     elems.sort_by_key(|(a, _)| *a);
-    elems.truncate(c.number_of_elements.get() as usize);
+    elems.truncate(number_of_elements as usize);
 
     let mut body = Vec::new();
     let mut i = 0;
@@ -487,27 +490,19 @@ fn read_element_status(
             .map(|(a, e)| descriptor(state, *a, *e, voltag, dvcid))
             .collect();
         let desc_len = descs.iter().map(Vec::len).max().unwrap_or(0);
-        let page = ElementStatusPageHeader {
-            element_type: t.code(),
-            flags: if voltag { PAGE_PVOLTAG } else { 0 },
-            descriptor_length: (desc_len as u16).into(),
-            reserved: 0,
-            byte_count: to_u24((desc_len * run) as u32),
-        };
-        body.extend_from_slice(page.as_bytes());
+        body.extend_from_slice(&page_header(t, voltag, desc_len, desc_len * run));
         for mut d in descs {
             d.resize(desc_len, 0);
             body.extend_from_slice(&d);
         }
         i += run;
     }
-    let header = ElementStatusHeader {
-        first_element_address: elems.first().map_or(0, |(a, _)| *a).into(),
-        number_of_elements: (elems.len() as u16).into(),
-        reserved: 0,
-        byte_count: to_u24(body.len() as u32),
-    };
-    let mut reply = header.as_bytes().to_vec();
+    let header = status_header(
+        elems.first().map_or(0, |(a, _)| *a),
+        elems.len() as u16,
+        body.len(),
+    );
+    let mut reply = header.to_vec();
     reply.extend_from_slice(&body);
     Ok((reply, alloc))
 }
@@ -520,29 +515,23 @@ fn all_elements(state: &LibraryState) -> Vec<Elem> {
     v
 }
 
-fn type_of(e: Elem) -> ElementType {
+/// The ELEMENT TYPE CODE of an element.
+fn type_of(e: Elem) -> u8 {
     match e {
-        Elem::Transport => ElementType::MediumTransport,
-        Elem::Slot(_) => ElementType::Storage,
-        Elem::Ie(_) => ElementType::ImportExport,
-        Elem::Drive(_) => ElementType::DataTransfer,
+        Elem::Transport => element_type::TRANSPORT,
+        Elem::Slot(_) => element_type::STORAGE,
+        Elem::Ie(_) => element_type::IMPORT_EXPORT,
+        Elem::Drive(_) => element_type::DATA_TRANSFER,
     }
-}
-
-/// Text padded with spaces (or cut) to `len` bytes.
-fn padded(text: &str, len: usize) -> Vec<u8> {
-    let mut v: Vec<u8> = text.bytes().take(len).collect();
-    v.resize(len, b' ');
-    v
 }
 
 fn descriptor(state: &LibraryState, address: u16, e: Elem, voltag: bool, dvcid: bool) -> Vec<u8> {
     let barcode = content(state, e);
-    let mut flags = if barcode.is_some() { ELEM_FULL } else { 0 };
+    let mut flags = if barcode.is_some() { DESC_FULL } else { 0 };
     match e {
         Elem::Transport => {}
-        Elem::Ie(_) => flags |= ELEM_ACCESS | ELEM_INENAB | ELEM_EXENAB,
-        _ => flags |= ELEM_ACCESS,
+        Elem::Ie(_) => flags |= DESC_ACCESS | DESC_INENAB | DESC_EXENAB,
+        _ => flags |= DESC_ACCESS,
     }
     let source = match e {
         Elem::Drive(i) => state.drives[i]
@@ -550,41 +539,18 @@ fn descriptor(state: &LibraryState, address: u16, e: Elem, voltag: bool, dvcid: 
             .map(|l| address_of(state, elem_of(l))),
         _ => None,
     };
-    let head = ElementDescriptorHead {
-        address: address.into(),
-        flags,
-        source_flags: if source.is_some() { ELEM_SVALID } else { 0 },
-        source_address: source.unwrap_or(0).into(),
-        ..Default::default()
-    };
-    let mut d = head.as_bytes().to_vec();
+    let mut d = descriptor_head(address, flags, source).to_vec();
     if voltag {
-        let mut identifier = [0u8; VOLUME_IDENTIFIER_LEN];
-        if let Some(b) = barcode {
-            identifier.copy_from_slice(&padded(b, VOLUME_IDENTIFIER_LEN));
-        }
-        let tag = VolumeTag {
-            identifier,
-            reserved: [0; 2],
-            sequence: 0.into(),
-        };
-        d.extend_from_slice(tag.as_bytes());
+        d.extend_from_slice(&volume_tag(barcode));
     }
     if let (Elem::Drive(i), true) = (e, dvcid) {
         // The same T10 vendor identification the drive reports in its VPD page 0x83.
         let product = drive_product(state.config.lto_generation);
-        let mut ident = padded(VENDOR, 8);
-        ident.extend_from_slice(&padded(&product, 16));
-        ident.extend_from_slice(state.drives[i].serial.as_bytes());
-        ident.truncate(u8::MAX as usize);
-        let id = DeviceIdHead {
-            code_set: CODE_SET_ASCII,
-            identifier_type: ID_TYPE_T10_VENDOR,
-            reserved: 0,
-            identifier_length: ident.len() as u8,
-        };
-        d.extend_from_slice(id.as_bytes());
-        d.extend_from_slice(&ident);
+        d.extend_from_slice(&t10_device_identifier(
+            VENDOR,
+            &product,
+            &state.drives[i].serial,
+        ));
     }
     d
 }
@@ -637,7 +603,7 @@ fn mode_sense(state: &LibraryState, cdb: &[u8]) -> Result<Vec<u8>, CheckConditio
 }
 
 fn address_page(state: &LibraryState) -> Vec<u8> {
-    element_addresses(state).to_page().as_bytes().to_vec()
+    encode_address_page(&element_addresses(state))
 }
 
 /// Transport geometry parameters page 0x1E (SMC-3 7.3.6): one transport,
@@ -791,23 +757,31 @@ mod tests {
     #[test]
     fn element_status_honours_type_start_count() {
         let s = state(&[Some("A1"), None, Some("A3")], 2);
-        let mut cdb = ReadElementStatusCdb {
-            opcode: READ_ELEMENT_STATUS,
-            voltag_type: RES_VOLTAG | 2,
-            starting_address: 0x1001.into(),
-            number_of_elements: 5.into(),
-            allocation_length: to_u24(0xffff),
-            ..Default::default()
-        };
-        let (reply, _) = read_element_status(&s, cdb.as_bytes()).unwrap();
+        // VOLTAG, storage elements from 0x1001, 5 of them, 64 KiB
+        let mut cdb = [
+            READ_ELEMENT_STATUS,
+            0x12,
+            0x10,
+            0x01,
+            0,
+            5,
+            0,
+            0,
+            0xff,
+            0xff,
+            0,
+            0,
+        ];
+        let (reply, _) = read_element_status(&s, &cdb).unwrap();
         let r = crate::changer::parse_element_status(&reply).unwrap();
         assert_eq!(r.elements.len(), 2);
         assert_eq!(r.elements[1].primary_tag.as_deref(), Some("A3"));
-        cdb.voltag_type = 0;
-        cdb.starting_address = 0.into();
-        cdb.flags = RES_DVCID;
-        cdb.number_of_elements = 20.into();
-        let (reply, _) = read_element_status(&s, cdb.as_bytes()).unwrap();
+        // all types from address 0, DVCID, 20 elements
+        cdb[1] = 0;
+        cdb[2..4].copy_from_slice(&[0, 0]);
+        cdb[6] = 0x01;
+        cdb[4..6].copy_from_slice(&[0, 20]);
+        let (reply, _) = read_element_status(&s, &cdb).unwrap();
         let r = crate::changer::parse_element_status(&reply).unwrap();
         assert_eq!(r.elements.len(), 1 + 3 + 1 + 2);
         let d = r.elements.iter().find(|e| e.address == 0x101).unwrap();

@@ -14,7 +14,8 @@
 //!   and SECURITY PROTOCOL commands; [`crypto`]: block encryption;
 //!   `ssc_wire`: the drive's own byte encoders (position, block limits),
 //!   independent of the drive layer's structs;
-//!   `changer`: the SMC commands.
+//!   `changer`: the SMC commands, encoded by `smc_wire` (the changer's own
+//!   byte encoders, independent of the changer layer's structs).
 //! - [`fault`]: injectable faults.
 //!
 //! See `docs/emulator.md`.
@@ -30,6 +31,7 @@ pub mod drive_state;
 pub mod fault;
 pub mod image;
 pub mod library;
+pub(crate) mod smc_wire;
 pub mod ssc_info;
 pub(crate) mod ssc_wire;
 pub mod state;
