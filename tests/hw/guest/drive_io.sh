@@ -170,7 +170,7 @@ chk_drive_read_at_eod() {
 }
 
 chk_drive_asf() {
-    # tgt has no LOCATE: asf must reach file 1 another way (rewind + space) or fail cleanly
+    # tgt has no LOCATE: asf must reach file 1 another way (rewind + space); mhVTL has LOCATE
     pmt_ok asf 1 || return 1
     read_is "$D/f2" "after asf 1" || return 1
 }
@@ -199,7 +199,7 @@ group_drive_io() {
     check "pmt eod then write appends" chk_drive_eod_append
     check "pmt weof writes an empty file" chk_drive_weof
     check "pmt read at end of data: 'end of data', nothing written" chk_drive_read_at_eod
-    check "pmt asf (no LOCATE on this device)" chk_drive_asf
+    check "pmt asf (tgt: no LOCATE, rewind + space; mhVTL: LOCATE)" chk_drive_asf
     check "pmt fsf past end of data: clear error" chk_drive_space_past_eod
-    check "pmt write --block-size 4 MiB: refused before any CDB (drive limit 1 MiB)" chk_drive_block_too_large
+    check "pmt write --block-size 4 MiB: refused before any CDB (above the transfer limit)" chk_drive_block_too_large
 }

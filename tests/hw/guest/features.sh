@@ -183,7 +183,7 @@ group_features() {
     group_start features
     mkdir -p "${F%/*}"
     check "pmt cartridge-memory agrees with sg_read_attr (serial, manufacturer, load count)" chk_mam_vs_sg_read_attr
-    check "pmt volume-statistics agrees with sg_logs -p 0x17 (mounts, volume serial)" chk_volume_statistics_vs_sg_logs
+    check "pmt volume-statistics agrees with sg_logs -p 0x17 (mounts, capacities, MB written, volume serial)" chk_volume_statistics_vs_sg_logs
     check "pmt density agrees with REPORT DENSITY SUPPORT (drive, medium) and mt-st's density code" chk_density_vs_report_density
     check "pmt status position (long form) agrees with mt-st tell/status; pmt fsf seen by st" chk_position_vs_mt_st
     check "pmt encryption set: write/read back (pmt and dd), clear: reads refused" chk_encryption_round_trip

@@ -32,6 +32,6 @@ chk_short_blocks_dd() {
 
 group_short_reads() {
     group_start short_reads
-    check "short reads sized from sense INFORMATION (residual 0 on iSCSI): pmt" chk_short_blocks
+    check "short reads sized from sense INFORMATION (tgt: residual 0 on iSCSI): pmt" chk_short_blocks
     check "short reads: the same blocks through st (dd)" chk_short_blocks_dd
 }
