@@ -158,7 +158,7 @@ pub fn decode_density_support(bytes: &[u8]) -> Result<Vec<DensityDescriptor>, Dr
     Ok(out)
 }
 
-/// Encode REPORT DENSITY SUPPORT data (used by the emulator).
+/// Encode REPORT DENSITY SUPPORT data (test captures; the emulator has its own encoder).
 pub fn encode_density_support(descriptors: &[DensityDescriptor]) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 + descriptors.len() * DESCRIPTOR_SIZE);
     let available = (2 + descriptors.len() * DESCRIPTOR_SIZE).min(usize::from(u16::MAX)) as u16;

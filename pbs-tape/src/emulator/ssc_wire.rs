@@ -91,6 +91,48 @@ pub(crate) fn position_long(p: &Position) -> [u8; POSITION_LONG_LEN] {
     out
 }
 
+/// Length of one REPORT DENSITY SUPPORT density descriptor (SSC-5 6.13).
+pub(crate) const DENSITY_DESCRIPTOR_LEN: usize = 52;
+
+/// ASCII text left-aligned and padded with spaces to `n` bytes (cut when longer).
+fn put_text(out: &mut [u8], at: usize, n: usize, text: &str) {
+    out[at..at + n].fill(b' ');
+    for (dst, src) in out[at..at + n].iter_mut().zip(text.bytes()) {
+        *dst = src;
+    }
+}
+
+/// REPORT DENSITY SUPPORT data (SSC-5 6.13): a 4-byte header (AVAILABLE
+/// DENSITY DESCRIPTOR LENGTH, the bytes after that field; 2 reserved),
+/// then per density 52 bytes: PRIMARY and SECONDARY DENSITY CODE, flags
+/// (WRTOK bit 7, DUP bit 6, DEFLT bit 5, DLV bit 0), DESCRIPTOR LENGTH
+/// (bytes 3..4, 0030h), BITS PER MM (5..7), MEDIA WIDTH (8..9, tenths of a
+/// mm), TRACKS (10..11), CAPACITY (12..15, MB), ASSIGNING ORGANIZATION
+/// (16..23), DENSITY NAME (24..31), DESCRIPTION (32..51).
+pub(crate) fn density_support(list: &[crate::drive::density::DensityDescriptor]) -> Vec<u8> {
+    let mut out = vec![0u8; 4 + list.len() * DENSITY_DESCRIPTOR_LEN];
+    let available = (out.len() as u64 - 2).min(0xffff);
+    put_be(&mut out, 0, 2, available);
+    for (i, d) in list.iter().enumerate() {
+        let o = 4 + i * DENSITY_DESCRIPTOR_LEN;
+        out[o] = d.primary_density_code;
+        out[o + 1] = d.secondary_density_code;
+        out[o + 2] = 0x01 // DLV
+            | if d.writable { 0x80 } else { 0 }
+            | if d.duplicate { 0x40 } else { 0 }
+            | if d.default { 0x20 } else { 0 };
+        put_be(&mut out, o + 3, 2, 0x30);
+        put_be(&mut out, o + 5, 3, u64::from(d.bits_per_mm.min(0xff_ffff)));
+        put_be(&mut out, o + 8, 2, u64::from(d.media_width));
+        put_be(&mut out, o + 10, 2, u64::from(d.tracks));
+        put_be(&mut out, o + 12, 4, u64::from(d.capacity_mb));
+        put_text(&mut out, o + 16, 8, &d.assigning_organization);
+        put_text(&mut out, o + 24, 8, &d.density_name);
+        put_text(&mut out, o + 32, 20, &d.description);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +189,41 @@ mod tests {
         want[8..16].copy_from_slice(&[0, 0, 0, 1, 0, 0, 0, 2]);
         want[23] = 7;
         assert_eq!(b, want);
+    }
+
+    #[test]
+    fn density_support_bytes() {
+        let d = crate::drive::density::DensityDescriptor {
+            primary_density_code: 0x5e,
+            secondary_density_code: 0x5e,
+            writable: true,
+            duplicate: false,
+            default: true,
+            bits_per_mm: 20668,
+            media_width: 127,
+            tracks: 6656,
+            capacity_mb: 12_000_000,
+            assigning_organization: "LTO-CVE".into(),
+            density_name: "U-832".into(),
+            description: "Ultrium 8/32T".into(),
+        };
+        let b = density_support(std::slice::from_ref(&d));
+        assert_eq!(b.len(), 56);
+        assert_eq!(&b[..4], &[0x00, 0x36, 0x00, 0x00]);
+        assert_eq!(
+            &b[4..20],
+            &[
+                0x5e, 0x5e, 0xa1, 0x00, 0x30, // codes, WRTOK|DEFLT|DLV, descriptor length
+                0x00, 0x50, 0xbc, // 20668 bits per mm
+                0x00, 0x7f, 0x1a, 0x00, // media width 127, 6656 tracks
+                0x00, 0xb7, 0x1b, 0x00, // 12000000 MB
+            ]
+        );
+        assert_eq!(&b[20..28], b"LTO-CVE ");
+        assert_eq!(&b[28..36], b"U-832   ");
+        assert_eq!(&b[36..56], b"Ultrium 8/32T       ");
+        let back = crate::drive::density::decode_density_support(&b).unwrap();
+        assert_eq!(back, vec![d]);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 
 use super::super::cdb::{Cdb, CdbResult, CheckCondition};
 use super::{drive_density, medium, respond, InfoContext};
-use crate::drive::density::{drive_densities, encode_density_support, DensityDescriptor};
+use crate::drive::density::{drive_densities, DensityDescriptor};
+use crate::emulator::ssc_wire::density_support;
 use crate::scsi::DataDirection;
 
 /// REPORT DENSITY SUPPORT (0x44). MEDIUM TYPE=1 (medium type descriptors)
@@ -41,7 +42,7 @@ pub fn report_density_support(
     if descriptors.is_empty() {
         return Err(CheckCondition::invalid_field_in_cdb(1, Some(0)));
     }
-    respond(data, alloc, &encode_density_support(&descriptors))
+    respond(data, alloc, &density_support(&descriptors))
 }
 
 #[cfg(test)]
