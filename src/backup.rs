@@ -75,6 +75,8 @@ pub struct BackupOptions {
     /// Fail the job at the first warning instead of finishing with
     /// warnings (`--fail-on-warning`).
     pub fail_on_warning: bool,
+    /// Where the key of an encrypting pool is found, with its passphrase.
+    pub keys: crate::keys::KeyAccess,
     /// See [`WalkOptions::before_read`] (tests).
     #[doc(hidden)]
     pub before_read: Option<fn(&std::path::Path)>,
@@ -97,6 +99,7 @@ impl BackupOptions {
             one_file_system: false,
             fail_on_warning: false,
             before_read: None,
+            keys: crate::keys::KeyAccess::default(),
         }
     }
 }
@@ -220,6 +223,7 @@ fn run_backup_hashing<D: TapeDevices>(
     writer_options.auto_label = options.auto_label;
     writer_options.format = options.format.clone();
     writer_options.clock = options.clock;
+    writer_options.keys = options.keys.clone();
     let mut index_note = None;
     let staging = match catalog.file_index().map(|i| i.stage()).transpose() {
         Ok(s) => s,

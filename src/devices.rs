@@ -68,7 +68,7 @@ pub trait TapeMotion {
 
 /// A drive (and maybe a changer) from which tapes are loaded by label.
 pub trait TapeDevices {
-    type Tape: TapeWrite + TapeRead + TapeMotion;
+    type Tape: TapeWrite + TapeRead + TapeMotion + crate::keys::HardwareEncryption;
 
     /// Labels (barcodes) of the data cartridges that can be loaded now.
     /// Cleaning cartridges are never listed.

@@ -3,12 +3,14 @@
 //! at a tape file, and the error every reader reports.
 
 use pbs_tape::format::{
-    read_media_label, BlockReader, ContentHeader, FormatError, TapeIoError, CONTENT_HEADER_LEN,
+    read_media_label, read_media_set_label, BlockReader, ContentHeader, FormatError, MediaSetLabel,
+    TapeIoError, CONTENT_HEADER_LEN,
 };
 use uuid::Uuid;
 
 use crate::catalog::MediaRecord;
 use crate::devices::{DeviceError, TapeDevices, TapeMotion};
+use crate::keys::{HardwareEncryption, KeyError, ReadKeys};
 
 /// Why reading a tape failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +33,16 @@ pub enum TapeAccessError {
         expected: Uuid,
         found: String,
     },
+    /// The key of an encrypted media set is missing, cannot be opened or
+    /// cannot be loaded into the drive.
+    #[error(transparent)]
+    Key(Box<KeyError>),
+}
+
+impl From<KeyError> for TapeAccessError {
+    fn from(e: KeyError) -> Self {
+        TapeAccessError::Key(Box::new(e))
+    }
 }
 
 impl TapeAccessError {
@@ -107,4 +119,56 @@ pub fn peek_content_header<R: pbs_tape::format::TapeRead>(
     let mut bytes = [0u8; CONTENT_HEADER_LEN];
     let got = reader.read_fill(&mut bytes)?;
     ContentHeader::parse(&bytes[..got]).map(Some)
+}
+
+/// Sets the drive up for reading the data of the tape in it (labelled
+/// `label`, its media label already checked): reads the media set label
+/// (file 1, unencrypted) and loads that set's key into the drive, or
+/// clears a key `keys` loaded before when the set is not encrypted. A key
+/// missing from the store fails here, before any data is read. Returns
+/// the media set label (`None`: the tape has none).
+pub fn prepare_keys<T: pbs_tape::format::TapeRead + TapeMotion + HardwareEncryption>(
+    tape: &mut T,
+    label: &str,
+    keys: &mut ReadKeys,
+) -> Result<Option<MediaSetLabel>, TapeAccessError> {
+    locate(tape, label, 1)?;
+    let set = read_media_set_label(tape).map_err(|e| TapeAccessError::format(label, e))?;
+    match &set {
+        Some(set) => keys.prepare(tape, label, set)?,
+        None => keys.release(tape).map_err(KeyError::from)?,
+    }
+    Ok(set)
+}
+
+/// [`load_checked`], then [`prepare_keys`]: the tape is ready for reading
+/// its data (positioned after file 1; callers locate).
+pub fn load_for_reading<D: TapeDevices>(
+    devices: &mut D,
+    media: &MediaRecord,
+    keys: &mut ReadKeys,
+) -> Result<D::Tape, TapeAccessError> {
+    let mut tape = load_checked(devices, media)?;
+    match prepare_keys(&mut tape, &media.label, keys) {
+        Ok(_) => Ok(tape),
+        Err(e) => {
+            let _ = unload_read(devices, tape, &media.label, keys);
+            Err(e)
+        }
+    }
+}
+
+/// Unloads a tape a reader used: the key `keys` loaded is cleared first.
+pub fn unload_read<D: TapeDevices>(
+    devices: &mut D,
+    mut tape: D::Tape,
+    label: &str,
+    keys: &mut ReadKeys,
+) -> Result<(), TapeAccessError> {
+    let cleared = keys.release(&mut tape);
+    devices
+        .unload(tape)
+        .map_err(|e| TapeAccessError::device(label, e))?;
+    cleared.map_err(KeyError::from)?;
+    Ok(())
 }

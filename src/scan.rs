@@ -24,7 +24,8 @@ use crate::catalog::{
 };
 use crate::chunking::ChunkDigest;
 use crate::devices::{DeviceError, TapeDevices, TapeMotion};
-use crate::reading::{locate, peek_content_header, TapeAccessError};
+use crate::keys::{HardwareEncryption, KeyAccess, ReadKeys};
+use crate::reading::{locate, peek_content_header, prepare_keys, unload_read, TapeAccessError};
 use crate::stream::index::SnapshotIndex;
 use crate::writer::WriterEvents;
 
@@ -126,14 +127,39 @@ struct Walked {
 
 /// Scans the tapes `labels` (all online cartridges when `None`) and adds
 /// what they hold to `catalog`. With `mark_missing_offline`, catalogued
-/// tapes that are not online afterwards are marked offline.
+/// tapes that are not online afterwards are marked offline. Keys of
+/// encrypted media sets come from the default key store (keys without a
+/// passphrase); [`scan_tapes_with_keys`] names where.
 pub fn scan_tapes<D: TapeDevices>(
-    mut devices: D,
+    devices: D,
     catalog: &mut Catalog,
     labels: Option<Vec<String>>,
     mark_missing_offline: bool,
     events: &mut dyn WriterEvents,
 ) -> Result<ScanReport, ScanError> {
+    let keys = KeyAccess::default();
+    scan_tapes_with_keys(
+        devices,
+        catalog,
+        labels,
+        mark_missing_offline,
+        &keys,
+        events,
+    )
+}
+
+/// [`scan_tapes`], the keys of encrypted media sets opened through `keys`:
+/// each tape's set key is loaded after its labels are read; a missing key
+/// stops the scan before that tape's data is read.
+pub fn scan_tapes_with_keys<D: TapeDevices>(
+    mut devices: D,
+    catalog: &mut Catalog,
+    labels: Option<Vec<String>>,
+    mark_missing_offline: bool,
+    keys: &KeyAccess,
+    events: &mut dyn WriterEvents,
+) -> Result<ScanReport, ScanError> {
+    let mut keys = ReadKeys::new(keys.clone());
     let online = devices.online_labels()?;
     let changer = devices.changer_name();
     let labels = labels.unwrap_or_else(|| online.clone());
@@ -159,19 +185,25 @@ pub fn scan_tapes<D: TapeDevices>(
             notes: Vec::new(),
         };
         // One cartridge that cannot be loaded or read does not stop the
-        // scan of the others.
+        // scan of the others; a missing key does (nothing of its data is
+        // read).
         match devices.load(label) {
             Ok(mut tape) => {
-                let outcome = walk_tape(&mut tape, catalog, changer.as_deref(), &mut report);
-                devices
-                    .unload(tape)
-                    .map_err(|e| TapeAccessError::device(label, e))?;
+                let outcome = walk_tape(
+                    &mut tape,
+                    catalog,
+                    changer.as_deref(),
+                    &mut report,
+                    &mut keys,
+                );
+                unload_read(&mut devices, tape, label, &mut keys)?;
                 match outcome {
                     Ok(Some(mut w)) => {
                         w.report = reports.len();
                         walked.push(w);
                     }
                     Ok(None) => {}
+                    Err(e @ ScanError::Tape(TapeAccessError::Key(_))) => return Err(e),
                     Err(ScanError::Tape(e)) => {
                         report.state = TapeScanState::Damaged;
                         report.notes.push(format!("damaged: {e}; skipped"));
@@ -219,6 +251,10 @@ pub fn scan_tapes<D: TapeDevices>(
             let mut tape = devices
                 .load(&label)
                 .map_err(|e| TapeAccessError::device(&label, e))?;
+            if let Err(e) = prepare_keys(&mut tape, &label, &mut keys) {
+                let _ = unload_read(&mut devices, tape, &label, &mut keys);
+                return Err(e.into());
+            }
             for (n, header) in missing {
                 match read_archive(&mut tape, &label, *n, header, w.label.uuid, &w.set) {
                     Ok((archive, snapshot)) => {
@@ -229,9 +265,7 @@ pub fn scan_tapes<D: TapeDevices>(
                     Err(e) => report.notes.push(format!("file {n}: {e}")),
                 }
             }
-            devices
-                .unload(tape)
-                .map_err(|e| TapeAccessError::device(&label, e))?;
+            unload_read(&mut devices, tape, &label, &mut keys)?;
         }
         report.archives_added += import(catalog, &tape_catalog, report)?;
         // A tape the catalog knew in another (or no) set: the labels win.
@@ -261,8 +295,14 @@ pub fn scan_tapes<D: TapeDevices>(
             if complete {
                 continue;
             }
-            match crate::restore::rebuild_file_index(&mut devices, catalog, &s, &file_index, events)
-            {
+            match crate::restore::rebuild_file_index(
+                &mut devices,
+                catalog,
+                &s,
+                &file_index,
+                &mut keys,
+                events,
+            ) {
                 Ok(()) => indexes_rebuilt += 1,
                 Err(e) => events.note(&format!("file index of {}: not rebuilt: {e}", s.name)),
             }
@@ -282,11 +322,12 @@ pub fn scan_tapes<D: TapeDevices>(
 
 /// Pass 1 on the loaded (rewound) tape: labels, file headers, catalog
 /// archives imported.
-fn walk_tape<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite>(
+fn walk_tape<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite + HardwareEncryption>(
     tape: &mut T,
     catalog: &mut Catalog,
     changer: Option<&str>,
     report: &mut TapeScanReport,
+    keys: &mut ReadKeys,
 ) -> Result<Option<Walked>, ScanError> {
     let label = report.label.clone();
     let fmt = |e| TapeAccessError::format(&label, e);
@@ -362,6 +403,9 @@ fn walk_tape<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite>(
     };
     report.media_set = Some(set.uuid);
     report.seq_nr = Some(set.seq_nr);
+    // The set's key before its data (a missing key stops the scan here).
+    keys.prepare(tape, &label, &set)
+        .map_err(TapeAccessError::from)?;
     let mut files = Vec::new();
     let mut catalog_files = Vec::new();
     for n in 2.. {

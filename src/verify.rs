@@ -11,7 +11,8 @@ use uuid::Uuid;
 use crate::catalog::{self, Catalog, CatalogError, MediaRecord, MediaStatus, TapeCatalog};
 use crate::chunking::digest_to_hex;
 use crate::devices::{DeviceError, TapeDevices};
-use crate::reading::{load_checked, locate, TapeAccessError};
+use crate::keys::{KeyAccess, KeyError, ReadKeys};
+use crate::reading::{load_checked, locate, unload_read, TapeAccessError};
 use crate::stream::index::SnapshotIndex;
 use crate::writer::WriterEvents;
 
@@ -28,6 +29,15 @@ pub enum VerifyError {
     Devices(Box<DeviceError>),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    /// An encrypted media set's key is missing or cannot be loaded.
+    #[error(transparent)]
+    Key(Box<KeyError>),
+}
+
+impl From<KeyError> for VerifyError {
+    fn from(e: KeyError) -> Self {
+        VerifyError::Key(Box::new(e))
+    }
 }
 
 impl From<DeviceError> for VerifyError {
@@ -94,13 +104,29 @@ pub struct VerifyReport {
     pub ok: bool,
 }
 
-/// Verifies the selected media sets; see the module documentation.
+/// Verifies the selected media sets; see the module documentation. Keys
+/// of encrypted sets come from the default key store (keys without a
+/// passphrase); [`verify_with_keys`] names where.
 pub fn verify<D: TapeDevices>(
-    mut devices: D,
+    devices: D,
     catalog: &Catalog,
     selection: &VerifySelection,
     events: &mut dyn WriterEvents,
 ) -> Result<VerifyReport, VerifyError> {
+    verify_with_keys(devices, catalog, selection, &KeyAccess::default(), events)
+}
+
+/// [`verify`], the keys of encrypted media sets opened through `keys`: each
+/// tape's set key is loaded into the drive after its labels are read; a
+/// missing key stops the verification before any data is read.
+pub fn verify_with_keys<D: TapeDevices>(
+    mut devices: D,
+    catalog: &Catalog,
+    selection: &VerifySelection,
+    keys: &KeyAccess,
+    events: &mut dyn WriterEvents,
+) -> Result<VerifyReport, VerifyError> {
+    let mut keys = ReadKeys::new(keys.clone());
     let sets: Vec<Uuid> = match selection {
         VerifySelection::MediaSet(uuid) => {
             catalog
@@ -150,7 +176,7 @@ pub fn verify<D: TapeDevices>(
                 check.errors.push("not online: not verified".into());
             } else {
                 events.tape(&media.label, media.seq_nr.unwrap_or(0));
-                verify_tape(&mut devices, catalog, &media, &mut check, events)?;
+                verify_tape(&mut devices, catalog, &media, &mut check, &mut keys, events)?;
                 if !check.errors.is_empty() || check.archives.iter().any(|a| a.error.is_some()) {
                     check.state = TapeState::Damaged;
                     check.marked_damaged = mark_damaged(catalog, &media, events)?;
@@ -192,6 +218,7 @@ fn verify_tape<D: TapeDevices>(
     catalog: &Catalog,
     media: &MediaRecord,
     check: &mut TapeCheck,
+    keys: &mut ReadKeys,
     events: &mut dyn WriterEvents,
 ) -> Result<(), VerifyError> {
     let label = &media.label;
@@ -202,9 +229,16 @@ fn verify_tape<D: TapeDevices>(
             return Ok(());
         }
         Err(TapeAccessError::Device { source, .. }) => return Err((*source).into()),
+        Err(TapeAccessError::Key(e)) => return Err(VerifyError::Key(e)),
     };
     match read_media_set_label(&mut tape) {
-        Ok(Some(l)) if Some(l.uuid) == media.media_set => {}
+        Ok(Some(l)) if Some(l.uuid) == media.media_set => {
+            // The set's key before its data (a missing key stops here).
+            if let Err(e) = keys.prepare(&mut tape, label, &l) {
+                let _ = unload_read(devices, tape, label, keys);
+                return Err(e.into());
+            }
+        }
         Ok(other) => check.errors.push(format!(
             "media set label names {}, the catalog expects {:?}",
             other.map_or("no media set".into(), |l| l.uuid.to_string()),
@@ -229,10 +263,15 @@ fn verify_tape<D: TapeDevices>(
         }
         check.archives.push(result);
     }
-    devices
-        .unload(tape)
-        .map_err(|e| VerifyError::Devices(Box::new(e)))?;
-    Ok(())
+    match unload_read(devices, tape, label, keys) {
+        Ok(()) => Ok(()),
+        Err(TapeAccessError::Device { source, .. }) => Err((*source).into()),
+        Err(TapeAccessError::Key(e)) => Err(VerifyError::Key(e)),
+        Err(e) => {
+            check.errors.push(e.to_string());
+            Ok(())
+        }
+    }
 }
 
 /// Reads one archive completely and compares it with its catalog rows.

@@ -18,6 +18,17 @@
 //! the open chunk archive is finished, everything is committed, the tape
 //! is marked full and unloaded, and the next tape is loaded; the entry in
 //! flight is rewritten there.
+//!
+//! Encryption: before anything is written on a loaded tape, an unencrypted
+//! pool refuses a drive with a key left active by someone else; an
+//! encrypting pool checks the drive can take its key (AES-256-GCM,
+//! application-managed) and clears a key left active. The media set's key
+//! ([`SetKey`]: opened before any tape is touched) goes into the drive
+//! after the unencrypted labels and before the first data block, also
+//! when appending; the media set label records its fingerprint and
+//! passphrase-wrapped copy. The drive's encryption state is checked
+//! before each archive, and the key is cleared before every unload and
+//! when the writer is dropped on any error path.
 
 use std::collections::HashSet;
 use std::io::Seek;
@@ -34,6 +45,8 @@ use crate::catalog::{
 };
 use crate::chunking::Digest;
 use crate::devices::{DeviceError, TapeDevices};
+use crate::keys::drive::{self as key_drive, DriveKeyError, LoadedKey};
+use crate::keys::{KeyAccess, KeyError, SetKey};
 use crate::pool::{self, JoinReason, MediaSetChoice, Moment, PoolError, Reach, TapeChoice};
 use crate::reading::TapeAccessError;
 use crate::schedule::Clock;
@@ -104,6 +117,20 @@ pub enum WriterError {
         file: u64,
         reason: String,
     },
+    /// Opening the media set's key failed (missing, wrong passphrase).
+    #[error("media set key: {0}")]
+    Key(Box<KeyError>),
+    /// The drive cannot, or must not, encrypt as the pool needs.
+    #[error(transparent)]
+    DriveKey(Box<DriveKeyError>),
+    /// The tape's media set label names another key than the catalog.
+    #[error("tape {label}: its media set label names encryption key {found}, the catalog's media set {set} key {expected}; refusing to append")]
+    KeyMismatch {
+        label: String,
+        set: Uuid,
+        expected: String,
+        found: String,
+    },
     /// LOCATE did not end where the tape-vs-catalog comparison said.
     #[error("tape {label}: positioning for writing ended at {found}, expected {wanted}; the write position is not proven, nothing written")]
     PositionNotProven {
@@ -153,6 +180,8 @@ pub struct WriterOptions {
     pub clock: Clock,
     /// The time zone calendar allocations are matched in.
     pub time_zone: jiff::tz::TimeZone,
+    /// Where the key of an encrypted pool is found, with its passphrase.
+    pub keys: KeyAccess,
 }
 
 impl WriterOptions {
@@ -164,6 +193,7 @@ impl WriterOptions {
             format: WriterConfig::default(),
             clock: Clock::System,
             time_zone: jiff::tz::TimeZone::system(),
+            keys: KeyAccess::default(),
         }
     }
 }
@@ -171,6 +201,8 @@ impl WriterOptions {
 struct Mounted<T: pbs_tape::format::TapeWrite> {
     media: MediaRecord,
     writer: MediaWriter<T>,
+    /// The media set's key in the drive (encrypted sets).
+    key: Option<LoadedKey>,
 }
 
 /// What a finished job wrote.
@@ -208,6 +240,8 @@ pub struct PoolWriter<'a, D: TapeDevices> {
     pool: PoolRecord,
     set: MediaSetRecord,
     set_in_catalog: bool,
+    /// The media set's key; `None`: the set is not encrypted.
+    set_key: Option<SetKey>,
     /// Chunks of the media set: committed ones plus those written by this job.
     known: HashSet<Digest>,
     producers: ProducerSet,
@@ -229,6 +263,18 @@ fn format_err(label: &str) -> impl FnOnce(FormatError) -> WriterError + '_ {
 
 fn device_err(label: &str) -> impl FnOnce(DeviceError) -> WriterError + '_ {
     move |source| TapeAccessError::device(label, source).into()
+}
+
+impl From<KeyError> for WriterError {
+    fn from(e: KeyError) -> Self {
+        WriterError::Key(Box::new(e))
+    }
+}
+
+impl From<DriveKeyError> for WriterError {
+    fn from(e: DriveKeyError) -> Self {
+        WriterError::DriveKey(Box::new(e))
+    }
 }
 
 impl From<DeviceError> for WriterError {
@@ -263,6 +309,20 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             }
             MediaSetChoice::New(set, _) => (set, false, HashSet::new()),
         };
+        // Before any tape is touched: a missing key or a wrong passphrase
+        // fails the job here.
+        let set_key = match &set.encrypt {
+            Some(fp) => {
+                let key = SetKey::open(&options.keys, fp, set.uuid)?;
+                events.note(&format!(
+                    "media set {} is encrypted with key {}",
+                    set.uuid,
+                    key.fingerprint.short()
+                ));
+                Some(key)
+            }
+            None => None,
+        };
         Ok(PoolWriter {
             devices,
             catalog,
@@ -279,6 +339,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             pool,
             set,
             set_in_catalog,
+            set_key,
             known,
             producers: ProducerSet::new(),
             mounted: None,
@@ -306,6 +367,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         let mut carry: Option<SourceChunk> = None;
         loop {
             self.ensure_mounted()?;
+            self.check_encryption()?;
             let stop = self.chunk_loop(items, &mut carry)?;
             match stop {
                 Stop::Done(streams) => return Ok(streams),
@@ -422,6 +484,8 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             total_bytes: data.total_bytes,
         };
         loop {
+            self.mounted()?;
+            self.check_encryption()?;
             let mounted = self.mounted()?;
             let label = mounted.media.label.clone();
             data.index
@@ -454,7 +518,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             }
             return Err(err);
         }
-        Ok(self.summary)
+        Ok(self.summary.clone())
     }
 
     /// The job's last steps after its snapshot is committed: the catalog
@@ -466,7 +530,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         if let Some(mounted) = self.mounted.take() {
             let label = mounted.media.label.clone();
             let tape = mounted.writer.into_tape();
-            self.devices.unload(tape).map_err(device_err(&label))?;
+            self.unload_tape(tape, &label)?;
         }
         Ok(())
     }
@@ -578,7 +642,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             self.catalog.set_media_status(mounted.media.uuid, status)?;
             self.events.note(&format!("tape {label} is {status}"));
             let tape = mounted.writer.into_tape();
-            self.devices.unload(tape).map_err(device_err(&label))?;
+            self.unload_tape(tape, &label)?;
         }
         Ok(())
     }
@@ -668,8 +732,17 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
 
     fn mount_for_append(&mut self, media: MediaRecord) -> Result<Mounted<D::Tape>, WriterError> {
         let label = media.label.clone();
-        let mut tape = self.devices.load(&label).map_err(device_err(&label))?;
+        let mut tape = self.load_for_writing(&label)?;
         let drive = self.devices.drive_name();
+        let mut key = None;
+        let set_key = &self.set_key;
+        let set_uuid = self.set.uuid;
+        // The key goes in after the labels are read, before the archives
+        // behind them are read (imported) or written.
+        let mut after_labels = |tape: &mut D::Tape, on_tape: &MediaSetLabel| {
+            key = load_set_key(tape, set_key, set_uuid, &label, on_tape)?;
+            Ok(())
+        };
         let proof = append::prove_append_point(
             &mut tape,
             self.catalog,
@@ -677,19 +750,23 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             self.set.uuid,
             &drive,
             &mut *self.events,
+            &mut after_labels,
         );
         let point = match proof {
             Ok(point) => point,
             Err(e) => {
-                let _ = self.devices.unload(tape);
+                let _ = self.unload_tape(tape, &label);
                 return Err(e);
             }
         };
         self.known.extend(point.imported_chunks);
-        let writer = new_media_writer(tape, &self.options.format).map_err(format_err(&label))?;
+        let writer = match new_media_writer(tape, &self.options.format) {
+            Ok(w) => w,
+            Err(e) => return Err(format_err(&label)(e)),
+        };
         if writer.expected_position() != point.position {
             let found = writer.expected_position();
-            let _ = self.devices.unload(writer.into_tape());
+            let _ = self.unload_tape(writer.into_tape(), &label);
             return Err(WriterError::PositionNotProven {
                 label,
                 wanted: point.position,
@@ -701,7 +778,48 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             .media_by_uuid(media.uuid)?
             .ok_or_else(|| CatalogError::UnknownMedia(label.clone()))?;
         self.record_location_here(media.uuid)?;
-        Ok(Mounted { media, writer })
+        Ok(Mounted { media, writer, key })
+    }
+
+    /// Loads `label` for writing and sets its drive up (see
+    /// [`crate::keys::job::prepare_drive_for_writing`]) before anything
+    /// is read or written.
+    fn load_for_writing(&mut self, label: &str) -> Result<D::Tape, WriterError> {
+        let mut tape = self.devices.load(label).map_err(device_err(label))?;
+        let encrypting = self.set_key.is_some();
+        match crate::keys::job::prepare_drive_for_writing(&mut tape, encrypting) {
+            Ok(None) => Ok(tape),
+            Ok(Some(note)) => {
+                self.events.note(&note);
+                Ok(tape)
+            }
+            Err(e) => {
+                let _ = self.devices.unload(tape);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Unloads `tape`; an encrypting job clears the drive's key first.
+    fn unload_tape(&mut self, mut tape: D::Tape, label: &str) -> Result<(), WriterError> {
+        let cleared = match self.set_key {
+            Some(_) => key_drive::clear_drive_key(&mut tape),
+            None => Ok(()),
+        };
+        self.devices.unload(tape).map_err(device_err(label))?;
+        cleared?;
+        Ok(())
+    }
+
+    /// Before an archive is written: the drive still encrypts with the
+    /// media set's key.
+    fn check_encryption(&mut self) -> Result<(), WriterError> {
+        if let Some(mounted) = self.mounted.as_mut() {
+            if let Some(key) = &mounted.key {
+                key_drive::check_loaded(mounted.writer.device_mut(), key)?;
+            }
+        }
+        Ok(())
     }
 
     /// The labels that can be loaded now; with a changer, the catalog's
@@ -724,7 +842,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
     ) -> Result<Option<Mounted<D::Tape>>, WriterError> {
         let label = media.label.clone();
         let drive = self.devices.drive_name();
-        let mut tape = self.devices.load(&label).map_err(device_err(&label))?;
+        let mut tape = self.load_for_writing(&label)?;
         match append::prove_join_point(&mut tape, self.catalog, &media, media.media_set, &drive) {
             Ok(()) => {}
             Err(
@@ -733,11 +851,11 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                 | WriterError::ForeignData { .. }),
             ) => {
                 self.events.note(&format!("skipped: {e}"));
-                self.devices.unload(tape).map_err(device_err(&label))?;
+                self.unload_tape(tape, &label)?;
                 return Ok(None);
             }
             Err(e) => {
-                let _ = self.devices.unload(tape);
+                let _ = self.unload_tape(tape, &label);
                 return Err(e);
             }
         }
@@ -758,18 +876,18 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
     /// for the pool and adds it to the set. `None`: it is not blank
     /// (skipped, unloaded; never overwritten).
     fn mount_blank(&mut self, label: &str) -> Result<Option<Mounted<D::Tape>>, WriterError> {
-        let mut tape = self.devices.load(label).map_err(device_err(label))?;
+        let mut tape = self.load_for_writing(label)?;
         match append::prove_blank(&mut tape, label) {
             Ok(()) => {}
             Err(e @ WriterError::ForeignData { .. }) => {
                 self.events.note(&format!(
                     "cartridge {label} is not blank and not in the catalog: skipped ({e})"
                 ));
-                self.devices.unload(tape).map_err(device_err(label))?;
+                self.unload_tape(tape, label)?;
                 return Ok(None);
             }
             Err(e) => {
-                let _ = self.devices.unload(tape);
+                let _ = self.unload_tape(tape, label);
                 return Err(e);
             }
         }
@@ -816,11 +934,20 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                 uuid: self.set.uuid,
                 seq_nr: u64::from(seq_nr),
                 ctime: self.set.created,
-                encryption_key_fingerprint: None,
-                key_config: None,
+                encryption_key_fingerprint: self
+                    .set_key
+                    .as_ref()
+                    .map(|k| k.fingerprint.to_string()),
+                key_config: self.set_key.as_ref().map(|k| k.config.clone()),
             })
             .map_err(format_err(&label))?;
         writer.checkpoint().map_err(format_err(&label))?;
+        // The labels are on tape, unencrypted: now the key, before the
+        // first data block.
+        let key = match &self.set_key {
+            Some(set_key) => Some(load_key(writer.device_mut(), set_key)?),
+            None => None,
+        };
         if new_label.is_some() {
             self.catalog.insert_media(&media)?;
         }
@@ -835,7 +962,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             .catalog
             .media_by_uuid(media.uuid)?
             .ok_or_else(|| CatalogError::UnknownMedia(label.clone()))?;
-        Ok(Mounted { media, writer })
+        Ok(Mounted { media, writer, key })
     }
 
     /// "Now" for the pool's policy.
@@ -862,9 +989,74 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
     /// Gives up: unloads the tape without committing anything pending.
     pub fn abort(mut self) {
         if let Some(mounted) = self.mounted.take() {
+            let label = mounted.media.label.clone();
             let tape = mounted.writer.into_tape();
-            let _ = self.devices.unload(tape);
+            if let Err(e) = self.unload_tape(tape, &label) {
+                self.events.note(&format!("tape {label}: {e}"));
+            }
         }
+    }
+}
+
+/// On every exit path (a failed job drops its writer): an encrypting job
+/// leaves no key in the drive.
+impl<D: TapeDevices> Drop for PoolWriter<'_, D> {
+    fn drop(&mut self) {
+        if self.set_key.is_none() {
+            return;
+        }
+        if let Some(mounted) = self.mounted.as_mut() {
+            if let Err(e) = key_drive::clear_drive_key(mounted.writer.device_mut()) {
+                let label = mounted.media.label.clone();
+                self.events.note(&format!(
+                    "tape {label}: clearing the drive's encryption key failed: {e}"
+                ));
+            }
+        }
+    }
+}
+
+/// Loads the media set's key into the drive; a failure after the key may
+/// have gone in clears it again.
+fn load_key(
+    tape: &mut dyn crate::keys::HardwareEncryption,
+    key: &SetKey,
+) -> Result<LoadedKey, WriterError> {
+    match key_drive::load_drive_key(tape, key.drive_key()) {
+        Ok(loaded) => Ok(loaded),
+        Err(e) => {
+            let _ = key_drive::clear_drive_key(tape);
+            Err(e.into())
+        }
+    }
+}
+
+/// When appending: the tape's media set label must name the set's key;
+/// then the key goes into the drive.
+fn load_set_key(
+    tape: &mut dyn crate::keys::HardwareEncryption,
+    set_key: &Option<SetKey>,
+    set: Uuid,
+    label: &str,
+    on_tape: &MediaSetLabel,
+) -> Result<Option<LoadedKey>, WriterError> {
+    let expected = set_key.as_ref().map(|k| k.fingerprint.to_string());
+    let found = on_tape
+        .encryption_key_fingerprint
+        .as_deref()
+        .map(|f| f.parse::<crate::keys::Fingerprint>().map(|f| f.to_string()))
+        .transpose()?;
+    if expected != found {
+        return Err(WriterError::KeyMismatch {
+            label: label.to_string(),
+            set,
+            expected: expected.unwrap_or_else(|| "none".into()),
+            found: found.unwrap_or_else(|| "none".into()),
+        });
+    }
+    match set_key {
+        Some(k) => Ok(Some(load_key(tape, k)?)),
+        None => Ok(None),
     }
 }
 

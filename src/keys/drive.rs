@@ -170,6 +170,20 @@ pub fn aes_index(caps: &EncryptionCapabilities, device: &str) -> Result<u8, Driv
     })
 }
 
+/// Checks, before anything is written, that the drive can take a key
+/// from ptape: it answers SECURITY PROTOCOL IN, offers AES-256-GCM with a
+/// 32-byte key and is not set to library- or system-managed encryption.
+pub fn check_can_encrypt(drive: &mut dyn HardwareEncryption) -> Result<u8, DriveKeyError> {
+    let Some((t, device)) = drive.encryption_transport() else {
+        return Err(DriveKeyError::NoHardwareEncryption {
+            device: "(no drive)".into(),
+        });
+    };
+    let device = device.to_string();
+    let caps = capabilities(t, &device)?;
+    aes_index(&caps, &device)
+}
+
 /// The drive's encryption status; `None` when it has no hardware
 /// encryption.
 pub fn drive_status(

@@ -16,7 +16,8 @@
 //!   (colon-separated hex; the short form is the first 8 bytes).
 //! - [`paperkey`]: the printable backup of a wrapped key, with a QR code.
 //! - [`tape`]: reading the key a tape carries ([`restore_key_from_tape`]).
-//! - [`tape`]: reading the key a tape carries ([`restore_key_from_tape`]).
+//! - [`job`]: keys for the jobs that write and read encrypted media sets
+//!   ([`KeyAccess`], [`SetKey`], [`ReadKeys`]).
 //! - [`unlock`]: [`KeyRing`], which opens keys for a job with passphrases
 //!   from a file, the environment (`PTAPE_PASSPHRASE`) or a prompt.
 //!
@@ -30,6 +31,7 @@ use std::path::PathBuf;
 pub mod crypto;
 pub mod drive;
 pub mod fingerprint;
+pub mod job;
 pub mod paperkey;
 pub mod store;
 pub mod tape;
@@ -38,6 +40,7 @@ pub mod unlock;
 pub use crypto::{unwrap_key_config, DriveKey, Kdf, Passphrase, PlainKey};
 pub use drive::{DriveKeyError, HardwareEncryption, LoadedKey};
 pub use fingerprint::Fingerprint;
+pub use job::{KeyAccess, PassphraseOrigin, ReadKeys, SetKey};
 pub use store::{Imported, KeyInfo, KeyStore};
 pub use tape::{read_tape_key, restore_key_from_tape, TapeKey};
 pub use unlock::{unlock_with_passphrase_file, KeyRing, PassphraseSource, PASSPHRASE_ENV};
@@ -122,6 +125,15 @@ pub enum KeyError {
     },
     #[error("media does not contain any encryption key configuration: tape {label} names key {fingerprint} but carries no wrapped copy of it")]
     NoKeyConfigOnTape { label: String, fingerprint: String },
+    #[error("tape {label} of media set {media_set} is encrypted with key {fingerprint}{}; import it with ptape key import or recover it with ptape key restore", hint_suffix(.hint))]
+    MissingTapeKey {
+        label: String,
+        media_set: uuid::Uuid,
+        fingerprint: String,
+        hint: Option<String>,
+    },
+    #[error(transparent)]
+    Drive(Box<DriveKeyError>),
     #[error("paper key: {0}")]
     PaperKey(String),
     #[error("cryptography failed: {0}")]
@@ -151,6 +163,12 @@ pub fn remove_key(
         });
     }
     store.remove(fingerprint)
+}
+
+impl From<DriveKeyError> for KeyError {
+    fn from(e: DriveKeyError) -> Self {
+        KeyError::Drive(Box::new(e))
+    }
 }
 
 fn hint_suffix(hint: &Option<String>) -> String {

@@ -15,7 +15,8 @@ use super::RestoreError;
 use crate::catalog::{Catalog, CatalogError, MediaRecord, MediaStatus};
 use crate::chunking::Digest;
 use crate::devices::{TapeDevices, TapeMotion};
-use crate::reading::{load_checked, locate, TapeAccessError};
+use crate::keys::ReadKeys;
+use crate::reading::{load_for_reading, locate, unload_read, TapeAccessError};
 use crate::writer::WriterEvents;
 
 /// Takes one verified chunk (digest, bytes).
@@ -45,26 +46,33 @@ pub(super) struct SetReader<'a, D: TapeDevices> {
     pub(super) tapes_read: Vec<String>,
     /// Chunks handed over.
     pub(super) chunks_read: u64,
+    /// The key of the set, loaded into the drive after each tape's labels.
+    keys: &'a mut ReadKeys,
 }
 
 impl<'a, D: TapeDevices> SetReader<'a, D> {
+    /// `online`: the labels that can be loaded; `set_media`: the set's
+    /// tapes; `loaded`: the tape in the drive, ready for reading.
     pub(super) fn new(
         devices: &'a mut D,
+        online: Vec<String>,
+        set_media: Vec<MediaRecord>,
         loaded: Option<(D::Tape, MediaRecord)>,
         catalog: &'a Catalog,
         set: Uuid,
-    ) -> Result<Self, RestoreError> {
-        let online = devices.online_labels()?.into_iter().collect();
-        Ok(SetReader {
-            set_media: catalog.media_of_set(set)?,
+        keys: &'a mut ReadKeys,
+    ) -> Self {
+        SetReader {
+            set_media,
             devices,
             loaded,
             catalog,
             set,
-            online,
+            online: online.into_iter().collect(),
             tapes_read: Vec::new(),
             chunks_read: 0,
-        })
+            keys,
+        }
     }
 
     /// Finds one tape file holding each of `needed` (copies on online
@@ -154,6 +162,14 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
         Ok(tapes)
     }
 
+    /// Unloads the tape in the drive, its key cleared first.
+    pub(super) fn close(mut self) -> Result<(), RestoreError> {
+        if let Some((tape, media)) = self.loaded.take() {
+            unload_read(self.devices, tape, &media.label, self.keys)?;
+        }
+        Ok(())
+    }
+
     /// Fails when a tape of the plan is not online (nothing is read).
     pub(super) fn check_online(&self, plan: &ReadPlan) -> Result<(), RestoreError> {
         self.tapes(plan).map(|_| ())
@@ -164,12 +180,10 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
         match self.loaded.take() {
             Some((tape, m)) if m.uuid == media.uuid => Ok(tape),
             Some((tape, m)) => {
-                self.devices
-                    .unload(tape)
-                    .map_err(|e| TapeAccessError::device(&m.label, e))?;
-                Ok(load_checked(self.devices, media)?)
+                unload_read(self.devices, tape, &m.label, self.keys)?;
+                Ok(load_for_reading(self.devices, media, self.keys)?)
             }
-            None => Ok(load_checked(self.devices, media)?),
+            None => Ok(load_for_reading(self.devices, media, self.keys)?),
         }
     }
 

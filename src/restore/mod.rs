@@ -39,7 +39,8 @@ use uuid::Uuid;
 use crate::catalog::{Catalog, CatalogError, MediaRecord, SnapshotRecord};
 use crate::chunking::Digest;
 use crate::devices::{DeviceError, TapeDevices};
-use crate::reading::{load_checked, locate, TapeAccessError};
+use crate::keys::{KeyAccess, ReadKeys};
+use crate::reading::{load_for_reading, locate, unload_read, TapeAccessError};
 use crate::stream::entry::RawPath;
 use crate::stream::entry::{Entry, EntryReader, Kind};
 use crate::stream::index::{chunks_covering, IndexError, SnapshotIndex};
@@ -122,6 +123,8 @@ pub struct RestoreOptions {
     pub paths: Vec<String>,
     /// Replace existing files instead of refusing.
     pub overwrite: bool,
+    /// Where the keys of encrypted media sets are found.
+    pub keys: KeyAccess,
 }
 
 impl RestoreOptions {
@@ -131,6 +134,7 @@ impl RestoreOptions {
             target: target.to_path_buf(),
             paths: Vec::new(),
             overwrite: false,
+            keys: KeyAccess::default(),
         }
     }
 }
@@ -296,15 +300,14 @@ pub fn run_restore<D: TapeDevices>(
     let snapshot = catalog
         .snapshot(&options.snapshot)?
         .ok_or_else(|| RestoreError::UnknownSnapshot(options.snapshot.clone()))?;
-    let (index, loaded) = read_index(&mut devices, catalog, &snapshot)?;
-    let mut reader = SetReader::new(&mut devices, Some(loaded), catalog, snapshot.media_set)?;
+    let mut keys = ReadKeys::new(options.keys.clone());
+    let (index, mut reader) = start_reading(&mut devices, catalog, &snapshot, &mut keys)?;
     let result = restore_from_index(&mut reader, &snapshot, &index, options, events);
     let (tapes, chunks) = (reader.tapes_read.clone(), reader.chunks_read);
-    if let Some((tape, _)) = reader.loaded.take() {
-        let unloaded = devices.unload(tape);
-        if result.is_ok() {
-            unloaded?;
-        }
+    // The key is cleared before the tape leaves, whatever happened.
+    let closed = reader.close();
+    if result.is_ok() {
+        closed?;
     }
     let mut result = result?;
     result.tapes = tapes;
@@ -312,11 +315,46 @@ pub fn run_restore<D: TapeDevices>(
     Ok(result)
 }
 
+/// Reads the snapshot index of `snapshot` and returns it with a reader of
+/// its media set, the snapshot's tape loaded (close the reader to unload
+/// it and clear its key).
+fn start_reading<'a, D: TapeDevices>(
+    devices: &'a mut D,
+    catalog: &'a Catalog,
+    snapshot: &SnapshotRecord,
+    keys: &'a mut ReadKeys,
+) -> Result<(SnapshotIndex, SetReader<'a, D>), RestoreError> {
+    let (index, loaded) = read_index(devices, catalog, snapshot, keys)?;
+    let prepared = devices
+        .online_labels()
+        .map_err(RestoreError::from)
+        .and_then(|online| Ok((online, catalog.media_of_set(snapshot.media_set)?)));
+    let (online, set_media) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            let (tape, media) = loaded;
+            let _ = unload_read(devices, tape, &media.label, keys);
+            return Err(e);
+        }
+    };
+    let reader = SetReader::new(
+        devices,
+        online,
+        set_media,
+        Some(loaded),
+        catalog,
+        snapshot.media_set,
+        keys,
+    );
+    Ok((index, reader))
+}
+
 /// Reads the snapshot archive of `snapshot` from its tape (left loaded).
 fn read_index<D: TapeDevices>(
     devices: &mut D,
     catalog: &Catalog,
     snapshot: &SnapshotRecord,
+    keys: &mut ReadKeys,
 ) -> Result<(SnapshotIndex, (D::Tape, MediaRecord)), RestoreError> {
     let media = catalog
         .media_by_uuid(snapshot.media)?
@@ -327,7 +365,7 @@ fn read_index<D: TapeDevices>(
             labels: vec![media.label],
         });
     }
-    let mut tape = load_checked(devices, &media)?;
+    let mut tape = load_for_reading(devices, &media, keys)?;
     let read = locate(&mut tape, &media.label, snapshot.file_number).and_then(|()| {
         read_snapshot_archive(&mut tape).map_err(|e| TapeAccessError::format(&media.label, e))
     });
@@ -355,7 +393,7 @@ fn read_index<D: TapeDevices>(
     match checked {
         Ok(index) => Ok((index, (tape, media))),
         Err(e) => {
-            let _ = devices.unload(tape);
+            let _ = unload_read(devices, tape, &media.label, keys);
             Err(e)
         }
     }

@@ -4,25 +4,25 @@
 
 use std::collections::HashSet;
 
-use super::fetch::SetReader;
-use super::{read_index, RestoreError};
+use super::{start_reading, RestoreError};
 use crate::catalog::file_index::FileIndex;
 use crate::catalog::{Catalog, SnapshotRecord};
 use crate::chunking::Digest;
 use crate::devices::TapeDevices;
+use crate::keys::ReadKeys;
 use crate::writer::WriterEvents;
 
 /// Reads what the file index needs of `snapshot` from tape and stores it.
-/// The tape read last is unloaded.
+/// The tape read last is unloaded (its key cleared).
 pub fn rebuild_file_index<D: TapeDevices>(
     devices: &mut D,
     catalog: &Catalog,
     snapshot: &SnapshotRecord,
     index: &FileIndex,
+    keys: &mut ReadKeys,
     events: &mut dyn WriterEvents,
 ) -> Result<(), RestoreError> {
-    let (snap_index, loaded) = read_index(devices, catalog, &snapshot.clone())?;
-    let mut reader = SetReader::new(devices, Some(loaded), catalog, snapshot.media_set)?;
+    let (snap_index, mut reader) = start_reading(devices, catalog, snapshot, keys)?;
     let needed: HashSet<Digest> = snap_index
         .metadata
         .iter()
@@ -70,11 +70,9 @@ pub fn rebuild_file_index<D: TapeDevices>(
             .put_snapshot(snapshot.archive, &mut &bytes[..])
             .map_err(|e| RestoreError::Invalid(snapshot.name.clone(), e.to_string()))
     })();
-    if let Some((tape, _)) = reader.loaded.take() {
-        let unloaded = devices.unload(tape);
-        if result.is_ok() {
-            unloaded?;
-        }
+    let closed = reader.close();
+    if result.is_ok() {
+        closed?;
     }
     result
 }

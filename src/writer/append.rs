@@ -99,7 +99,8 @@ fn locate_and_prove<T: TapeWrite + TapeMotion>(
 
 /// Proves where the next archive of media set `set` goes on `media` (see
 /// the module documentation), importing the complete archives the catalog
-/// does not know; leaves the tape there.
+/// does not know; leaves the tape there. `after_labels` runs once both
+/// labels are checked, before anything behind them is read.
 pub(super) fn prove_append_point<T: TapeRead + TapeWrite + TapeMotion>(
     tape: &mut T,
     catalog: &mut Catalog,
@@ -107,6 +108,7 @@ pub(super) fn prove_append_point<T: TapeRead + TapeWrite + TapeMotion>(
     set: Uuid,
     drive: &str,
     events: &mut dyn WriterEvents,
+    after_labels: &mut dyn FnMut(&mut T, &MediaSetLabel) -> Result<(), WriterError>,
 ) -> Result<AppendPoint, WriterError> {
     let label = media.label.as_str();
     tape.begin_write_session();
@@ -124,6 +126,9 @@ pub(super) fn prove_append_point<T: TapeRead + TapeWrite + TapeMotion>(
         }
     };
     let labels_end = position(tape, label)?;
+    // The labels are read (unencrypted): the caller loads the set's key
+    // before any archive is read or written.
+    after_labels(tape, &set_label)?;
     // The catalog's idea of the end: after its last archive.
     let archives = catalog.archives_of_media(media.uuid)?;
     let mut next = match archives.last() {

@@ -133,6 +133,12 @@ impl<T: TapeWrite> TapeCursor<T> {
         &self.tape
     }
 
+    /// The device underneath, for commands that neither move the tape
+    /// nor write (e.g. the drive's encryption state).
+    pub fn device_mut(&mut self) -> &mut T {
+        &mut self.tape
+    }
+
     /// Give the tape back.
     pub fn into_inner(self) -> T {
         self.tape

@@ -275,6 +275,13 @@ impl<T: TapeWrite> MediaWriter<T> {
         Ok(self.take_committed())
     }
 
+    /// The device underneath, for commands beside the data stream that
+    /// neither move the tape nor write (SECURITY PROTOCOL IN/OUT: the
+    /// drive's encryption key and state). Never write through it.
+    pub fn device_mut(&mut self) -> &mut T {
+        self.cursor.device_mut()
+    }
+
     /// Give the tape back. Pending archives are NOT committed: nothing is
     /// written and nothing is reported.
     pub fn into_tape(self) -> T {

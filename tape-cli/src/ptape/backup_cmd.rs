@@ -57,6 +57,11 @@ pub struct BackupArgs {
     /// or changed while read) instead of finishing with exit code 3.
     #[arg(long)]
     fail_on_warning: bool,
+    /// Read the passphrase of the pool's encryption key from the first
+    /// line of this file (else $PTAPE_PASSPHRASE; keys stored without a
+    /// passphrase need neither).
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
     /// Files and directories to back up (each stored under its base name).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -104,6 +109,7 @@ pub fn backup(args: BackupArgs, out: OutputFormat) -> Result<()> {
     options.new_media_set = args.new_media_set;
     options.auto_label = !args.no_auto_label;
     options.clock = ptape::schedule::Clock::from_env()?;
+    options.keys = ptape::keys::KeyAccess::from_cli(args.passphrase_file.as_deref())?;
     options.chunker = ChunkerConfig {
         min: args.chunk_min,
         avg: args.chunk_avg,

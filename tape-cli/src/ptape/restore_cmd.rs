@@ -28,6 +28,11 @@ pub struct RestoreArgs {
     /// Configured drive to use (default: the default drive).
     #[arg(long)]
     drive: Option<String>,
+    /// Read the passphrase of an encrypted media set's key from the first
+    /// line of this file (else $PTAPE_PASSPHRASE; keys stored without a
+    /// passphrase need neither).
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
 }
 
 pub fn restore(args: RestoreArgs, out: OutputFormat) -> Result<()> {
@@ -37,6 +42,7 @@ pub fn restore(args: RestoreArgs, out: OutputFormat) -> Result<()> {
     let mut options = RestoreOptions::new(&args.snapshot, &args.target);
     options.paths = args.paths;
     options.overwrite = args.overwrite;
+    options.keys = ptape::keys::KeyAccess::from_cli(args.passphrase_file.as_deref())?;
     let mut events = ReadEvents { verb: "reading" };
     let result = run_restore(devices, &catalog, &options, &mut events).context("restore failed")?;
     out.print(&result, |r| {

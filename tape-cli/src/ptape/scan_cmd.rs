@@ -1,11 +1,14 @@
 //! `ptape catalog scan`: rebuild the media catalog from the tapes alone.
 
+use std::path::PathBuf;
+
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use ptape::catalog::{browse, Catalog};
 use ptape::config;
+use ptape::keys::KeyAccess;
 use ptape::library::LibraryDevices;
-use ptape::scan::{scan_tapes, TapeScanState};
+use ptape::scan::{scan_tapes_with_keys, TapeScanState};
 use tape_cli::output::{opt, ListTable, OutputFormat};
 use tape_cli::report::FinishedWithWarnings;
 
@@ -20,6 +23,11 @@ pub enum CatalogCmd {
         /// Scan only the cartridge in this configured drive.
         #[arg(long)]
         drive: Option<String>,
+        /// Read the passphrase of an encrypted media set's key from the first
+        /// line of this file (else $PTAPE_PASSPHRASE; keys stored without a
+        /// passphrase need neither).
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
     },
     /// List a directory of a snapshot (no tape needed).
     Ls {
@@ -39,8 +47,11 @@ pub enum CatalogCmd {
 }
 
 pub fn catalog(cmd: CatalogCmd, out: OutputFormat) -> Result<()> {
-    let drive = match cmd {
-        CatalogCmd::Scan { drive } => drive,
+    let (drive, passphrase_file) = match cmd {
+        CatalogCmd::Scan {
+            drive,
+            passphrase_file,
+        } => (drive, passphrase_file),
         CatalogCmd::Ls { snapshot, path } => {
             let catalog = Catalog::open_default()?;
             let listed = browse::list(&catalog, &snapshot, path.as_deref().unwrap_or(""))?;
@@ -83,6 +94,7 @@ pub fn catalog(cmd: CatalogCmd, out: OutputFormat) -> Result<()> {
     let cfg = config::load_config()?;
     let mut catalog = Catalog::open_default()?;
     let mut events = ReadEvents { verb: "scanning" };
+    let keys = KeyAccess::from_cli(passphrase_file.as_deref())?;
     let report = match &drive {
         Some(name) => {
             // Only the cartridge in that drive: use it without its changer.
@@ -93,11 +105,11 @@ pub fn catalog(cmd: CatalogCmd, out: OutputFormat) -> Result<()> {
             }
             resolved.changer_path = None;
             let devices = LibraryDevices::from_resolved(resolved)?;
-            scan_tapes(devices, &mut catalog, None, false, &mut events)
+            scan_tapes_with_keys(devices, &mut catalog, None, false, &keys, &mut events)
         }
         None => {
             let devices = LibraryDevices::open(&cfg, None)?;
-            scan_tapes(devices, &mut catalog, None, true, &mut events)
+            scan_tapes_with_keys(devices, &mut catalog, None, true, &keys, &mut events)
         }
     }
     .context("catalog scan failed")?;

@@ -1,11 +1,14 @@
 //! `ptape verify`: read media sets back and check every archive.
 
+use std::path::PathBuf;
+
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use ptape::catalog::Catalog;
 use ptape::config;
+use ptape::keys::KeyAccess;
 use ptape::library::LibraryDevices;
-use ptape::verify::{verify, TapeState, VerifySelection};
+use ptape::verify::{verify_with_keys, TapeState, VerifySelection};
 use tape_cli::output::{human_bytes, opt, ListTable, OutputFormat};
 
 use crate::read_events::ReadEvents;
@@ -21,6 +24,11 @@ pub struct VerifyArgs {
     /// Configured drive to use (default: the default drive).
     #[arg(long)]
     drive: Option<String>,
+    /// Read the passphrase of an encrypted media set's key from the first
+    /// line of this file (else $PTAPE_PASSPHRASE; keys stored without a
+    /// passphrase need neither).
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
 }
 
 pub fn verify_cmd(args: VerifyArgs, out: OutputFormat) -> Result<()> {
@@ -33,8 +41,9 @@ pub fn verify_cmd(args: VerifyArgs, out: OutputFormat) -> Result<()> {
         (None, None) => VerifySelection::All,
     };
     let mut events = ReadEvents { verb: "verifying" };
-    let report =
-        verify(devices, &catalog, &selection, &mut events).context("verification failed")?;
+    let keys = KeyAccess::from_cli(args.passphrase_file.as_deref())?;
+    let report = verify_with_keys(devices, &catalog, &selection, &keys, &mut events)
+        .context("verification failed")?;
     out.print(&report, |r| {
         let mut t = ListTable::new(&[
             "tape", "seq", "state", "archives", "chunks", "data", "problems",
