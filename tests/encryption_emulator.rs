@@ -510,3 +510,93 @@ fn a_failed_encrypted_job_leaves_no_key_in_the_drive() {
         );
     }
 }
+
+fn set_personality(lab: &Lab, f: impl FnOnce(&mut pbs_tape::emulator::state::DrivePersonality)) {
+    lab.lib
+        .update(|state| {
+            f(&mut state.config.drive_personality);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn drives_that_cannot_take_the_key_are_named_before_anything_is_written() {
+    use pbs_tape::emulator::state::EncryptionControl;
+    use ptape::keys::DriveKeyError;
+    let mut lab = Lab::new();
+    set_personality(&lab, |p| p.encryption_control = EncryptionControl::Library);
+    let err = lab.backup_to(POOL, false).unwrap_err();
+    match &err {
+        BackupError::Writer(WriterError::DriveKey(e)) => {
+            assert!(matches!(**e, DriveKeyError::ManagedElsewhere { .. }), "{e}")
+        }
+        other => panic!("unexpected error: {other}"),
+    }
+    assert!(
+        err.to_string().contains("library- or system-managed"),
+        "{err}"
+    );
+    set_personality(&lab, |p| {
+        p.encryption_control = EncryptionControl::Application;
+        p.encryption = false;
+    });
+    let err = lab.backup_to(POOL, false).unwrap_err();
+    assert!(err.to_string().contains("no hardware encryption"), "{err}");
+    // Nothing was written on any tape, nothing recorded.
+    assert_eq!(lab.catalog_snapshots(), 0);
+    for i in 1..=4 {
+        assert!(lab.block_keys(&format!("BK{i:04}L9")).is_empty());
+    }
+}
+
+#[test]
+fn a_drive_that_refuses_mixed_mode_still_round_trips_and_appends() {
+    let mut lab = Lab::new();
+    set_personality(&lab, |p| p.encryption_mixed = false);
+    let first = lab.backup();
+    // A second job appends to the set (labels read back before the key).
+    let second = lab.backup();
+    assert_eq!(first.media_set, second.media_set);
+    let key = lab.drive_key_fp(first.media_set);
+    assert_eq!(keys_of(&lab, &first.tapes[0]), [Some(key)].into());
+    for (i, b) in [&first, &second].into_iter().enumerate() {
+        let out = lab
+            .restore_with(&b.snapshot, &format!("out-{i}"), lab.keys())
+            .unwrap();
+        assert_same_tree(&lab.src, &out.join("src"));
+    }
+    let report = verify_with_keys(
+        library_devices(&lab.lib),
+        &lab.catalog,
+        &VerifySelection::All,
+        &lab.keys(),
+        &mut NoEvents,
+    )
+    .unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(lab.key_in_drive(), None);
+}
+
+#[test]
+fn the_passphrase_comes_from_a_file_as_the_scheduler_gives_it() {
+    let mut lab = Lab::new();
+    let file = lab.tmp.path().join("pass");
+    std::fs::write(&file, "correct horse\n").unwrap();
+    let access = KeyAccess::new(
+        Some(&lab.tmp.path().join("keys")),
+        PassphraseOrigin::File(file),
+    );
+    let mut o = backup_options(&lab.src, "host");
+    o.pool = POOL.into();
+    o.keys = access.clone();
+    let backup = run_backup(
+        library_devices(&lab.lib),
+        &mut lab.catalog,
+        &o,
+        &mut NoEvents,
+    )
+    .unwrap();
+    let out = lab.restore_with(&backup.snapshot, "out", access).unwrap();
+    assert_same_tree(&lab.src, &out.join("src"));
+}
