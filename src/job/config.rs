@@ -11,6 +11,7 @@
 //! export_media_set = false        # move the set's tapes to the export slots when done
 //! notify = ["admins"]             # notification targets (`ptape notify list`)
 //! comment = "web and config"
+//! passphrase_file = "/etc/ptape/tape-pass"  # the pool's key passphrase (encrypting pools)
 //! ```
 //!
 //! Every job is checked when the file is loaded; an error names the file,
@@ -88,6 +89,11 @@ pub struct JobConfig {
     pub notify: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// File whose first line is the passphrase of the pool's encryption
+    /// key (absolute path; not needed for unencrypted pools or keys
+    /// stored without a passphrase).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passphrase_file: Option<PathBuf>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -129,6 +135,16 @@ impl JobConfig {
         crate::config::validate_name(&self.pool).map_err(|e| ("pool", e.to_string()))?;
         if let Some(drive) = self.drive.as_deref().filter(|d| *d != ANY_DRIVE) {
             crate::config::validate_name(drive).map_err(|e| ("drive", e.to_string()))?;
+        }
+        if self
+            .passphrase_file
+            .as_deref()
+            .is_some_and(|p| !p.is_absolute())
+        {
+            return Err((
+                "passphrase_file",
+                "give an absolute path (the scheduler runs from another directory)".into(),
+            ));
         }
         if self.paths.is_empty() {
             return Err((
@@ -290,6 +306,7 @@ mod tests {
             export_media_set: true,
             notify: vec!["admins".into()],
             comment: Some("web".into()),
+            passphrase_file: Some("/etc/ptape/tape-pass".into()),
         }
     }
 

@@ -385,6 +385,16 @@ fn backup_step(
     options.id = Some(req.id.clone());
     options.excludes = req.job.exclude.clone();
     options.clock = req.clock;
+    // The pool's key opens with the passphrase file named in the job.
+    options.keys = crate::keys::KeyAccess::new(
+        None,
+        req.job
+            .passphrase_file
+            .clone()
+            .map_or(crate::keys::PassphraseOrigin::None, |f| {
+                crate::keys::PassphraseOrigin::File(f)
+            }),
+    );
     log.line(&format!(
         "backing up {} to pool {}",
         req.job

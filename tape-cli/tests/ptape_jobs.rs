@@ -502,3 +502,75 @@ fn unattended_operation_doc_commands_run() {
     );
     assert!(unit.contains("KillMode=mixed"), "{unit}");
 }
+
+#[test]
+fn a_job_of_an_encrypting_pool_opens_its_key_with_the_passphrase_file() {
+    let env = Env::new();
+    let src = env.source("src", 1 << 20, 5);
+    let pass = env.tmp.path().join("tape-pass");
+    std::fs::write(&pass, "correct horse battery\n").unwrap();
+    let fp = env
+        .ok(&[
+            "key",
+            "create",
+            "--hint",
+            "safe deposit box",
+            "--kdf",
+            "pbkdf2",
+            "--passphrase-file",
+            s(&pass),
+        ])
+        .trim()
+        .to_string();
+    env.ok(&["pool", "create", "vault", "--encrypt", &fp]);
+    let err = env.fails(&[
+        "job",
+        "create",
+        "enc",
+        "--schedule",
+        "daily",
+        "--pool",
+        "vault",
+        "--passphrase-file",
+        "no-such-file",
+        s(&src),
+    ]);
+    assert!(err.contains("no-such-file"), "{err}");
+    env.ok(&[
+        "job",
+        "create",
+        "enc",
+        "--schedule",
+        "daily",
+        "--pool",
+        "vault",
+        "--passphrase-file",
+        s(&pass),
+        s(&src),
+    ]);
+    let shown = env.json(&["job", "show", "enc"]);
+    assert_eq!(shown["passphrase_file"], s(&pass), "{shown}");
+    let out = env.json(&["job", "run", "enc"]);
+    assert_eq!(out["state"], "ok", "{out}");
+
+    // Without it the run fails before writing, naming the key's hint.
+    env.ok(&["job", "update", "enc", "--clear-passphrase-file"]);
+    let later = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 60;
+    let failed = env
+        .ptape()
+        .env("PTAPE_TEST_NOW", format!("@{later}"))
+        .env_remove("PTAPE_PASSPHRASE")
+        .args(["job", "run", "enc"])
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        err.contains("needs its passphrase") && err.contains("safe deposit box"),
+        "{err}"
+    );
+}

@@ -1,6 +1,6 @@
 //! `ptape job ...` and `ptape daemon`: scheduled backup jobs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -80,6 +80,10 @@ pub struct CreateArgs {
     /// A one-line description.
     #[arg(long)]
     comment: Option<String>,
+    /// File whose first line is the passphrase of the pool's encryption
+    /// key (encrypting pools; read at every run).
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
     /// Files and directories to back up.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -125,6 +129,12 @@ pub struct UpdateArgs {
     /// New comment ('' removes it).
     #[arg(long)]
     comment: Option<String>,
+    /// New passphrase file of the pool's encryption key.
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+    /// Use no passphrase file any more.
+    #[arg(long, conflicts_with = "passphrase_file")]
+    clear_passphrase_file: bool,
     /// Replace the paths to back up.
     paths: Vec<PathBuf>,
 }
@@ -159,6 +169,16 @@ fn absolute_sources(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         .collect()
 }
 
+/// A passphrase file as an absolute path; it must exist.
+fn absolute_file(path: Option<&Path>) -> Result<Option<PathBuf>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let abs = std::path::absolute(path).with_context(|| format!("{}", path.display()))?;
+    std::fs::metadata(&abs).with_context(|| format!("--passphrase-file {}", abs.display()))?;
+    Ok(Some(abs))
+}
+
 fn check_drive(drive: &Option<String>) -> Result<()> {
     if let Some(d) = drive.as_deref().filter(|d| *d != ANY_DRIVE) {
         let cfg = ptape::config::load_config()?;
@@ -186,6 +206,7 @@ pub fn job(cmd: JobCmd, out: OutputFormat) -> Result<()> {
                 export_media_set: a.export_media_set,
                 notify: a.notify,
                 comment: a.comment,
+                passphrase_file: absolute_file(a.passphrase_file.as_deref())?,
             };
             job.check()
                 .map_err(|(field, message)| anyhow::anyhow!("--{field}: {message}"))?;
@@ -243,14 +264,15 @@ pub fn job(cmd: JobCmd, out: OutputFormat) -> Result<()> {
                 Some(absolute_sources(&a.paths)?)
             };
             // Checked before anything is written.
+            let passphrase_file = absolute_file(a.passphrase_file.as_deref())?;
             let mut next = ptape::job::config::load_jobs()?.job(&a.id)?.clone();
-            apply_update(&mut next, &a, paths.clone());
+            apply_update(&mut next, &a, paths.clone(), passphrase_file.clone());
             next.check()
                 .map_err(|(field, message)| anyhow::anyhow!("--{field}: {message}"))?;
             let job = ptape::job::update_job(
                 &catalog,
                 &a.id,
-                |job| apply_update(job, &a, paths),
+                |job| apply_update(job, &a, paths, passphrase_file),
                 &clock,
             )?;
             let info = ptape::job::job_info(&catalog, &a.id, &job, &clock)?;
@@ -316,7 +338,18 @@ pub fn job(cmd: JobCmd, out: OutputFormat) -> Result<()> {
     }
 }
 
-fn apply_update(job: &mut JobConfig, a: &UpdateArgs, paths: Option<Vec<PathBuf>>) {
+fn apply_update(
+    job: &mut JobConfig,
+    a: &UpdateArgs,
+    paths: Option<Vec<PathBuf>>,
+    passphrase_file: Option<PathBuf>,
+) {
+    if passphrase_file.is_some() {
+        job.passphrase_file = passphrase_file;
+    }
+    if a.clear_passphrase_file {
+        job.passphrase_file = None;
+    }
     if let Some(s) = &a.schedule {
         job.schedule = s.clone();
     }
