@@ -563,3 +563,30 @@ fn sigterm_stops_a_job_waiting_for_its_drive_as_interrupted() {
     let out = env.json(&["job", "run", "ja"]);
     assert_eq!(out["state"], "ok", "{out}");
 }
+
+#[test]
+fn the_daemon_rereads_jobs_on_change_and_on_sighup_and_keeps_good_jobs_over_bad_edits() {
+    let env = Env::new();
+    let src = env.source("src", 1 << 20, 8);
+    env.ok(&["pool", "create", "daily"]);
+    let daemon = env.daemon("daemon");
+    daemon.wait_log("ptape daemon: started");
+    assert!(daemon.log().contains("0 jobs"), "{}", daemon.log());
+    // A job added while the daemon runs (created "two minutes ago": due).
+    env.job_created_ago(
+        120,
+        &["late", "--schedule", "*:*", "--pool", "daily", s(&src)],
+    );
+    daemon.wait_log("(changed): 1 job");
+    let runs = env.wait_history(60, "the new job ran", |r| finished(r, 1));
+    assert_eq!(runs[0]["state"], "ok", "{runs:?}");
+    // A broken edit keeps the jobs the daemon has, and says why.
+    let toml = env.tmp.path().join("config/jobs.toml");
+    let good = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, format!("{good}\n[job.bad]\nschedule = \"never\"\n")).unwrap();
+    daemon.wait_log("keeping the previous jobs");
+    assert!(daemon.log().contains("job \"bad\""), "{}", daemon.log());
+    std::fs::write(&toml, &good).unwrap();
+    signal(daemon.pid(), "HUP");
+    daemon.wait_log("(SIGHUP): 1 job");
+}
