@@ -9,6 +9,7 @@
 //! - [`scheduler`]: pure decisions (due, not due, catch-up) over an
 //!   instant the caller passes.
 //! - [`run`]: one run, the same for `ptape job run` and the daemon.
+//! - [`media`]: eject or export the media set after a successful run.
 //! - [`daemon`]: `ptape daemon`, which starts due jobs as child processes.
 
 pub mod config;
@@ -16,6 +17,7 @@ pub mod daemon;
 pub mod history;
 pub mod lock;
 pub mod log;
+pub mod media;
 pub mod run;
 pub mod scheduler;
 

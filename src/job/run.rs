@@ -413,8 +413,7 @@ fn backup_step(
         reported: 0,
     };
     let result = run_backup(devices, catalog, &options, &mut events);
-    drop(reservation);
-    match result {
+    let (state, outcome) = match result {
         Ok(r) => {
             log.line(&format!(
                 "snapshot {}: {} entries, {} bytes; {} new chunks ({} bytes) on {}; {} chunks already on tape",
@@ -426,14 +425,23 @@ fn backup_step(
                 r.tapes.join(", "),
                 r.chunks_deduplicated
             ));
-            let warnings = r.warnings;
+            let mut notes = Vec::new();
+            let mut warnings = r.warnings;
+            if warnings > 0 {
+                notes.push(format!(
+                    "finished with {warnings} warning{}",
+                    if warnings == 1 { "" } else { "s" }
+                ));
+            }
+            // The snapshot is committed: what is left to do with the
+            // tapes cannot fail the job, only add a warning.
+            if let Err(why) = after_job(req, catalog, &reservation.drive, r.media_set, log) {
+                log.line(&format!("warning: {why}"));
+                notes.push(why);
+                warnings += 1;
+            }
             let outcome = RunOutcome {
-                message: (warnings > 0).then(|| {
-                    format!(
-                        "finished with {warnings} warning{}",
-                        if warnings == 1 { "" } else { "s" }
-                    )
-                }),
+                message: (!notes.is_empty()).then(|| notes.join("; ")),
                 snapshot: Some(r.snapshot),
                 tapes: r.tapes,
                 bytes_written: r.bytes_written,
@@ -450,7 +458,51 @@ fn backup_step(
             fail(RunState::Interrupted, format!("stopped: {e}"))
         }
         Err(e) => fail(RunState::Error, format!("backup failed: {e}")),
+    };
+    drop(reservation);
+    (state, outcome)
+}
+
+/// `eject` or `export_media_set` after a successful backup.
+fn after_job(
+    req: &RunRequest,
+    catalog: &Catalog,
+    drive: &ResolvedDrive,
+    set: uuid::Uuid,
+    log: &mut TaskLog,
+) -> Result<(), String> {
+    if req.job.export_media_set {
+        let report = super::media::export_media_set(catalog, drive, set)
+            .map_err(|e| format!("media set export failed: {e}"))?;
+        log.line(&format!(
+            "exported media set {set}: {}",
+            if report.exported.is_empty() {
+                "no tape was online".to_string()
+            } else {
+                report.exported.join(", ")
+            }
+        ));
+        if !report.left.is_empty() {
+            return Err(format!(
+                "media set export left {} in the library: {}",
+                report
+                    .left
+                    .iter()
+                    .map(|(l, _)| l.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                report
+                    .left
+                    .iter()
+                    .map(|(l, why)| format!("{l}: {why}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+    } else if req.job.eject {
+        log.line(&super::media::eject(drive)?);
     }
+    Ok(())
 }
 
 /// Data directory of the runs (for callers that print log paths).

@@ -590,3 +590,73 @@ fn the_daemon_rereads_jobs_on_change_and_on_sighup_and_keeps_good_jobs_over_bad_
     signal(daemon.pid(), "HUP");
     daemon.wait_log("(SIGHUP): 1 job");
 }
+
+#[test]
+fn a_job_exports_its_media_set_when_done_and_warns_when_the_slots_are_full() {
+    let env = Env::new();
+    env.two_drive_library();
+    let a = env.source("a", 1 << 20, 10);
+    let b = env.source("b", 1 << 20, 11);
+    env.ok(&[
+        "job",
+        "create",
+        "ja",
+        "--schedule",
+        "daily",
+        "--pool",
+        "pa",
+        "--drive",
+        "d0",
+        "--export-media-set",
+        s(&a),
+    ]);
+    env.ok(&[
+        "job",
+        "create",
+        "jb",
+        "--schedule",
+        "daily",
+        "--pool",
+        "pb",
+        "--drive",
+        "d1",
+        "--export-media-set",
+        s(&b),
+    ]);
+    let out = env.json(&["job", "run", "ja"]);
+    assert_eq!(out["state"], "ok", "{out}");
+    let tape = out["tapes"][0].as_str().unwrap().to_string();
+    let log = env.ok(&["job", "log", &out["run"].to_string()]);
+    assert!(
+        log.contains("exported media set") && log.contains(&tape),
+        "{log}"
+    );
+    let media = env.json(&["media", "list"]);
+    let row = media
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["label"] == tape.as_str())
+        .unwrap();
+    assert_eq!(row["location"], "offline", "{media}");
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("tape-emu"))
+        .args(["status", s(&env.tmp.path().join("lib"))])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.contains(&tape) && l.to_lowercase().contains("i/e")
+                || l.contains(&tape) && l.to_lowercase().contains("import")),
+        "{text}"
+    );
+    // The only import/export slot is full now: the next export leaves its
+    // tape in the library and the run finishes with a warning (exit 3).
+    let out = env.ptape().args(["job", "run", "jb"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let runs = env.json(&["job", "history", "jb"]);
+    assert_eq!(runs[0]["state"], "warnings", "{runs}");
+    let message = runs[0]["message"].as_str().unwrap();
+    assert!(message.contains("left BB000"), "{message}");
+    assert!(runs[0]["snapshot"].as_str().unwrap().starts_with("pb/jb/"));
+}
