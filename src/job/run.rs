@@ -385,16 +385,18 @@ fn backup_step(
     options.id = Some(req.id.clone());
     options.excludes = req.job.exclude.clone();
     options.clock = req.clock;
-    // The pool's key opens with the passphrase file named in the job.
-    options.keys = crate::keys::KeyAccess::new(
-        None,
-        req.job
-            .passphrase_file
-            .clone()
-            .map_or(crate::keys::PassphraseOrigin::None, |f| {
-                crate::keys::PassphraseOrigin::File(f)
-            }),
-    );
+    // The pool's key opens with the passphrase file named in the job,
+    // else with $PTAPE_PASSPHRASE (the daemon passes its environment on;
+    // systemd: EnvironmentFile=), else only if stored unwrapped.
+    options.keys = match &req.job.passphrase_file {
+        Some(f) => {
+            crate::keys::KeyAccess::new(None, crate::keys::PassphraseOrigin::File(f.clone()))
+        }
+        None => match crate::keys::KeyAccess::from_cli(None) {
+            Ok(k) => k,
+            Err(e) => return fail(RunState::Error, e.to_string()),
+        },
+    };
     log.line(&format!(
         "backing up {} to pool {}",
         req.job
