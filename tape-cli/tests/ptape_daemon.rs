@@ -298,7 +298,7 @@ impl Env {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let status = self.json(&["status"]);
-            if status["daemon"]["running"] == true {
+            if status["daemon"]["running"] == true && !status["daemon"]["pid"].is_null() {
                 return status;
             }
             assert!(Instant::now() < deadline, "daemon not up: {}", daemon.log());
