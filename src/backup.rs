@@ -77,6 +77,8 @@ pub struct BackupOptions {
     pub fail_on_warning: bool,
     /// Where the key of an encrypting pool is found, with its passphrase.
     pub keys: crate::keys::KeyAccess,
+    /// How long to wait for a tape that must be inserted (`--wait`).
+    pub wait: crate::media_request::WaitForTapes,
     /// See [`WalkOptions::before_read`] (tests).
     #[doc(hidden)]
     pub before_read: Option<fn(&std::path::Path)>,
@@ -98,6 +100,7 @@ impl BackupOptions {
             excludes: Vec::new(),
             one_file_system: false,
             fail_on_warning: false,
+            wait: crate::media_request::WaitForTapes::default(),
             before_read: None,
             keys: crate::keys::KeyAccess::default(),
         }
@@ -224,6 +227,7 @@ fn run_backup_hashing<D: TapeDevices>(
     writer_options.format = options.format.clone();
     writer_options.clock = options.clock;
     writer_options.keys = options.keys.clone();
+    writer_options.wait = options.wait;
     let mut index_note = None;
     let staging = match catalog.file_index().map(|i| i.stage()).transpose() {
         Ok(s) => s,

@@ -91,6 +91,14 @@ pub trait TapeDevices {
 
     /// Unloads the tape (back to its slot in a library).
     fn unload(&mut self, tape: Self::Tape) -> Result<(), DeviceError>;
+
+    /// Brings the cartridge `label` into the library when an operator put
+    /// it into an import/export slot (or a configured export slot): moves
+    /// it to a free storage slot, after which it is online. `Ok(false)`:
+    /// it is not waiting there (a standalone drive has no such slots).
+    fn import(&mut self, _label: &str) -> Result<bool, DeviceError> {
+        Ok(false)
+    }
 }
 
 impl TapeMotion for MemoryTape {
@@ -124,6 +132,8 @@ pub struct MemoryDevices {
     pub loaded: Option<String>,
     /// Labels in the order they were loaded.
     pub load_log: Vec<String>,
+    /// Cartridges in the import/export slots (not online until imported).
+    pub mailbox: BTreeMap<String, MemoryTape>,
 }
 
 impl MemoryDevices {
@@ -182,6 +192,16 @@ impl TapeDevices for MemoryDevices {
         self.cartridges.insert(label, tape);
         Ok(())
     }
+
+    fn import(&mut self, label: &str) -> Result<bool, DeviceError> {
+        match self.mailbox.remove(label) {
+            Some(tape) => {
+                self.cartridges.insert(label.to_string(), tape);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
 }
 
 impl<D: TapeDevices + ?Sized> TapeDevices for &mut D {
@@ -203,5 +223,8 @@ impl<D: TapeDevices + ?Sized> TapeDevices for &mut D {
     }
     fn unload(&mut self, tape: Self::Tape) -> Result<(), DeviceError> {
         (**self).unload(tape)
+    }
+    fn import(&mut self, label: &str) -> Result<bool, DeviceError> {
+        (**self).import(label)
     }
 }

@@ -12,6 +12,7 @@
 //! - [`locations`]: where tapes are (changer inventories, vaults).
 //! - [`lock`]: exclusive devices (per-serial device locks), pool locks and
 //!   the shared [`lock::WaitPolicy`] (`--wait`, `--no-wait`).
+//! - [`media_request`]: asking the operator for tapes and waiting for them.
 //! - [`library`]: the configured drive and changer, or the embedded
 //!   emulated library, as [`devices::TapeDevices`].
 //! - [`stream`]: a snapshot as two chunked streams (metadata entries and
@@ -55,6 +56,7 @@ pub mod keys;
 pub mod library;
 pub mod locations;
 pub mod lock;
+pub mod media_request;
 pub mod pool;
 pub mod reading;
 pub mod restore;

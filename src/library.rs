@@ -289,6 +289,42 @@ impl TapeDevices for LibraryDevices {
         }
     }
 
+    /// A cartridge in an import/export slot or a configured export slot
+    /// goes to the first free storage slot that is not an export slot
+    /// (SMC MOVE MEDIUM).
+    fn import(&mut self, label: &str) -> Result<bool, DeviceError> {
+        let Some(changer) = self.changer.as_mut() else {
+            return Ok(false);
+        };
+        let path = self.drive.changer_path.clone().unwrap_or_default();
+        let status = changer.status().map_err(changer_err(&path))?;
+        let export_slots = &self.drive.export_slots;
+        let is_export =
+            |s: &pbs_tape::changer::SlotStatus| s.import_export || export_slots.contains(&s.number);
+        let Some(from) = status
+            .all_slots()
+            .find(|s| is_export(s) && s.barcode.as_deref() == Some(label))
+            .map(|s| s.number)
+        else {
+            return Ok(false);
+        };
+        let Some(to) = status
+            .slots
+            .iter()
+            .find(|s| !s.full && !is_export(s))
+            .map(|s| s.number)
+        else {
+            return Err(DeviceError::Changer {
+                path,
+                source: Box::new(pbs_tape::changer::ChangerError::NoFreeSlot {
+                    what: "storage slot",
+                }),
+            });
+        };
+        changer.transfer(from, to).map_err(changer_err(&path))?;
+        Ok(true)
+    }
+
     fn unload(&mut self, tape: LtoDrive) -> Result<(), DeviceError> {
         drop(tape);
         self.loaded = None;

@@ -47,6 +47,7 @@ use crate::chunking::Digest;
 use crate::devices::{DeviceError, TapeDevices};
 use crate::keys::drive::{self as key_drive, DriveKeyError, LoadedKey};
 use crate::keys::{KeyAccess, KeyError, SetKey};
+use crate::media_request::{self, Need, RequestError, TapeRequest, WaitForTapes};
 use crate::pool::{self, JoinReason, MediaSetChoice, Moment, PoolError, Reach, TapeChoice};
 use crate::reading::TapeAccessError;
 use crate::schedule::Clock;
@@ -71,8 +72,9 @@ pub enum WriterError {
     Pool(#[from] PoolError),
     #[error("no writable tape for pool {pool:?}: label a tape for the pool (ptape label) or load a blank cartridge")]
     NoWritableMedia { pool: String },
-    #[error("tape {label} of media set {set} is not online; load it or start a new media set (--new-media-set)")]
-    MediaOffline { label: String, set: Uuid },
+    /// The tape the job needs did not come (see [`crate::media_request`]).
+    #[error("{0}")]
+    TapeNotInserted(#[from] RequestError),
     #[error("tape {label}: the cartridge carries media UUID {found}, the catalog expects {expected}; refusing to write")]
     WrongMedia {
         label: String,
@@ -149,6 +151,12 @@ pub trait WriterEvents {
     fn chunk(&mut self, _len: u64, _written: bool) {}
     /// Something worth a line in the job log.
     fn note(&mut self, _message: &str) {}
+    /// The job needs tapes that are not here ("please insert LABEL into
+    /// CHANGER/DRIVE"); it waits for them as its [`WaitForTapes`] allows.
+    /// Job logs and notifications subscribe here.
+    fn tape_needed(&mut self, request: &TapeRequest) {
+        self.note(&request.message());
+    }
     /// A problem that did not stop the job (it ends "finished with
     /// warnings"): a source file vanished, could not be read or changed.
     fn warning(&mut self, message: &str) {
@@ -182,6 +190,8 @@ pub struct WriterOptions {
     pub time_zone: jiff::tz::TimeZone,
     /// Where the key of an encrypted pool is found, with its passphrase.
     pub keys: KeyAccess,
+    /// How long to wait for a tape that must be inserted.
+    pub wait: WaitForTapes,
 }
 
 impl WriterOptions {
@@ -194,6 +204,7 @@ impl WriterOptions {
             clock: Clock::System,
             time_zone: jiff::tz::TimeZone::system(),
             keys: KeyAccess::default(),
+            wait: WaitForTapes::default(),
         }
     }
 }
@@ -676,7 +687,55 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
     /// set's last tape when it still takes data, else a tape that joins
     /// the set.
     fn mount_next_tape(&mut self) -> Result<Mounted<D::Tape>, WriterError> {
-        let online = self.online_labels()?;
+        let mut asked = false;
+        loop {
+            let online = self.online_labels()?;
+            let plan = self.plan(&online)?;
+            if let Some(last) = plan.append {
+                if !online.contains(&last.label) {
+                    if asked {
+                        return Err(self.not_online(vec![last.label]));
+                    }
+                    let why = format!(
+                        "backup to pool '{}' appends to media set {}",
+                        self.pool.name, self.set.uuid
+                    );
+                    self.ask_for(vec![last.label], why)?;
+                    asked = true;
+                    continue;
+                }
+                return self.mount_for_append(last);
+            }
+            for choice in plan.join {
+                let mounted = match choice {
+                    TapeChoice::Join { media, why } if online.contains(&media.label) => {
+                        self.mount_joining(media, why)?
+                    }
+                    TapeChoice::LabelBlank(barcode) => self.mount_blank(&barcode)?,
+                    _ => None,
+                };
+                if let Some(mounted) = mounted {
+                    return Ok(mounted);
+                }
+            }
+            // Nothing here will do: ask for the tapes that would.
+            let labels: Vec<String> = plan.insert.into_iter().map(|m| m.label).collect();
+            if labels.is_empty() {
+                return Err(WriterError::NoWritableMedia {
+                    pool: self.pool.name.clone(),
+                });
+            }
+            if asked {
+                return Err(self.not_online(labels));
+            }
+            let why = format!("backup to pool '{}' needs a tape", self.pool.name);
+            self.ask_for(labels, why)?;
+            asked = true;
+        }
+    }
+
+    /// What the pool offers for the next tape, given what is online.
+    fn plan(&mut self, online: &[String]) -> Result<pool::TapePlan, WriterError> {
         let reach = match self.devices.changer_name() {
             Some(name) => Reach::Changer { name },
             // A standalone drive lists the label of the tape it holds.
@@ -684,49 +743,56 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                 loaded: online.first().cloned(),
             },
         };
-        let blank = if self.options.auto_label && self.devices.can_autolabel() {
-            let mut blank = Vec::new();
-            for label in &online {
+        let mut blank = Vec::new();
+        if self.options.auto_label && self.devices.can_autolabel() {
+            for label in online {
                 if self.catalog.media_by_label(label)?.is_none() {
                     blank.push(label.clone());
                 }
             }
-            blank
-        } else {
-            Vec::new()
-        };
+        }
         let set = self.set_in_catalog.then_some(&self.set);
-        let plan = pool::plan_next_tape(
+        Ok(pool::plan_next_tape(
             self.catalog,
             &self.pool.name,
             set,
             &reach,
             &blank,
             &self.moment(),
-        )?;
-        if let Some(last) = plan.append {
-            if !online.contains(&last.label) {
-                return Err(WriterError::MediaOffline {
-                    label: last.label,
-                    set: self.set.uuid,
-                });
-            }
-            return self.mount_for_append(last);
+        )?)
+    }
+
+    fn tape_request(&self, labels: Vec<String>, reason: String) -> TapeRequest {
+        TapeRequest {
+            labels,
+            need: Need::Any,
+            changer: self.devices.changer_name(),
+            drive: self.devices.drive_name(),
+            reason,
         }
-        for choice in plan.join {
-            let mounted = match choice {
-                TapeChoice::Join { media, why } if online.contains(&media.label) => {
-                    self.mount_joining(media, why)?
-                }
-                TapeChoice::LabelBlank(barcode) => self.mount_blank(&barcode)?,
-                _ => None,
-            };
-            if let Some(mounted) = mounted {
-                return Ok(mounted);
-            }
-        }
-        Err(WriterError::NoWritableMedia {
-            pool: self.pool.name.clone(),
+    }
+
+    /// Asks for one of `labels` and waits per the job's policy; the
+    /// catalog's locations follow what the changer holds afterwards.
+    fn ask_for(&mut self, labels: Vec<String>, reason: String) -> Result<(), WriterError> {
+        let request = self.tape_request(labels, reason);
+        let wait = self.options.wait;
+        media_request::wait_for_tapes(&mut self.devices, &request, &wait, &mut *self.events)?;
+        Ok(())
+    }
+
+    /// The tapes came, but still cannot be used (e.g. the wrong one is in
+    /// a standalone drive).
+    fn not_online(&self, labels: Vec<String>) -> WriterError {
+        let request = self.tape_request(
+            labels.clone(),
+            format!("backup to pool '{}'", self.pool.name),
+        );
+        WriterError::TapeNotInserted(RequestError::NotInserted {
+            request,
+            missing: labels,
+            policy: self.options.wait.policy,
+            waited: std::time::Duration::ZERO,
         })
     }
 

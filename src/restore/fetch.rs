@@ -16,6 +16,7 @@ use crate::catalog::{Catalog, CatalogError, MediaRecord, MediaStatus};
 use crate::chunking::Digest;
 use crate::devices::{TapeDevices, TapeMotion};
 use crate::keys::ReadKeys;
+use crate::media_request::{self, Need, RequestError, TapeRequest, WaitForTapes};
 use crate::reading::{load_for_reading, locate, unload_read, TapeAccessError};
 use crate::writer::WriterEvents;
 
@@ -42,6 +43,10 @@ pub(super) struct SetReader<'a, D: TapeDevices> {
     set: Uuid,
     set_media: Vec<MediaRecord>,
     online: HashSet<String>,
+    /// How long to wait for tapes that must be inserted.
+    pub(super) wait: WaitForTapes,
+    /// What is restored, for the "please insert" request.
+    pub(super) reason: String,
     /// Labels of the tapes read, in order, without repeats.
     pub(super) tapes_read: Vec<String>,
     /// Chunks handed over.
@@ -69,6 +74,8 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
             catalog,
             set,
             online: online.into_iter().collect(),
+            wait: WaitForTapes::default(),
+            reason: "restore".to_string(),
             tapes_read: Vec::new(),
             chunks_read: 0,
             keys,
@@ -137,9 +144,14 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
     }
 
     /// The plan's tapes in reading order (the one in the drive first, then
-    /// by position in the set); fails before reading anything when one is
-    /// not online.
-    fn tapes(&self, plan: &ReadPlan) -> Result<Vec<MediaRecord>, RestoreError> {
+    /// by position in the set). Tapes that are not online are asked for
+    /// (all at once) and waited for as the restore's [`WaitForTapes`]
+    /// allows; nothing is read before every one is here.
+    fn tapes(
+        &mut self,
+        plan: &ReadPlan,
+        events: &mut dyn WriterEvents,
+    ) -> Result<Vec<MediaRecord>, RestoreError> {
         let mut tapes = Vec::new();
         for media in plan.files.keys() {
             let record = self
@@ -153,11 +165,19 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
         tapes.sort_by_key(|m| (Some(m.uuid) != in_drive, m.seq_nr));
         let offline: Vec<String> = tapes
             .iter()
-            .filter(|m| !self.online.contains(&m.label))
+            .filter(|m| !self.online.contains(&m.label) && Some(m.uuid) != in_drive)
             .map(|m| m.label.clone())
             .collect();
         if !offline.is_empty() {
-            return Err(RestoreError::MediaOffline { labels: offline });
+            let online = wait_for_all(
+                &mut *self.devices,
+                self.catalog,
+                offline,
+                &self.reason,
+                &self.wait,
+                events,
+            )?;
+            self.online = online.into_iter().collect();
         }
         Ok(tapes)
     }
@@ -170,9 +190,14 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
         Ok(())
     }
 
-    /// Fails when a tape of the plan is not online (nothing is read).
-    pub(super) fn check_online(&self, plan: &ReadPlan) -> Result<(), RestoreError> {
-        self.tapes(plan).map(|_| ())
+    /// Asks for the plan's tapes that are not online and waits for them
+    /// (nothing is read).
+    pub(super) fn check_online(
+        &mut self,
+        plan: &ReadPlan,
+        events: &mut dyn WriterEvents,
+    ) -> Result<(), RestoreError> {
+        self.tapes(plan, events).map(|_| ())
     }
 
     /// Loads `media` (unloading another tape first) unless it is in the drive.
@@ -200,7 +225,7 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
         let mut lost = HashSet::new();
         let mut problems = Vec::new();
         let mut recovered = Vec::new();
-        for media in self.tapes(plan)? {
+        for media in self.tapes(plan, events)? {
             let mut tape = self.mount(&media)?;
             let label = media.label.clone();
             events.tape(&label, media.seq_nr.unwrap_or(0));
@@ -309,4 +334,35 @@ fn read_file<T: pbs_tape::format::TapeRead + TapeWrite + TapeMotion>(
             format!("{d}; {} chunks needed from it are lost", left.len())
         }
     }))
+}
+
+/// Asks for every tape of `labels` and waits for them; a restore that
+/// gives up names the tapes still missing. The catalog's locations follow
+/// what the changer holds afterwards.
+pub(super) fn wait_for_all<D: TapeDevices + ?Sized>(
+    devices: &mut D,
+    catalog: &Catalog,
+    labels: Vec<String>,
+    reason: &str,
+    wait: &WaitForTapes,
+    events: &mut dyn WriterEvents,
+) -> Result<Vec<String>, RestoreError> {
+    let request = TapeRequest {
+        labels,
+        need: Need::All,
+        changer: devices.changer_name(),
+        drive: devices.drive_name(),
+        reason: reason.to_string(),
+    };
+    let online =
+        media_request::wait_for_tapes(devices, &request, wait, events).map_err(|e| match e {
+            RequestError::NotInserted {
+                missing, policy, ..
+            } if !policy.waits() => RestoreError::MediaOffline { labels: missing },
+            other => RestoreError::TapesNotInserted(other),
+        })?;
+    if let Some(changer) = &request.changer {
+        catalog.sync_media_locations(changer, &online)?;
+    }
+    Ok(online)
 }

@@ -48,10 +48,12 @@ use crate::writer::WriterEvents;
 
 mod fetch;
 mod metadata;
+mod needed;
 mod reindex;
 
 use fetch::SetReader;
 use metadata::{apply_metadata, make_node};
+pub use needed::{media_needed, NeededMedia, NeededTape};
 pub use reindex::rebuild_file_index;
 
 /// Errors of a restore.
@@ -59,8 +61,11 @@ pub use reindex::rebuild_file_index;
 pub enum RestoreError {
     #[error("no snapshot named {0:?} in the catalog (see ptape snapshots)")]
     UnknownSnapshot(String),
-    #[error("tapes needed for this restore are not online: {}; put them into the library and retry", .labels.join(", "))]
+    #[error("tapes needed for this restore are not online: {}; put them into the library and retry (or let the restore wait for them with --wait[=SECS])", .labels.join(", "))]
     MediaOffline { labels: Vec<String> },
+    /// The tapes asked for did not come while the restore waited.
+    #[error(transparent)]
+    TapesNotInserted(crate::media_request::RequestError),
     #[error("the catalog names media {0}, which it does not list")]
     UnknownMedia(Uuid),
     #[error("path {0:?} is not in the snapshot")]
@@ -125,6 +130,8 @@ pub struct RestoreOptions {
     pub overwrite: bool,
     /// Where the keys of encrypted media sets are found.
     pub keys: KeyAccess,
+    /// How long to wait for tapes that must be inserted.
+    pub wait: crate::media_request::WaitForTapes,
 }
 
 impl RestoreOptions {
@@ -135,6 +142,7 @@ impl RestoreOptions {
             paths: Vec::new(),
             overwrite: false,
             keys: KeyAccess::default(),
+            wait: crate::media_request::WaitForTapes::default(),
         }
     }
 }
@@ -301,7 +309,16 @@ pub fn run_restore<D: TapeDevices>(
         .snapshot(&options.snapshot)?
         .ok_or_else(|| RestoreError::UnknownSnapshot(options.snapshot.clone()))?;
     let mut keys = ReadKeys::new(options.keys.clone());
-    let (index, mut reader) = start_reading(&mut devices, catalog, &snapshot, &mut keys)?;
+    let reason = format!("restore of {}", snapshot.name);
+    let (index, mut reader) = start_reading(
+        &mut devices,
+        catalog,
+        &snapshot,
+        &mut keys,
+        &reason,
+        &options.wait,
+        events,
+    )?;
     let result = restore_from_index(&mut reader, &snapshot, &index, options, events);
     let (tapes, chunks) = (reader.tapes_read.clone(), reader.chunks_read);
     // The key is cleared before the tape leaves, whatever happened.
@@ -323,8 +340,11 @@ fn start_reading<'a, D: TapeDevices>(
     catalog: &'a Catalog,
     snapshot: &SnapshotRecord,
     keys: &'a mut ReadKeys,
+    reason: &str,
+    wait: &crate::media_request::WaitForTapes,
+    events: &mut dyn WriterEvents,
 ) -> Result<(SnapshotIndex, SetReader<'a, D>), RestoreError> {
-    let (index, loaded) = read_index(devices, catalog, snapshot, keys)?;
+    let (index, loaded) = read_index(devices, catalog, snapshot, keys, reason, wait, events)?;
     let prepared = devices
         .online_labels()
         .map_err(RestoreError::from)
@@ -337,7 +357,7 @@ fn start_reading<'a, D: TapeDevices>(
             return Err(e);
         }
     };
-    let reader = SetReader::new(
+    let mut reader = SetReader::new(
         devices,
         online,
         set_media,
@@ -346,6 +366,8 @@ fn start_reading<'a, D: TapeDevices>(
         snapshot.media_set,
         keys,
     );
+    reader.wait = *wait;
+    reader.reason = reason.to_string();
     Ok((index, reader))
 }
 
@@ -355,16 +377,21 @@ fn read_index<D: TapeDevices>(
     catalog: &Catalog,
     snapshot: &SnapshotRecord,
     keys: &mut ReadKeys,
+    reason: &str,
+    wait: &crate::media_request::WaitForTapes,
+    events: &mut dyn WriterEvents,
 ) -> Result<(SnapshotIndex, (D::Tape, MediaRecord)), RestoreError> {
     let media = catalog
         .media_by_uuid(snapshot.media)?
         .ok_or(RestoreError::UnknownMedia(snapshot.media))?;
-    let online = devices.online_labels()?;
-    if !online.contains(&media.label) {
-        return Err(RestoreError::MediaOffline {
-            labels: vec![media.label],
-        });
-    }
+    fetch::wait_for_all(
+        devices,
+        catalog,
+        vec![media.label.clone()],
+        reason,
+        wait,
+        events,
+    )?;
     let mut tape = load_for_reading(devices, &media, keys)?;
     let read = locate(&mut tape, &media.label, snapshot.file_number).and_then(|()| {
         read_snapshot_archive(&mut tape).map_err(|e| TapeAccessError::format(&media.label, e))
@@ -436,10 +463,11 @@ fn restore_from_index<D: TapeDevices>(
         // before reading any.
         let mut all = needed.clone();
         all.extend(index.payload.iter().map(|e| e.digest));
-        reader.check_online(&reader.plan(&all)?.0)?;
+        let all_plan = reader.plan(&all)?.0;
+        reader.check_online(&all_plan, events)?;
     }
     let (plan, mut lost) = reader.plan(&needed)?;
-    reader.check_online(&plan)?;
+    reader.check_online(&plan, events)?;
     let (lost_meta, problems, recovered) = reader.fetch(
         &plan,
         &mut |digest, data| {
@@ -519,7 +547,7 @@ fn restore_from_index<D: TapeDevices>(
         }
     }
     let (payload_plan, missing) = reader.plan(&needed)?;
-    reader.check_online(&payload_plan)?;
+    reader.check_online(&payload_plan, events)?;
 
     // 4. Directories, then the payload chunks straight into the files.
     std::fs::create_dir_all(target).map_err(io_err(target))?;

@@ -22,7 +22,10 @@ pub fn rebuild_file_index<D: TapeDevices>(
     keys: &mut ReadKeys,
     events: &mut dyn WriterEvents,
 ) -> Result<(), RestoreError> {
-    let (snap_index, mut reader) = start_reading(devices, catalog, snapshot, keys)?;
+    let reason = format!("file index of {}", snapshot.name);
+    let wait = crate::media_request::WaitForTapes::default();
+    let (snap_index, mut reader) =
+        start_reading(devices, catalog, snapshot, keys, &reason, &wait, events)?;
     let needed: HashSet<Digest> = snap_index
         .metadata
         .iter()
@@ -31,7 +34,7 @@ pub fn rebuild_file_index<D: TapeDevices>(
         .collect();
     let result = (|| {
         let (plan, missing) = reader.plan(&needed)?;
-        reader.check_online(&plan)?;
+        reader.check_online(&plan, events)?;
         let mut failed = None;
         let (lost, problems, _) = reader.fetch(
             &plan,

@@ -302,3 +302,63 @@ fn scan_of_the_cartridge_in_one_drive() {
     env.ok(&["restore", &snapshot, s(&out)]);
     assert_same_tree(&env.src, &out.join("data"));
 }
+
+/// Moves a cartridge of the library into its import/export slot, as
+/// `pmtx export` does.
+fn to_mail_slot(lib: &Library, barcode: &str) {
+    let transport =
+        pbs_tape::device::open_transport(&lib.changer_device_path().display().to_string()).unwrap();
+    let mut changer = pbs_tape::changer::MediaChanger::new(transport);
+    changer.export(barcode).unwrap();
+}
+
+#[test]
+fn list_media_then_a_restore_that_waits_for_the_mail_slot() {
+    let env = Env::new(5, 10 * MIB);
+    let (snapshot, tapes) = env.backup();
+    assert!(tapes.len() >= 2, "{tapes:?}");
+
+    let needed = env.json(&["restore", "--list-media", &snapshot]);
+    assert_eq!(needed["snapshot"], snapshot.as_str());
+    assert_eq!(needed["exact"], true, "{needed}");
+    let labels: Vec<&str> = needed["tapes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, tapes.iter().map(String::as_str).collect::<Vec<_>>());
+    let last = &needed["tapes"][tapes.len() - 1];
+    assert_eq!(last["snapshot_archive"], true);
+    assert_eq!(needed["offline"].as_array().unwrap().len(), 0);
+    assert_eq!(needed["tapes"][0]["location"], "online");
+
+    // The first tape goes out through the mail slot.
+    to_mail_slot(&env.lib, &tapes[0]);
+    env.ok(&["media", "list", "--update-status"]);
+    let needed = env.json(&["restore", "--list-media", &snapshot]);
+    assert_eq!(needed["offline"][0], tapes[0].as_str(), "{needed}");
+    let text = env.ok(&["restore", "--list-media", &snapshot]);
+    assert!(
+        text.contains(&tapes[0]) && text.contains("not online"),
+        "{text}"
+    );
+
+    // --no-wait (the default): fails at once, asks for it, moves nothing.
+    let out = env.out("waits");
+    let err = env.fails(&["restore", &snapshot, s(&out)]);
+    assert!(
+        err.contains(&format!("please insert {} into changer", tapes[0])),
+        "{err}"
+    );
+    assert!(err.contains("not online"), "{err}");
+    // --wait: taken from the mail slot, and the restore completes.
+    env.ok(&["restore", "--wait=60", &snapshot, s(&out)]);
+    assert_same_tree(&env.src, &out.join("data"));
+    let needed = env.json(&["restore", "--list-media", &snapshot]);
+    assert_eq!(needed["offline"].as_array().unwrap().len(), 0, "{needed}");
+
+    // Usage: a target is needed unless --list-media.
+    let out = env.ptape().args(["restore", &snapshot]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -47,6 +47,8 @@ mod verify_cmd;
 struct Cli {
     #[command(flatten)]
     output: key_cmds::PtapeOutputArgs,
+    #[command(flatten)]
+    wait: tape_cli::wait::WaitArgs,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -121,7 +123,7 @@ fn run(cli: Cli) -> Result<()> {
     };
     match cli.cmd {
         Cmd::Status => status(out),
-        Cmd::Backup(args) => backup_cmd::backup(args, out),
+        Cmd::Backup(args) => backup_cmd::backup(args, out, cli.wait.policy()),
         Cmd::Label(args) => backup_cmd::label(args, out),
         Cmd::Pool(cmd) => pool_cmds::pool(cmd, out),
         Cmd::MediaSet(cmd) => pool_cmds::media_set(cmd, out),
@@ -130,7 +132,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Snapshots { pool } => catalog_cmds::snapshots(pool, out),
         Cmd::Drive(cmd) => config_cmds::drive(cmd, out),
         Cmd::Changer(cmd) => config_cmds::changer(cmd, out),
-        Cmd::Restore(args) => restore_cmd::restore(args, out),
+        Cmd::Restore(args) => restore_cmd::restore(args, out, cli.wait.policy()),
         Cmd::Verify(args) => verify_cmd::verify_cmd(args, out),
         Cmd::Content(args) => content_cmd::content(args, out),
         Cmd::Catalog(cmd) => scan_cmd::catalog(cmd, out),

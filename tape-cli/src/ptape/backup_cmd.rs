@@ -10,6 +10,7 @@ use ptape::chunking::ChunkerConfig;
 use ptape::config;
 use ptape::inventory;
 use ptape::library::LibraryDevices;
+use ptape::lock::WaitPolicy;
 use ptape::stream::exclude::Excludes;
 use tape_cli::output::{ListTable, OutputFormat};
 use tape_cli::report::FinishedWithWarnings;
@@ -90,7 +91,8 @@ pub struct LabelArgs {
     force: bool,
 }
 
-pub fn backup(args: BackupArgs, out: OutputFormat) -> Result<()> {
+/// `wait`: how long to wait for tapes that must be inserted (`--wait`).
+pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<()> {
     // The sources and patterns first: a typo fails before any device is opened.
     ptape::stream::walk::check_sources(&args.paths)?;
     let mut excludes = args.excludes;
@@ -110,6 +112,8 @@ pub fn backup(args: BackupArgs, out: OutputFormat) -> Result<()> {
     options.auto_label = !args.no_auto_label;
     options.clock = ptape::schedule::Clock::from_env()?;
     options.keys = ptape::keys::KeyAccess::from_cli(args.passphrase_file.as_deref())?;
+    // --wait/--no-wait: how long to wait for a tape to be inserted.
+    options.wait = ptape::media_request::WaitForTapes::new(wait);
     options.chunker = ChunkerConfig {
         min: args.chunk_min,
         avg: args.chunk_avg,
