@@ -112,7 +112,7 @@ pub enum RequestError {
     /// The tapes did not come (at once with `--no-wait`).
     #[error("{}: {} not online in {}{}; {}", .request.reason, .missing.join(", "), .request.target(), gave_up(*.waited, .policy), hint(.policy))]
     NotInserted {
-        request: TapeRequest,
+        request: Box<TapeRequest>,
         /// The labels still missing.
         missing: Vec<String>,
         policy: WaitPolicy,
@@ -227,7 +227,7 @@ pub fn wait_for_tapes_with<D: TapeDevices + ?Sized>(
                 .filter(|l| !last.contains(l))
                 .cloned()
                 .collect(),
-            request: asked,
+            request: Box::new(asked),
             policy: wait.policy,
             waited,
         }),

@@ -789,7 +789,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             format!("backup to pool '{}'", self.pool.name),
         );
         WriterError::TapeNotInserted(RequestError::NotInserted {
-            request,
+            request: Box::new(request),
             missing: labels,
             policy: self.options.wait.policy,
             waited: std::time::Duration::ZERO,
