@@ -99,6 +99,58 @@ pub trait TapeDevices {
     fn import(&mut self, _label: &str) -> Result<bool, DeviceError> {
         Ok(false)
     }
+
+    /// Moves the cartridges `labels` (in this order) into free
+    /// import/export slots (and configured export slots), unloading the
+    /// drive first when it holds one of them; when there are too few free
+    /// slots, exports what fits. A cartridge already in such a slot counts
+    /// as exported. Without a changer nothing can be exported.
+    fn export(&mut self, labels: &[String]) -> Result<ExportReport, DeviceError> {
+        Ok(ExportReport::nothing(
+            labels,
+            "no changer: take the tape out of the drive by hand",
+        ))
+    }
+}
+
+/// What [`TapeDevices::export`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ExportReport {
+    /// Cartridges now in an import/export (or export) slot.
+    pub exported: Vec<ExportedTape>,
+    /// Cartridges left where they are, with the reason.
+    pub not_exported: Vec<NotExported>,
+}
+
+/// A cartridge in an export slot.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExportedTape {
+    pub label: String,
+    /// Slot number as `pmtx status` shows it.
+    pub slot: usize,
+}
+
+/// A cartridge that was not exported.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NotExported {
+    pub label: String,
+    pub reason: String,
+}
+
+impl ExportReport {
+    /// Nothing exported, for one reason.
+    pub fn nothing(labels: &[String], reason: &str) -> ExportReport {
+        ExportReport {
+            exported: Vec::new(),
+            not_exported: labels
+                .iter()
+                .map(|l| NotExported {
+                    label: l.clone(),
+                    reason: reason.to_string(),
+                })
+                .collect(),
+        }
+    }
 }
 
 impl TapeMotion for MemoryTape {
@@ -134,6 +186,8 @@ pub struct MemoryDevices {
     pub load_log: Vec<String>,
     /// Cartridges in the import/export slots (not online until imported).
     pub mailbox: BTreeMap<String, MemoryTape>,
+    /// Number of import/export slots (for [`TapeDevices::export`]).
+    pub mailbox_slots: usize,
 }
 
 impl MemoryDevices {
@@ -193,6 +247,45 @@ impl TapeDevices for MemoryDevices {
         Ok(())
     }
 
+    /// Import/export slots are numbered 1.. in label order of the mailbox.
+    fn export(&mut self, labels: &[String]) -> Result<ExportReport, DeviceError> {
+        let mut report = ExportReport::default();
+        for label in labels {
+            let reason = if self.mailbox.contains_key(label) {
+                None
+            } else if !self.cartridges.contains_key(label) {
+                Some(format!("{label} is not in the library"))
+            } else if self.mailbox.len() >= self.mailbox_slots {
+                Some("no free import/export slot".to_string())
+            } else {
+                let tape = self
+                    .cartridges
+                    .remove(label)
+                    .ok_or_else(|| DeviceError::NotOnline(label.clone()))?;
+                self.mailbox.insert(label.clone(), tape);
+                None
+            };
+            match reason {
+                Some(reason) => report.not_exported.push(NotExported {
+                    label: label.clone(),
+                    reason,
+                }),
+                None => report.exported.push(ExportedTape {
+                    label: label.clone(),
+                    slot: 0,
+                }),
+            }
+        }
+        for tape in &mut report.exported {
+            tape.slot = 1 + self
+                .mailbox
+                .keys()
+                .position(|l| *l == tape.label)
+                .unwrap_or_default();
+        }
+        Ok(report)
+    }
+
     fn import(&mut self, label: &str) -> Result<bool, DeviceError> {
         match self.mailbox.remove(label) {
             Some(tape) => {
@@ -226,5 +319,8 @@ impl<D: TapeDevices + ?Sized> TapeDevices for &mut D {
     }
     fn import(&mut self, label: &str) -> Result<bool, DeviceError> {
         (**self).import(label)
+    }
+    fn export(&mut self, labels: &[String]) -> Result<ExportReport, DeviceError> {
+        (**self).export(labels)
     }
 }

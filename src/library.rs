@@ -16,7 +16,9 @@ use pbs_tape::format::{read_media_label, TapeIoError};
 use pbs_tape::scsi::ScsiTransport;
 
 use crate::config::{self, Config, ResolvedDrive};
-use crate::devices::{DeviceError, TapeDevices, TapeMotion};
+use crate::devices::{
+    DeviceError, ExportReport, ExportedTape, NotExported, TapeDevices, TapeMotion,
+};
 
 /// Storage slots of the embedded library.
 pub const EMBEDDED_SLOTS: usize = 8;
@@ -156,6 +158,23 @@ impl LibraryDevices {
         drive.set_variable_block_mode().map_err(drive_err(path))?;
         drive.rewind().map_err(drive_err(path))?;
         Ok(drive)
+    }
+
+    /// Ejects the cartridge after a job (`--eject`): in a library it is
+    /// unthreaded and put back into a storage slot; a standalone drive
+    /// ejects it for the operator to take (SSC LOAD UNLOAD after PREVENT
+    /// ALLOW MEDIUM REMOVAL). An empty drive is fine.
+    pub fn eject(&mut self) -> Result<(), DeviceError> {
+        if self.changer.is_some() {
+            return self.unload_through_changer();
+        }
+        let path = &self.drive.path;
+        let mut drive = LtoDrive::open(path).map_err(drive_err(path))?;
+        if drive.test_unit_ready().is_err() {
+            // No cartridge (or one already unthreaded).
+            return Ok(());
+        }
+        drive.eject().map_err(drive_err(path))
     }
 
     /// Unthreads the cartridge in our drive and puts it back to its slot.
@@ -323,6 +342,78 @@ impl TapeDevices for LibraryDevices {
         };
         changer.transfer(from, to).map_err(changer_err(&path))?;
         Ok(true)
+    }
+
+    /// SMC MOVE MEDIUM of each cartridge into the first free import/export
+    /// slot or configured export slot (by slot number); a cartridge in our
+    /// drive is unthreaded and put back first.
+    fn export(&mut self, labels: &[String]) -> Result<ExportReport, DeviceError> {
+        if self.changer.is_none() {
+            return Ok(ExportReport::nothing(
+                labels,
+                "standalone drive: take the tape out of the drive by hand",
+            ));
+        }
+        let drivenum = self.drive.changer_drivenum as usize;
+        let path = self.drive.changer_path.clone().unwrap_or_default();
+        let status = self
+            .changer
+            .as_mut()
+            .map(|c| c.status())
+            .transpose()
+            .map_err(changer_err(&path))?
+            .unwrap_or_default();
+        let in_our_drive = status.drives.get(drivenum).and_then(|d| d.barcode.clone());
+        if in_our_drive.is_some_and(|b| labels.contains(&b)) {
+            self.unload_through_changer()?;
+        }
+        let Some(changer) = self.changer.as_mut() else {
+            return Ok(ExportReport::default());
+        };
+        let mut status = changer.status().map_err(changer_err(&path))?;
+        let export_slots = self.drive.export_slots.clone();
+        let is_export =
+            |s: &pbs_tape::changer::SlotStatus| s.import_export || export_slots.contains(&s.number);
+        let mut report = ExportReport::default();
+        for label in labels {
+            let not = |reason: String| NotExported {
+                label: label.clone(),
+                reason,
+            };
+            match status.find_barcode(label) {
+                Some(Place::Slot(n)) if status.slot(n).is_some_and(is_export) => {
+                    report.exported.push(ExportedTape {
+                        label: label.clone(),
+                        slot: n,
+                    })
+                }
+                Some(Place::Slot(from)) => {
+                    let free = status
+                        .all_slots()
+                        .find(|s| is_export(s) && !s.full)
+                        .map(|s| s.number);
+                    let Some(to) = free else {
+                        report
+                            .not_exported
+                            .push(not("no free import/export slot".to_string()));
+                        continue;
+                    };
+                    changer.transfer(from, to).map_err(changer_err(&path))?;
+                    status = changer.status().map_err(changer_err(&path))?;
+                    report.exported.push(ExportedTape {
+                        label: label.clone(),
+                        slot: to,
+                    });
+                }
+                Some(place) => report
+                    .not_exported
+                    .push(not(format!("in {place}: unload it first (pmtx unload)"))),
+                None => report
+                    .not_exported
+                    .push(not("not in the library".to_string())),
+            }
+        }
+        Ok(report)
     }
 
     fn unload(&mut self, tape: LtoDrive) -> Result<(), DeviceError> {

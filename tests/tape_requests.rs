@@ -218,3 +218,58 @@ fn list_media_without_a_file_index_lists_the_set_up_to_the_snapshot() {
         Err(RestoreError::UnknownSnapshot(_))
     ));
 }
+
+#[test]
+fn export_with_fewer_free_mail_slots_than_members_exports_what_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = common::make_tree(dir.path(), 3 * 1024 * 1024);
+    let mut cat = Catalog::open_in_memory().unwrap();
+    // Small tapes: the set spans three.
+    let mut devices = MemoryDevices::blank("PT", 4, 1024 * 1024);
+    devices.mailbox_slots = 2;
+    let mut o = options(&src, "one", WaitPolicy::NoWait);
+    o.chunker = ptape::chunking::ChunkerConfig {
+        min: 16 * 1024,
+        avg: 64 * 1024,
+        max: 256 * 1024,
+    };
+    o.format = pbs_tape::format::WriterConfig {
+        block_size: 64 * 1024,
+        archive_cap: 256 * 1024,
+        commit_interval: 512 * 1024,
+    };
+    let backup = run_backup(&mut devices, &mut cat, &o, &mut Recorder::default()).unwrap();
+    assert!(backup.tapes.len() >= 3, "{:?}", backup.tapes);
+    let now = ptape::pool::Moment::utc(i64::MAX / 4);
+    let export =
+        ptape::pool::export_media_set(&cat, &mut devices, &backup.media_set.to_string(), &now)
+            .unwrap();
+    let exported: Vec<&str> = export.exported.iter().map(|t| t.label.as_str()).collect();
+    assert_eq!(exported, backup.tapes[..2]);
+    let rest: Vec<&str> = export
+        .not_exported
+        .iter()
+        .map(|t| t.label.as_str())
+        .collect();
+    assert_eq!(rest, backup.tapes[2..]);
+    assert!(export.not_exported[0]
+        .reason
+        .contains("no free import/export slot"));
+    for label in &backup.tapes[..2] {
+        assert!(devices.mailbox.contains_key(label));
+        let m = cat.media_by_label(label).unwrap().unwrap();
+        assert_eq!(m.location, ptape::catalog::MediaLocation::Offline);
+    }
+    let m = cat.media_by_label(&backup.tapes[2]).unwrap().unwrap();
+    assert_eq!(m.location, ptape::catalog::MediaLocation::Online);
+    // The operator empties the mail slots; exporting again takes the rest
+    // (the ones gone are not in the library any more).
+    devices.mailbox.clear();
+    let again =
+        ptape::pool::export_media_set(&cat, &mut devices, &backup.media_set.to_string(), &now)
+            .unwrap();
+    let exported: Vec<&str> = again.exported.iter().map(|t| t.label.as_str()).collect();
+    assert_eq!(exported, backup.tapes[2..]);
+    assert_eq!(again.not_exported.len(), 2);
+    assert!(again.not_exported[0].reason.contains("not in the library"));
+}

@@ -69,6 +69,8 @@ pub enum PoolError {
     AmbiguousMediaSet { text: String, matches: String },
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Device(Box<crate::devices::DeviceError>),
 }
 
 /// "Now" for the policy: the time and the time zone calendar events (and
@@ -508,6 +510,45 @@ pub fn close_media_set(
         catalog.close_media_set(info.uuid, now.time)?;
     }
     find_media_set(catalog, &info.uuid.to_string(), now)
+}
+
+/// What [`export_media_set`] did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MediaSetExport {
+    pub media_set: Uuid,
+    pub name: String,
+    /// Members now in an import/export (or export) slot, by sequence.
+    pub exported: Vec<crate::devices::ExportedTape>,
+    /// Members left where they are, with the reason (too few free slots,
+    /// not in this library, ...).
+    pub not_exported: Vec<crate::devices::NotExported>,
+}
+
+/// Moves every member of the media set `text` names into free
+/// import/export slots of the changer (configured export slots count),
+/// in sequence order; with too few free slots, exports what fits and names
+/// the rest. Exported tapes are offline from then on.
+pub fn export_media_set<D: crate::devices::TapeDevices + ?Sized>(
+    catalog: &Catalog,
+    devices: &mut D,
+    text: &str,
+    now: &Moment,
+) -> Result<MediaSetExport, PoolError> {
+    let info = find_media_set(catalog, text, now)?;
+    let report = devices
+        .export(&info.members)
+        .map_err(|e| PoolError::Device(Box::new(e)))?;
+    for tape in &report.exported {
+        if let Some(media) = catalog.media_by_label(&tape.label)? {
+            catalog.set_media_location(media.uuid, crate::catalog::MediaLocation::Offline, None)?;
+        }
+    }
+    Ok(MediaSetExport {
+        media_set: info.uuid,
+        name: info.name,
+        exported: report.exported,
+        not_exported: report.not_exported,
+    })
 }
 
 /// The status of the set `uuid` at `now` (`None`: not in the catalog).

@@ -362,3 +362,89 @@ fn list_media_then_a_restore_that_waits_for_the_mail_slot() {
     let out = env.ptape().args(["restore", &snapshot]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn backup_export_media_set_fills_the_mail_slot_and_names_the_rest() {
+    let env = Env::new(5, 10 * MIB);
+    // A failed job exports nothing: a source that does not exist.
+    let missing = env.out("missing");
+    env.fails(&["backup", "--export-media-set", s(&missing)]);
+    let state = env.lib.read_state().unwrap();
+    assert!(state.ie_slots.iter().all(Option::is_none));
+
+    let src = env.src.to_str().unwrap();
+    let out = env
+        .ptape()
+        .args([
+            "backup",
+            "--id",
+            "cli",
+            "--export-media-set",
+            "--chunk-min",
+            "16384",
+            "--chunk-avg",
+            "65536",
+            "--chunk-max",
+            "262144",
+            src,
+            "--output-format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    // One import/export slot for three or more tapes: exported what fits,
+    // named the rest, finished with warnings.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tapes: Vec<String> = v["tapes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    assert!(tapes.len() >= 2, "{tapes:?}");
+    assert!(
+        stderr.contains(&format!("exported {} to slot", tapes[0])),
+        "{stderr}"
+    );
+    for t in &tapes[1..] {
+        assert!(stderr.contains(&format!("not exported: {t}")), "{stderr}");
+    }
+    let state = env.lib.read_state().unwrap();
+    assert_eq!(state.ie_slots, vec![Some(tapes[0].clone())]);
+
+    // On demand, after the mail slot was emptied: the next one goes.
+    env.lib
+        .update(|state| {
+            state.ie_slots[0] = None;
+            Ok(())
+        })
+        .unwrap();
+    let set = v["media_set"].as_str().unwrap().to_string();
+    let out = env
+        .ptape()
+        .args(["media-set", "export", &set, "--output-format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let export: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        export["exported"][0]["label"],
+        tapes[1].as_str(),
+        "{export}"
+    );
+    assert_eq!(export["not_exported"][0]["label"], tapes[0].as_str());
+    let media = env.json(&["media", "list"]);
+    let location = |label: &str| {
+        media
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["label"] == label)
+            .map(|m| m["location"].clone())
+            .unwrap()
+    };
+    assert_eq!(location(&tapes[0]), "offline");
+    assert_eq!(location(&tapes[1]), "offline");
+}

@@ -8,6 +8,7 @@ use ptape::backup::{run_backup, BackupOptions};
 use ptape::catalog::Catalog;
 use ptape::chunking::ChunkerConfig;
 use ptape::config;
+use ptape::devices::TapeDevices;
 use ptape::inventory;
 use ptape::library::LibraryDevices;
 use ptape::lock::WaitPolicy;
@@ -63,6 +64,16 @@ pub struct BackupArgs {
     /// passphrase need neither).
     #[arg(long, value_name = "FILE")]
     passphrase_file: Option<PathBuf>,
+    /// After a successful job, eject the tape: a library puts it back into
+    /// a storage slot, a standalone drive ejects it. A failed job leaves the
+    /// tape in the drive.
+    #[arg(long)]
+    eject: bool,
+    /// After a successful job, move every tape of the media set into free
+    /// import/export slots (configured export slots count); exports what
+    /// fits and names the rest. A standalone drive ejects its tape instead.
+    #[arg(long)]
+    export_media_set: bool,
     /// Files and directories to back up (each stored under its base name).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -102,7 +113,7 @@ pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<(
     Excludes::new(&excludes)?;
     let cfg = config::load_config()?;
     let mut catalog = Catalog::open_default()?;
-    let devices = LibraryDevices::open(&cfg, args.drive.as_deref())?;
+    let mut devices = LibraryDevices::open(&cfg, args.drive.as_deref())?;
     let mut options = BackupOptions::new(&args.pool, args.paths);
     options.excludes = excludes;
     options.one_file_system = args.one_file_system;
@@ -120,9 +131,28 @@ pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<(
         max: args.chunk_max,
     };
     let mut progress = Progress::new(ptape::source::estimate_bytes(&options.sources));
-    let result = run_backup(devices, &mut catalog, &options, &mut progress);
+    let result = run_backup(&mut devices, &mut catalog, &options, &mut progress);
     progress.finish();
     let result = result.context("backup failed")?;
+    // Only after a successful job: export wins over eject.
+    let mut after_job_warnings = 0;
+    if args.export_media_set && devices.changer_name().is_some() {
+        let now = crate::pool_cmds::now()?;
+        let export = ptape::pool::export_media_set(
+            &catalog,
+            &mut devices,
+            &result.media_set.to_string(),
+            &now,
+        )
+        .context("the backup succeeded, but exporting its media set failed")?;
+        eprintln!("{}", crate::pool_cmds::export_text(&export));
+        after_job_warnings = export.not_exported.len() as u64;
+    } else if args.eject || args.export_media_set {
+        devices
+            .eject()
+            .context("the backup succeeded, but ejecting the tape failed")?;
+        eprintln!("tape ejected");
+    }
     out.print(&result, |r| {
         format!(
             "snapshot {}\n{} entries, {} bytes; {} new chunks ({} bytes) on {}; {} chunks already on tape",
@@ -135,10 +165,10 @@ pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<(
             r.chunks_deduplicated
         )
     })?;
-    if result.warnings > 0 {
+    if result.warnings + after_job_warnings > 0 {
         return Err(FinishedWithWarnings {
             job: "backup",
-            count: result.warnings,
+            count: result.warnings + after_job_warnings,
         }
         .into());
     }

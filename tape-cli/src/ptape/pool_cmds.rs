@@ -4,10 +4,13 @@ use anyhow::Result;
 use clap::{Subcommand, ValueEnum};
 use jiff::tz::TimeZone;
 use ptape::catalog::Catalog;
+use ptape::devices::TapeDevices;
+use ptape::library::LibraryDevices;
 use ptape::pool::media_set::MediaSetInfo;
 use ptape::pool::{self, Moment, PoolInfo, PoolSettings, PoolUpdate};
 use ptape::schedule::Clock;
 use tape_cli::output::{opt, KvTable, ListTable, OutputFormat};
+use tape_cli::report::FinishedWithWarnings;
 
 /// "Now" for this run: the clock (or the test-only `PTAPE_TEST_NOW`) in the
 /// system's time zone.
@@ -100,6 +103,18 @@ pub enum MediaSetCmd {
     /// Close a media set: its writable tape becomes full, the next backup of
     /// its pool starts a new set, and its retention starts now.
     Close { set: String },
+    /// Move every tape of a media set into free import/export slots of the
+    /// changer (configured export slots count), in sequence order; with too
+    /// few free slots, export what fits and name the rest (exit 3).
+    Export {
+        set: String,
+        /// The changer to export from (default: the default drive's).
+        #[arg(long, conflicts_with = "drive")]
+        changer: Option<String>,
+        /// The drive whose changer to use.
+        #[arg(long)]
+        drive: Option<String>,
+    },
 }
 
 fn parse_settings(args: PoolSettingsArgs) -> Result<PoolUpdate> {
@@ -286,6 +301,33 @@ pub fn media_set(cmd: MediaSetCmd, out: OutputFormat) -> Result<()> {
             let info = pool::find_media_set(&catalog, &set, &now)?;
             out.print(&info, |i| media_set_text(i, &now.tz))
         }
+        MediaSetCmd::Export {
+            set,
+            changer,
+            drive,
+        } => {
+            let cfg = ptape::config::load_config()?;
+            let mut devices = match &changer {
+                Some(c) => LibraryDevices::from_resolved(cfg.resolve_changer_drive(c)?)?,
+                None => LibraryDevices::open(&cfg, drive.as_deref())?,
+            };
+            if devices.changer_name().is_none() {
+                anyhow::bail!(
+                    "drive '{}' has no changer: there are no import/export slots to export to",
+                    devices.drive_name()
+                );
+            }
+            let export = pool::export_media_set(&catalog, &mut devices, &set, &now)?;
+            out.print(&export, export_text)?;
+            if !export.not_exported.is_empty() {
+                return Err(FinishedWithWarnings {
+                    job: "media-set export",
+                    count: export.not_exported.len() as u64,
+                }
+                .into());
+            }
+            Ok(())
+        }
         MediaSetCmd::Close { set } => {
             let info = pool::close_media_set(&catalog, &set, &now)?;
             out.print(&info, |i| {
@@ -297,4 +339,19 @@ pub fn media_set(cmd: MediaSetCmd, out: OutputFormat) -> Result<()> {
             })
         }
     }
+}
+
+/// A media set export as text: what went where, and what did not.
+pub fn export_text(e: &pool::MediaSetExport) -> String {
+    let mut text = format!("media set {}:", e.name);
+    if e.exported.is_empty() {
+        text.push_str(" nothing exported");
+    }
+    for t in &e.exported {
+        text.push_str(&format!("\nexported {} to slot {}", t.label, t.slot));
+    }
+    for t in &e.not_exported {
+        text.push_str(&format!("\nnot exported: {} ({})", t.label, t.reason));
+    }
+    text
 }
