@@ -228,8 +228,8 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
         for media in self.tapes(plan, events)? {
             let mut tape = self.mount(&media)?;
             let label = media.label.clone();
-            events.tape(&label, media.seq_nr.unwrap_or(0));
             if !self.tapes_read.contains(&label) {
+                events.tape(&label, media.seq_nr.unwrap_or(0));
                 self.tapes_read.push(label.clone());
             }
             let mut outcome = Ok(());
