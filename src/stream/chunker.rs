@@ -167,6 +167,64 @@ impl StreamChunker {
         Ok(read)
     }
 
+    /// Appends a whole file, which may be sparse: its data segments are
+    /// read (found with `SEEK_DATA`/`SEEK_HOLE`), its holes appended as
+    /// zeros without reading them, then whatever follows up to the end of
+    /// the file (it may have grown). Returns the bytes appended. A file
+    /// system without `SEEK_DATA` is read whole.
+    pub fn read_file<S: ChunkSink>(
+        &mut self,
+        file: &std::fs::File,
+        sink: &mut S,
+    ) -> Result<u64, ReadError<S::Error>> {
+        use nix::unistd::{lseek, Whence};
+        use std::io::{Seek, SeekFrom};
+        use std::os::fd::AsRawFd;
+        let io = |read: u64, error: std::io::Error| ReadError::Io { read, error };
+        let size = file.metadata().map_err(|e| io(0, e))?.len();
+        let mut pos = 0u64;
+        while pos < size {
+            let data = match lseek(file.as_raw_fd(), pos as i64, Whence::SeekData) {
+                Ok(d) => (d as u64).min(size),
+                // Only a hole up to the end.
+                Err(nix::errno::Errno::ENXIO) => size,
+                // No SEEK_DATA here: read the rest.
+                Err(_) => break,
+            };
+            if data > pos {
+                self.push_zeros(data - pos, sink).map_err(ReadError::Sink)?;
+                pos = data;
+            }
+            if pos >= size {
+                break;
+            }
+            let hole = match lseek(file.as_raw_fd(), pos as i64, Whence::SeekHole) {
+                Ok(h) => (h as u64).clamp(pos, size),
+                Err(_) => size,
+            };
+            let mut f = file;
+            f.seek(SeekFrom::Start(pos)).map_err(|e| io(pos, e))?;
+            let want = hole - pos;
+            let n = match self.read_from(&mut f, want, sink) {
+                Ok(n) => n,
+                Err(ReadError::Io { read, error }) => return Err(io(pos + read, error)),
+                Err(e) => return Err(e),
+            };
+            pos += n;
+            if n < want {
+                // Shorter than the segment: the file shrank.
+                return Ok(pos);
+            }
+        }
+        let mut f = file;
+        f.seek(SeekFrom::Start(pos)).map_err(|e| io(pos, e))?;
+        match self.read_from(&mut f, u64::MAX, sink) {
+            Ok(n) => Ok(pos + n),
+            Err(ReadError::Io { read, error }) => Err(io(pos + read, error)),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Appends `len` zero bytes (the holes of a sparse file).
     pub fn push_zeros<S: ChunkSink>(&mut self, mut len: u64, sink: &mut S) -> Result<(), S::Error> {
         while len > 0 {
@@ -247,6 +305,43 @@ mod tests {
             assert_eq!(got, expected, "pieces of {piece}");
             assert_eq!(c.offset(), data.len() as u64);
         }
+    }
+
+    /// A sparse file's holes are appended as zeros without being read: the
+    /// same chunks as the bytes read whole.
+    #[test]
+    fn a_sparse_file_reads_as_its_bytes() {
+        use std::io::{Seek, SeekFrom, Write};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sparse");
+        let mut f = std::fs::File::create(&path).unwrap();
+        let data = random(70_000, 3);
+        f.seek(SeekFrom::Start(1 << 20)).unwrap();
+        f.write_all(&data).unwrap();
+        f.seek(SeekFrom::Start(3 << 20)).unwrap();
+        f.write_all(&data[..5]).unwrap();
+        f.set_len((5 << 20) + 3).unwrap();
+        drop(f);
+        let whole = std::fs::read(&path).unwrap();
+        let chunks = |sparse: bool| {
+            let mut c = StreamChunker::new(small()).unwrap();
+            let mut got: Vec<Vec<u8>> = Vec::new();
+            let mut sink = |d: &[u8]| -> Result<(), ()> {
+                got.push(d.to_vec());
+                Ok(())
+            };
+            let n = if sparse {
+                let file = std::fs::File::open(&path).unwrap();
+                c.read_file(&file, &mut sink).unwrap()
+            } else {
+                c.push(&whole, &mut sink).unwrap();
+                whole.len() as u64
+            };
+            c.flush(&mut sink).unwrap();
+            assert_eq!(n, whole.len() as u64);
+            got
+        };
+        assert_eq!(chunks(true), chunks(false));
     }
 
     #[test]
