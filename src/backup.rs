@@ -18,6 +18,7 @@ use crate::chunking::ChunkerConfig;
 use crate::devices::TapeDevices;
 use crate::source::{spawn_with_hasher, HashFn, SourceConfig, DEFAULT_CHANNEL_CHUNKS};
 use crate::stream::exclude::Excludes;
+use crate::stream::reference::load_reference;
 use crate::stream::walk::{check_sources, WalkOptions};
 use crate::writer::{
     JobSummary, PoolWriter, SnapshotData, WriterError, WriterEvents, WriterOptions,
@@ -79,6 +80,9 @@ pub struct BackupOptions {
     pub keys: crate::keys::KeyAccess,
     /// How long to wait for a tape that must be inserted (`--wait`).
     pub wait: crate::media_request::WaitForTapes,
+    /// Read every file, even those unchanged since the previous snapshot
+    /// of the same pool and id (`--full-read`).
+    pub full_read: bool,
     /// See [`WalkOptions::before_read`] (tests).
     #[doc(hidden)]
     pub before_read: Option<fn(&std::path::Path)>,
@@ -101,6 +105,7 @@ impl BackupOptions {
             one_file_system: false,
             fail_on_warning: false,
             wait: crate::media_request::WaitForTapes::default(),
+            full_read: false,
             before_read: None,
             keys: crate::keys::KeyAccess::default(),
         }
@@ -124,6 +129,15 @@ pub struct BackupResult {
     pub chunks_written: u64,
     pub chunks_deduplicated: u64,
     pub bytes_written: u64,
+    /// The previous snapshot whose chunks unchanged files reused (none:
+    /// every file was read).
+    pub reference: Option<String>,
+    /// Unchanged files not read, and the payload bytes taken over from
+    /// the reference for them (padding included).
+    pub reused_files: u64,
+    pub reused_bytes: u64,
+    /// Bytes read from the source files.
+    pub read_bytes: u64,
     /// Problems that did not stop the job (each was reported as a
     /// warning event): the job "finished with warnings".
     pub warnings: u64,
@@ -237,6 +251,28 @@ fn run_backup_hashing<D: TapeDevices>(
         }
     };
     let mut writer = PoolWriter::new(devices, catalog, writer_options, events)?;
+    let reference = if options.full_read {
+        None
+    } else {
+        match load_reference(writer.catalog(), &options.pool, &id, |d| {
+            writer.in_media_set(d)
+        }) {
+            Ok(r) => {
+                writer.note(&format!(
+                    "incremental: files unchanged since {} are not read ({} of its {} payload chunks are in this media set)",
+                    r.name,
+                    r.usable_chunks(),
+                    r.payload.len()
+                ));
+                Some(r)
+            }
+            Err(why) => {
+                writer.note(&format!("every file is read: {why}"));
+                None
+            }
+        }
+    };
+    let reference_name = reference.as_ref().map(|r| r.name.clone());
     let source = SourceConfig {
         sources,
         walk,
@@ -244,6 +280,7 @@ fn run_backup_hashing<D: TapeDevices>(
         chunker: options.chunker,
         queue_chunks: options.channel_chunks,
         hash_workers: options.hash_workers,
+        reference,
     };
     let mut reader = spawn_with_hasher(source, |n| writer.register_producer(n), hash)
         .map_err(BackupError::Spawn)?;
@@ -270,6 +307,9 @@ fn run_backup_hashing<D: TapeDevices>(
         .map(|p| p.display().to_string())
         .collect();
     summary.excludes = options.excludes.clone();
+    summary.reference = reference_name
+        .clone()
+        .filter(|_| streams.stats.reused_files > 0);
     let (index, len) = match streams.write_index(&summary) {
         Ok(spooled) => spooled,
         Err(message) => {
@@ -312,6 +352,10 @@ fn run_backup_hashing<D: TapeDevices>(
         chunks_written: job.chunks_written,
         chunks_deduplicated: job.chunks_deduplicated,
         bytes_written: job.bytes_written,
+        reference: summary.reference.clone(),
+        reused_files: streams.stats.reused_files,
+        reused_bytes: streams.stats.reused_bytes,
+        read_bytes: streams.stats.read_bytes,
         warnings: job.warnings,
     })
 }

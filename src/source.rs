@@ -63,6 +63,9 @@ pub struct SourceConfig {
     pub hash_workers: usize,
     /// Where metadata chunks are kept for the local file index.
     pub staging: Option<Staging>,
+    /// The previous snapshot whose unchanged files' chunks are reused
+    /// (incremental backup); `None` reads every file.
+    pub reference: Option<crate::stream::reference::Reference>,
 }
 
 /// The number of hashing threads used for a requested `hash_workers`.
@@ -96,6 +99,10 @@ impl SourceChunk {
 pub enum SourceItem {
     /// The next chunk (in stream order).
     Chunk(SourceChunk),
+    /// The next payload chunk is this chunk of the reference snapshot
+    /// (incremental backup), taken over by digest without its bytes: it
+    /// must be in the media set already.
+    Reused { digest: Digest, len: u64 },
     /// A problem that did not stop the walk (`PATH: what`); the entry is
     /// missing or marked incomplete.
     Warning(String),
@@ -118,6 +125,7 @@ pub enum SourceStop {
 /// What the reader queues, in order, for the consumer.
 enum Ordered {
     Chunk(Receiver<SourceChunk>),
+    Reused(Digest, u64),
     Warning(String),
     Note(String),
     Done(EncodeStats),
@@ -127,6 +135,7 @@ impl std::fmt::Debug for Ordered {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Ordered::Chunk(_) => "Chunk",
+            Ordered::Reused(..) => "Reused",
             Ordered::Warning(_) => "Warning",
             Ordered::Note(_) => "Note",
             Ordered::Done(_) => "Done",
@@ -213,7 +222,7 @@ impl Streams {
             payload_bytes: self.payload.bytes,
             payload_chunks: self.payload.chunks,
             reference: None,
-            reused_bytes: 0,
+            reused_bytes: self.stats.reused_bytes,
         }
     }
 
@@ -330,8 +339,9 @@ fn read_sources(
         fail_on_warning: config.walk.fail_on_warning,
         before_read: config.walk.before_read,
     };
-    let mut encoder =
-        Encoder::new(config.chunker, options, &mut sink).map_err(|e| e.to_string())?;
+    let mut encoder = Encoder::new(config.chunker, options, &mut sink)
+        .map_err(|e| e.to_string())?
+        .with_reference(config.reference);
     let walked = walk(&config.sources, &config.walk, &mut encoder);
     let stats = encoder.finish(walked)?;
     ordered
@@ -366,6 +376,12 @@ impl StreamSink for PipelineSink<'_> {
             .map_err(|_| "the chunk hashers stopped".to_string())?;
         self.ordered
             .send(Ordered::Chunk(slot))
+            .map_err(|_| STOPPED.to_string())
+    }
+
+    fn reused(&mut self, digest: &Digest, len: u64) -> Result<(), String> {
+        self.ordered
+            .send(Ordered::Reused(*digest, len))
             .map_err(|_| STOPPED.to_string())
     }
 
@@ -405,6 +421,12 @@ impl SourceReader {
                     .push(chunk.digest, chunk.data().len() as u64)
                     .map_err(|e| SourceStop::Invalid(format!("spooling a chunk index: {e}")))?;
                 Ok(SourceItem::Chunk(chunk))
+            }
+            Ok(Ordered::Reused(digest, len)) => {
+                self.payload
+                    .push(digest, len)
+                    .map_err(|e| SourceStop::Invalid(format!("spooling a chunk index: {e}")))?;
+                Ok(SourceItem::Reused { digest, len })
             }
             Ok(Ordered::Warning(w)) => Ok(SourceItem::Warning(w)),
             Ok(Ordered::Note(n)) => Ok(SourceItem::Note(n)),
@@ -511,6 +533,7 @@ mod tests {
             queue_chunks: 1,
             hash_workers,
             staging: None,
+            reference: None,
         }
     }
 
@@ -536,7 +559,7 @@ mod tests {
             match reader.next_item()? {
                 SourceItem::Chunk(c) => chunks.push((c.stream, c.digest, c.data().to_vec())),
                 SourceItem::Done(s) => return Ok((chunks, *s)),
-                SourceItem::Warning(_) | SourceItem::Note(_) => {}
+                SourceItem::Warning(_) | SourceItem::Note(_) | SourceItem::Reused { .. } => {}
             }
         }
     }

@@ -357,6 +357,16 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         })
     }
 
+    /// The catalog (read-only use while the job runs).
+    pub fn catalog(&self) -> &Catalog {
+        self.catalog
+    }
+
+    /// A line for the job log.
+    pub fn note(&mut self, message: &str) {
+        self.events.note(message);
+    }
+
     /// The media set this job writes into.
     pub fn media_set(&self) -> &MediaSetRecord {
         &self.set
@@ -365,6 +375,12 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
     /// The pool.
     pub fn pool(&self) -> &PoolRecord {
         &self.pool
+    }
+
+    /// True when chunk `digest` is in the job's media set (committed, or
+    /// written by this job).
+    pub fn in_media_set(&self, digest: &Digest) -> bool {
+        self.known.contains(digest)
     }
 
     /// Registers a producer whose explicit outcome the final commit waits for.
@@ -1157,6 +1173,18 @@ fn next_new_chunk(
                 events.chunk(c.data().len() as u64, false);
             }
             Ok(SourceItem::Chunk(c)) => return Ok(c),
+            // Taken over from the reference only when in the media set;
+            // anything else would record a snapshot whose bytes are nowhere.
+            Ok(SourceItem::Reused { digest, len }) if known.contains(&digest) => {
+                summary.chunks_deduplicated += 1;
+                events.chunk(len, false);
+            }
+            Ok(SourceItem::Reused { digest, .. }) => {
+                return Err(Stop::SourceGone(SourceStop::Invalid(format!(
+                    "reused chunk {} is not in the media set",
+                    crate::chunking::digest_to_hex(&digest)
+                ))))
+            }
             Ok(SourceItem::Warning(w)) => {
                 summary.warnings += 1;
                 events.warning(&w);

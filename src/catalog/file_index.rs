@@ -171,10 +171,16 @@ impl FileIndex {
     }
 
     /// The entries of a snapshot, in walk order.
-    pub fn entries(&self, archive: Uuid) -> Result<IndexedEntries<'_>, FileIndexError> {
+    pub fn entries(&self, archive: Uuid) -> Result<IndexedEntries, FileIndexError> {
         let index = self.snapshot(archive)?;
+        Ok(self.entries_of(&index))
+    }
+
+    /// The entries of the metadata stream of `index`, in walk order, read
+    /// from the stored chunks as they are needed.
+    pub fn entries_of(&self, index: &SnapshotIndex) -> IndexedEntries {
         let stream = MetadataStream {
-            index: self,
+            index: self.clone(),
             chunks: index
                 .metadata
                 .iter()
@@ -184,9 +190,9 @@ impl FileIndex {
             current: Vec::new(),
             at: 0,
         };
-        Ok(IndexedEntries {
+        IndexedEntries {
             reader: EntryReader::new(stream, 0),
-        })
+        }
     }
 
     /// Bytes the index takes on disk.
@@ -256,14 +262,14 @@ impl Drop for Staging {
 }
 
 /// The metadata stream of a snapshot, from the stored chunks.
-struct MetadataStream<'a> {
-    index: &'a FileIndex,
+struct MetadataStream {
+    index: FileIndex,
     chunks: std::vec::IntoIter<Digest>,
     current: Vec<u8>,
     at: usize,
 }
 
-impl Read for MetadataStream<'_> {
+impl Read for MetadataStream {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         while self.at >= self.current.len() {
             let Some(d) = self.chunks.next() else {
@@ -283,11 +289,11 @@ impl Read for MetadataStream<'_> {
 }
 
 /// The entries of an indexed snapshot.
-pub struct IndexedEntries<'a> {
-    reader: EntryReader<MetadataStream<'a>>,
+pub struct IndexedEntries {
+    reader: EntryReader<MetadataStream>,
 }
 
-impl Iterator for IndexedEntries<'_> {
+impl Iterator for IndexedEntries {
     type Item = Result<Entry, FileIndexError>;
 
     fn next(&mut self) -> Option<Self::Item> {

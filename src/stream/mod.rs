@@ -6,4 +6,5 @@ pub mod encode;
 pub mod entry;
 pub mod exclude;
 pub mod index;
+pub mod reference;
 pub mod walk;

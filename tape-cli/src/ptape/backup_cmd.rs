@@ -74,6 +74,11 @@ pub struct BackupArgs {
     /// fits and names the rest. A standalone drive ejects its tape instead.
     #[arg(long)]
     export_media_set: bool,
+    /// Read every file, also those unchanged (same size, mtime, ctime and
+    /// inode) since the previous snapshot of the same pool and id, whose
+    /// chunks are otherwise reused without reading them.
+    #[arg(long)]
+    full_read: bool,
     /// Files and directories to back up (each stored under its base name).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -118,6 +123,7 @@ pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<(
     options.excludes = excludes;
     options.one_file_system = args.one_file_system;
     options.fail_on_warning = args.fail_on_warning;
+    options.full_read = args.full_read;
     options.id = args.id;
     options.new_media_set = args.new_media_set;
     options.auto_label = !args.no_auto_label;
@@ -154,7 +160,7 @@ pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<(
         eprintln!("tape ejected");
     }
     out.print(&result, |r| {
-        format!(
+        let mut text = format!(
             "snapshot {}\n{} entries, {} bytes; {} new chunks ({} bytes) on {}; {} chunks already on tape",
             r.snapshot,
             r.entries,
@@ -163,7 +169,14 @@ pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<(
             r.bytes_written,
             r.tapes.join(", "),
             r.chunks_deduplicated
-        )
+        );
+        if let Some(reference) = &r.reference {
+            text.push_str(&format!(
+                "\n{} unchanged files not read (their chunks reused from {reference}); {} bytes read",
+                r.reused_files, r.read_bytes
+            ));
+        }
+        text
     })?;
     if result.warnings + after_job_warnings > 0 {
         return Err(FinishedWithWarnings {
