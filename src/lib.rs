@@ -23,6 +23,8 @@
 //!   finish barrier, catalog rows).
 //! - [`backup`]: a backup job and snapshot naming.
 //! - [`job`]: scheduled jobs (jobs.toml, history, task logs, the daemon).
+//! - [`notify`]: notification targets (webhook, sendmail, command) and
+//!   the events sent to them.
 //! - [`status`]: what ptape will use (`ptape status`).
 //! - [`error`]: the umbrella [`Error`].
 //!
@@ -57,6 +59,7 @@ pub mod library;
 pub mod locations;
 pub mod lock;
 pub mod media_request;
+pub mod notify;
 pub mod pool;
 pub mod reading;
 pub mod restore;

@@ -40,8 +40,17 @@ impl std::error::Error for FinishedWithWarnings {}
 /// already ends with (library errors often print their source inline) are
 /// not repeated.
 pub fn error_message(err: &anyhow::Error) -> String {
+    chain_message(err.chain())
+}
+
+/// [`error_message`] of a library error (and its sources).
+pub fn std_error_message(err: &(dyn std::error::Error + 'static)) -> String {
+    chain_message(std::iter::successors(Some(err), |e| e.source()))
+}
+
+fn chain_message<'a>(chain: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>) -> String {
     let mut message = String::new();
-    for cause in err.chain() {
+    for cause in chain {
         let text = cause.to_string();
         if text.is_empty() || message.ends_with(&text) {
             continue;

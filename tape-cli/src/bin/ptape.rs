@@ -25,6 +25,8 @@ mod content_cmd;
 mod job_cmds;
 #[path = "../ptape/key_cmds.rs"]
 mod key_cmds;
+#[path = "../ptape/notify_cmds.rs"]
+mod notify_cmds;
 #[path = "../ptape/pool_cmds.rs"]
 mod pool_cmds;
 #[path = "../ptape/progress.rs"]
@@ -104,6 +106,9 @@ enum Cmd {
     Job(job_cmds::JobCmd),
     /// Run due jobs on schedule (foreground; logs to stderr).
     Daemon(job_cmds::DaemonArgs),
+    /// Notification targets: webhooks, mail, commands.
+    #[command(subcommand)]
+    Notify(notify_cmds::NotifyCmd),
     #[command(flatten)]
     Doc(DocCommand),
 }
@@ -140,6 +145,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Key(cmd) => key_cmds::key(cmd, &cli.output),
         Cmd::Job(cmd) => job_cmds::job(cmd, out),
         Cmd::Daemon(args) => job_cmds::daemon(args),
+        Cmd::Notify(cmd) => notify_cmds::notify_cmd(cmd, out),
         Cmd::Doc(doc) => run_doc_command(&doc, Cli::command()),
     }
 }

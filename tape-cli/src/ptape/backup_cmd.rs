@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use ptape::backup::{run_backup, BackupOptions};
+use ptape::backup::{run_backup, BackupError, BackupOptions, BackupResult};
 use ptape::catalog::Catalog;
 use ptape::chunking::ChunkerConfig;
 use ptape::config;
@@ -12,6 +12,7 @@ use ptape::devices::TapeDevices;
 use ptape::inventory;
 use ptape::library::LibraryDevices;
 use ptape::lock::WaitPolicy;
+use ptape::notify::{Event, JobFinished, JobState, Notifier, NotifyingEvents};
 use ptape::stream::exclude::Excludes;
 use tape_cli::output::{ListTable, OutputFormat};
 use tape_cli::report::FinishedWithWarnings;
@@ -79,6 +80,11 @@ pub struct BackupArgs {
     /// chunks are otherwise reused without reading them.
     #[arg(long)]
     full_read: bool,
+    /// Notify this target (see `ptape notify list`) when the backup
+    /// finishes and when it needs a tape (repeatable). A failing target
+    /// is reported and does not change the exit code.
+    #[arg(long = "notify", value_name = "TARGET")]
+    notify: Vec<String>,
     /// Files and directories to back up (each stored under its base name).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -116,6 +122,13 @@ pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<(
         excludes.extend(Excludes::read_pattern_file(file)?);
     }
     Excludes::new(&excludes)?;
+    let clock = ptape::schedule::Clock::from_env()?;
+    let notifier = if args.notify.is_empty() {
+        Notifier::new(Vec::new())
+    } else {
+        Notifier::from_config()?.select(&args.notify)?
+    }
+    .with_clock(clock);
     let cfg = config::load_config()?;
     let mut catalog = Catalog::open_default()?;
     let mut devices = LibraryDevices::open(&cfg, args.drive.as_deref())?;
@@ -127,7 +140,7 @@ pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<(
     options.id = args.id;
     options.new_media_set = args.new_media_set;
     options.auto_label = !args.no_auto_label;
-    options.clock = ptape::schedule::Clock::from_env()?;
+    options.clock = clock;
     options.keys = ptape::keys::KeyAccess::from_cli(args.passphrase_file.as_deref())?;
     // --wait/--no-wait: how long to wait for a tape to be inserted.
     options.wait = ptape::media_request::WaitForTapes::new(wait);
@@ -136,9 +149,25 @@ pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<(
         avg: args.chunk_avg,
         max: args.chunk_max,
     };
+    let pool = options.pool.clone();
+    let start = clock.now_epoch();
     let mut progress = Progress::new(ptape::source::estimate_bytes(&options.sources));
-    let result = run_backup(&mut devices, &mut catalog, &options, &mut progress);
+    let mut events = NotifyingEvents::new(&mut progress, &notifier, None);
+    let result = run_backup(&mut devices, &mut catalog, &options, &mut events);
+    events.notify(Event::JobFinished(finished_event(
+        &result,
+        pool,
+        start,
+        clock.now_epoch(),
+    )));
+    let failed = events.outcomes.iter().filter(|o| !o.ok).count();
+    drop(events);
     progress.finish();
+    if failed > 0 {
+        eprintln!(
+            "ptape: {failed} notification(s) failed (see above); the backup's result is unchanged"
+        );
+    }
     let result = result.context("backup failed")?;
     // Only after a successful job: export wins over eject.
     let mut after_job_warnings = 0;
@@ -186,6 +215,46 @@ pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<(
         .into());
     }
     Ok(())
+}
+
+/// The "job finished" event of a hand-run backup.
+fn finished_event(
+    result: &Result<BackupResult, BackupError>,
+    pool: String,
+    start: i64,
+    end: i64,
+) -> JobFinished {
+    let mut event = JobFinished {
+        job: None,
+        run: None,
+        state: JobState::Ok,
+        pool,
+        snapshot: None,
+        tapes: Vec::new(),
+        bytes_written: 0,
+        start,
+        end,
+        warnings: 0,
+        error: None,
+    };
+    match result {
+        Ok(r) => {
+            event.state = if r.warnings > 0 {
+                JobState::Warnings
+            } else {
+                JobState::Ok
+            };
+            event.snapshot = Some(r.snapshot.clone());
+            event.tapes = r.tapes.clone();
+            event.bytes_written = r.bytes_written;
+            event.warnings = r.warnings;
+        }
+        Err(e) => {
+            event.state = JobState::Error;
+            event.error = Some(tape_cli::report::std_error_message(e));
+        }
+    }
+    event
 }
 
 pub fn label(args: LabelArgs, out: OutputFormat) -> Result<()> {

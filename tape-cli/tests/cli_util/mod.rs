@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+/// A webhook receiver on 127.0.0.1 (shared with the library's tests).
+#[path = "../../../tests/common/http_receiver.rs"]
+pub mod http_receiver;
+
 /// Run `cmd`, require success, return stdout.
 pub fn run_stdout(mut cmd: Command) -> String {
     let out = cmd.assert().success().get_output().stdout.clone();
