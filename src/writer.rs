@@ -168,11 +168,6 @@ pub trait WriterEvents {
     fn stop_requested(&mut self) -> bool {
         false
     }
-    /// A tape must be inserted before the job can go on ("insert LABEL
-    /// into CHANGER/DRIVE"). By default a note in the job log.
-    fn tape_needed(&mut self, request: &crate::notify::TapeNeeded) {
-        self.note(&format!("{} ({})", request.request(), request.reason));
-    }
     /// The drive reported TapeAlert cleaning flags.
     fn drive_needs_cleaning(&mut self, event: &crate::notify::DriveNeedsCleaning) {
         self.note(&format!(

@@ -279,9 +279,9 @@ fn default_from(host: &str) -> String {
 }
 
 /// A [`WriterEvents`] that passes everything to `inner` and also sends the
-/// events worth a notification (tape needed, drive needs cleaning, tape
-/// damaged) to its notifier; a failed notification becomes a note in the
-/// job's log.
+/// events worth a notification (drive needs cleaning, tape damaged; tape
+/// needed once the writer's hook for it exists) to its notifier; a failed
+/// notification becomes a note in the job's log.
 pub struct NotifyingEvents<'a> {
     inner: &'a mut dyn WriterEvents,
     notifier: &'a Notifier,
@@ -343,10 +343,6 @@ impl WriterEvents for NotifyingEvents<'_> {
     }
     fn warning(&mut self, message: &str) {
         self.inner.warning(message);
-    }
-    fn tape_needed(&mut self, request: &TapeNeeded) {
-        self.inner.tape_needed(request);
-        self.notify(Event::TapeNeeded(request.clone()));
     }
     fn drive_needs_cleaning(&mut self, event: &DriveNeedsCleaning) {
         self.inner.drive_needs_cleaning(event);

@@ -407,25 +407,24 @@ fn notifying_events_forward_and_log_failures() {
     let notifier = fast(vec![bad, webhook(&rx.url, 0, None)]);
     let mut log = Log::default();
     let mut events = NotifyingEvents::new(&mut log, &notifier, Some("nightly".into()));
-    events.tape_needed(&TapeNeeded {
-        labels: vec!["AB0003L9".into()],
-        pool: Some("daily".into()),
-        changer: Some("lib1".into()),
-        drive: None,
-        reason: "the media set continues on it".into(),
+    events.tape_damaged(&TapeDamaged {
+        label: "AB0003L9".into(),
+        reason: "verify: archive 3 unreadable".into(),
+        drive: Some("lto9".into()),
         job: None,
     });
     assert_eq!(events.outcomes.len(), 2);
     assert!(!events.outcomes[0].ok && events.outcomes[1].ok);
     drop(events);
-    // The inner events got the request as a note, then the failure.
+    // The inner events got the event as a note, then the failure.
     assert_eq!(
         log.0[0],
-        "insert tape AB0003L9 into changer lib1 (the media set continues on it)"
+        "tape AB0003L9 marked damaged: verify: archive 3 unreadable"
     );
-    assert!(log.0[1].starts_with("notification tape_needed to target bad failed"));
+    assert!(log.0[1].starts_with("notification tape_damaged to target bad failed"));
     let v = rx.requests()[0].json();
-    assert_eq!(v["event"], "tape_needed");
+    assert_eq!(v["event"], "tape_damaged");
     assert_eq!(v["job"], "nightly");
-    assert_eq!(v["labels"], serde_json::json!(["AB0003L9"]));
+    assert_eq!(v["label"], "AB0003L9");
+    assert_eq!(v["severity"], "error");
 }
