@@ -428,3 +428,30 @@ fn notifying_events_forward_and_log_failures() {
     assert_eq!(v["label"], "AB0003L9");
     assert_eq!(v["severity"], "error");
 }
+
+/// The first fenced block of `lang` after `heading` in docs/ptape.md.
+fn doc_block(heading: &str, lang: &str) -> String {
+    let doc = include_str!("../../docs/ptape.md");
+    let start = doc.find(heading).unwrap_or_else(|| panic!("no {heading}"));
+    let rest = &doc[start..];
+    let open = format!("```{lang}\n");
+    let from = rest.find(&open).unwrap() + open.len();
+    let len = rest[from..].find("```").unwrap();
+    rest[from..from + len].to_string()
+}
+
+#[test]
+fn documented_config_and_document_match_the_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.toml");
+    write(&path, &doc_block("### `notify.toml`", "toml"));
+    let cfg = NotifyConfig::load_from(&path).unwrap();
+    assert_eq!(cfg.targets.len(), 3);
+    let json = doc_block("### The notification document", "json");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let event: Event = serde_json::from_value(v.clone()).unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&fast(vec![]).document(&event).to_json()).unwrap();
+    doc["host"] = v["host"].clone();
+    assert_eq!(doc, v, "docs/ptape.md's example differs from what ptape sends");
+}
