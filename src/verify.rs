@@ -179,7 +179,8 @@ pub fn verify_with_keys<D: TapeDevices>(
                 verify_tape(&mut devices, catalog, &media, &mut check, &mut keys, events)?;
                 if !check.errors.is_empty() || check.archives.iter().any(|a| a.error.is_some()) {
                     check.state = TapeState::Damaged;
-                    check.marked_damaged = mark_damaged(catalog, &media, events)?;
+                    let drive = devices.drive_name();
+                    check.marked_damaged = mark_damaged(catalog, &media, &check, &drive, events)?;
                 }
             }
             tapes.push(check);
@@ -199,16 +200,31 @@ pub fn verify_with_keys<D: TapeDevices>(
 fn mark_damaged(
     catalog: &Catalog,
     media: &MediaRecord,
+    check: &TapeCheck,
+    drive: &str,
     events: &mut dyn WriterEvents,
 ) -> Result<bool, VerifyError> {
     if matches!(media.status, MediaStatus::Damaged | MediaStatus::Retired) {
         return Ok(false);
     }
     catalog.set_media_status(media.uuid, MediaStatus::Damaged)?;
-    events.note(&format!(
-        "tape {} failed verification: marked damaged (was {})",
-        media.label, media.status
-    ));
+    let first_problem = check.errors.first().cloned().or_else(|| {
+        check.archives.iter().find_map(|a| {
+            a.error
+                .as_ref()
+                .map(|e| format!("file {} ({}): {e}", a.file_number, a.content))
+        })
+    });
+    events.tape_damaged(&crate::notify::TapeDamaged {
+        label: media.label.clone(),
+        reason: format!(
+            "failed verification (was {}){}",
+            media.status,
+            first_problem.map(|p| format!(": {p}")).unwrap_or_default()
+        ),
+        drive: Some(drive.to_string()),
+        job: None,
+    });
     Ok(true)
 }
 

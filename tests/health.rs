@@ -96,6 +96,15 @@ fn healthy_full_tape_still_counts() {
     );
 }
 
+/// Records the tapes marked damaged.
+#[derive(Default)]
+struct Damaged(Vec<ptape::notify::TapeDamaged>);
+impl ptape::writer::WriterEvents for Damaged {
+    fn tape_damaged(&mut self, event: &ptape::notify::TapeDamaged) {
+        self.0.push(event.clone());
+    }
+}
+
 /// A tape whose archive cannot be read fails verification and is marked
 /// damaged; the next backup of the same tree writes every chunk again and
 /// restores without it.
@@ -105,13 +114,18 @@ fn failed_verify_marks_the_tape_damaged() {
     let first = lab.backup("host").unwrap();
     // The first READ of the verification fails (03/11/00).
     lab.arm(FaultKind::ReadError, 0);
+    let mut events = Damaged::default();
     let report = verify(
         lab.devices(),
         &lab.catalog,
         &VerifySelection::All,
-        &mut NoEvents,
+        &mut events,
     )
     .unwrap();
+    // The writer-events hook (notifications) heard of it.
+    assert_eq!(events.0.len(), 1);
+    assert_eq!(events.0[0].label, "SW0001L9");
+    assert!(events.0[0].reason.starts_with("failed verification (was "));
     assert!(!report.ok);
     let tape = &report.tapes[0];
     assert_eq!(tape.label, "SW0001L9");

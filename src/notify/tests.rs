@@ -453,5 +453,8 @@ fn documented_config_and_document_match_the_code() {
     let mut doc: serde_json::Value =
         serde_json::from_str(&fast(vec![]).document(&event).to_json()).unwrap();
     doc["host"] = v["host"].clone();
-    assert_eq!(doc, v, "docs/ptape.md's example differs from what ptape sends");
+    assert_eq!(
+        doc, v,
+        "docs/ptape.md's example differs from what ptape sends"
+    );
 }

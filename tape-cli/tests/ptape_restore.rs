@@ -258,15 +258,38 @@ fn verify_passes_then_detects_a_corrupted_tape() {
     assert_eq!(v["tapes"][0]["state"], "ok");
     assert!(v["tapes"][0]["chunks"].as_u64().unwrap() > 0);
 
+    // A command target records the notifications of the next verify.
+    let record = env.out("events.json");
+    let script = env.out("record.sh");
+    std::fs::write(&script, format!("#!/bin/sh\ncat >> {}\n", record.display())).unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    env.ok(&["notify", "add", "rec", "--command", s(&script)]);
+
     corrupt_image(&env.lib, "BK0001L9");
     let out = env
         .ptape()
-        .args(["verify", "--pool", "default"])
+        .args(["verify", "--pool", "default", "--notify", "rec"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("damaged tapes: BK0001L9"), "{stderr}");
+    assert!(
+        stderr.contains("tape BK0001L9 marked damaged: failed verification"),
+        "{stderr}"
+    );
+    let sent: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    assert_eq!(sent["event"], "tape_damaged");
+    assert_eq!(sent["label"], "BK0001L9");
+    assert_eq!(sent["severity"], "error");
+    assert!(
+        sent["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("failed verification (was "),
+        "{sent}"
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("damaged"), "{stdout}");
     assert!(

@@ -12,7 +12,7 @@ use ptape::devices::TapeDevices;
 use ptape::inventory;
 use ptape::library::LibraryDevices;
 use ptape::lock::WaitPolicy;
-use ptape::notify::{Event, JobFinished, JobState, Notifier, NotifyingEvents};
+use ptape::notify::{Event, JobFinished, JobState, Notifier, NotifyingEvents, Outcome};
 use ptape::stream::exclude::Excludes;
 use tape_cli::output::{ListTable, OutputFormat};
 use tape_cli::report::FinishedWithWarnings;
@@ -123,12 +123,7 @@ pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<(
     }
     Excludes::new(&excludes)?;
     let clock = ptape::schedule::Clock::from_env()?;
-    let notifier = if args.notify.is_empty() {
-        Notifier::new(Vec::new())
-    } else {
-        Notifier::from_config()?.select(&args.notify)?
-    }
-    .with_clock(clock);
+    let notifier = notifier(&args.notify)?;
     let cfg = config::load_config()?;
     let mut catalog = Catalog::open_default()?;
     let mut devices = LibraryDevices::open(&cfg, args.drive.as_deref())?;
@@ -160,14 +155,9 @@ pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<(
         start,
         clock.now_epoch(),
     )));
-    let failed = events.outcomes.iter().filter(|o| !o.ok).count();
+    report_failed_notifications(&events.outcomes, "backup");
     drop(events);
     progress.finish();
-    if failed > 0 {
-        eprintln!(
-            "ptape: {failed} notification(s) failed (see above); the backup's result is unchanged"
-        );
-    }
     let result = result.context("backup failed")?;
     // Only after a successful job: export wins over eject.
     let mut after_job_warnings = 0;
@@ -215,6 +205,29 @@ pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<(
         .into());
     }
     Ok(())
+}
+
+/// The notifier of a command's `--notify TARGET...` (none: sends nothing);
+/// an unknown target fails before any device is opened.
+pub fn notifier(targets: &[String]) -> Result<Notifier> {
+    let clock = ptape::schedule::Clock::from_env()?;
+    Ok(if targets.is_empty() {
+        Notifier::new(Vec::new())
+    } else {
+        Notifier::from_config()?.select(targets)?
+    }
+    .with_clock(clock))
+}
+
+/// Says on stderr that notifications failed (each failure was already
+/// noted in the job's output) and that `what`'s result stands.
+pub fn report_failed_notifications(outcomes: &[Outcome], what: &str) {
+    let failed = outcomes.iter().filter(|o| !o.ok).count();
+    if failed > 0 {
+        eprintln!(
+            "ptape: {failed} notification(s) failed (see above); the {what}'s result is unchanged"
+        );
+    }
 }
 
 /// The "job finished" event of a hand-run backup.

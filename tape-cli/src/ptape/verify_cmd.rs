@@ -8,6 +8,7 @@ use ptape::catalog::Catalog;
 use ptape::config;
 use ptape::keys::KeyAccess;
 use ptape::library::LibraryDevices;
+use ptape::notify::NotifyingEvents;
 use ptape::verify::{verify_with_keys, TapeState, VerifySelection};
 use tape_cli::output::{human_bytes, opt, ListTable, OutputFormat};
 
@@ -29,9 +30,14 @@ pub struct VerifyArgs {
     /// passphrase need neither).
     #[arg(long, value_name = "FILE")]
     passphrase_file: Option<PathBuf>,
+    /// Notify this target (see `ptape notify list`) of each tape the
+    /// verification marks damaged (repeatable).
+    #[arg(long = "notify", value_name = "TARGET")]
+    notify: Vec<String>,
 }
 
 pub fn verify_cmd(args: VerifyArgs, out: OutputFormat) -> Result<()> {
+    let notifier = crate::backup_cmd::notifier(&args.notify)?;
     let cfg = config::load_config()?;
     let catalog = Catalog::open_default()?;
     let devices = LibraryDevices::open(&cfg, args.drive.as_deref())?;
@@ -40,10 +46,13 @@ pub fn verify_cmd(args: VerifyArgs, out: OutputFormat) -> Result<()> {
         (None, Some(pool)) => VerifySelection::Pool(pool),
         (None, None) => VerifySelection::All,
     };
-    let mut events = ReadEvents { verb: "verifying" };
+    let mut read_events = ReadEvents { verb: "verifying" };
     let keys = KeyAccess::from_cli(args.passphrase_file.as_deref())?;
-    let report = verify_with_keys(devices, &catalog, &selection, &keys, &mut events)
-        .context("verification failed")?;
+    let mut events = NotifyingEvents::new(&mut read_events, &notifier, None);
+    let report = verify_with_keys(devices, &catalog, &selection, &keys, &mut events);
+    crate::backup_cmd::report_failed_notifications(&events.outcomes, "verification");
+    drop(events);
+    let report = report.context("verification failed")?;
     out.print(&report, |r| {
         let mut t = ListTable::new(&[
             "tape", "seq", "state", "archives", "chunks", "data", "problems",
