@@ -344,6 +344,9 @@ impl WriterEvents for NotifyingEvents<'_> {
     fn warning(&mut self, message: &str) {
         self.inner.warning(message);
     }
+    fn stop_requested(&mut self) -> bool {
+        self.inner.stop_requested()
+    }
     fn drive_needs_cleaning(&mut self, event: &DriveNeedsCleaning) {
         self.inner.drive_needs_cleaning(event);
         self.notify(Event::DriveNeedsCleaning(event.clone()));

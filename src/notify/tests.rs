@@ -397,6 +397,9 @@ impl WriterEvents for Log {
     fn note(&mut self, message: &str) {
         self.0.push(message.to_string());
     }
+    fn stop_requested(&mut self) -> bool {
+        true
+    }
 }
 
 #[test]
@@ -407,6 +410,8 @@ fn notifying_events_forward_and_log_failures() {
     let notifier = fast(vec![bad, webhook(&rx.url, 0, None)]);
     let mut log = Log::default();
     let mut events = NotifyingEvents::new(&mut log, &notifier, Some("nightly".into()));
+    // A stop request (a daemon's SIGTERM) passes through.
+    assert!(events.stop_requested());
     events.tape_damaged(&TapeDamaged {
         label: "AB0003L9".into(),
         reason: "verify: archive 3 unreadable".into(),
