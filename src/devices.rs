@@ -33,6 +33,9 @@ pub enum DeviceError {
         #[source]
         source: Box<pbs_tape::scsi::ScsiError>,
     },
+    /// A device is held by another process (or its lock cannot be taken).
+    #[error(transparent)]
+    Lock(Box<crate::lock::LockError>),
     #[error("cartridge {0} is not in the library")]
     NotOnline(String),
     #[error("drive {path} holds no cartridge")]

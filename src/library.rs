@@ -19,6 +19,43 @@ use crate::config::{self, Config, ResolvedDrive};
 use crate::devices::{
     DeviceError, ExportReport, ExportedTape, NotExported, TapeDevices, TapeMotion,
 };
+use crate::lock::{DeviceLock, DeviceRole, WaitPolicy};
+
+/// Longest wait for the changer when the job itself does not wait: other
+/// holders (another job's load or unload, a `pmtx` command) hold it for
+/// one move, so a job waits for them rather than failing.
+pub const CHANGER_MIN_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// How [`LibraryDevices`] locks its devices: the drive for as long as the
+/// value lives, the changer around each sequence of changer commands (so
+/// jobs on other drives of the library run in parallel).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockOptions {
+    /// Recorded in the lock file for other users (`ptape backup`).
+    pub command: String,
+    /// How long to wait for a busy drive.
+    pub wait: WaitPolicy,
+}
+
+impl Default for LockOptions {
+    /// The process's defaults ([`crate::lock::set_process_defaults`]).
+    fn default() -> Self {
+        LockOptions {
+            command: crate::lock::process_command(),
+            wait: crate::lock::process_wait(),
+        }
+    }
+}
+
+impl LockOptions {
+    /// The changer's policy: the job's, but at least [`CHANGER_MIN_WAIT`].
+    fn changer_wait(&self) -> WaitPolicy {
+        match self.wait.limit() {
+            None => WaitPolicy::FOREVER,
+            Some(limit) => WaitPolicy::Wait(Some(limit.max(CHANGER_MIN_WAIT))),
+        }
+    }
+}
 
 /// Storage slots of the embedded library.
 pub const EMBEDDED_SLOTS: usize = 8;
@@ -75,12 +112,18 @@ pub fn ensure_embedded_library(dir: &Path) -> Result<bool, LibraryError> {
     }
 }
 
-/// A drive, and its changer when it has one.
+/// A drive, and its changer when it has one, held by this process: the
+/// drive's lock ([`DeviceLock`]) is taken before anything is opened and
+/// kept until the value is dropped; a cartridge loaded for a job is held
+/// in the drive with PREVENT MEDIUM REMOVAL until it is unloaded.
 pub struct LibraryDevices {
     drive: ResolvedDrive,
     changer: Option<MediaChanger<Box<dyn ScsiTransport>>>,
     /// Label of the cartridge we loaded (standalone drive: read from it).
     loaded: Option<String>,
+    locks: LockOptions,
+    /// Declared last: released after everything above is closed.
+    _drive_lock: DeviceLock,
 }
 
 impl std::fmt::Debug for LibraryDevices {
@@ -109,16 +152,45 @@ fn drive_err(path: &str) -> impl FnOnce(DriveError) -> DeviceError + '_ {
 impl LibraryDevices {
     /// Opens the named (or default) drive of the configuration; with no
     /// drive configured, the embedded library (created when missing).
+    /// The drive is locked with the process's [`LockOptions`].
     pub fn open(config: &Config, drive: Option<&str>) -> Result<LibraryDevices, LibraryError> {
+        Self::open_with(config, drive, LockOptions::default())
+    }
+
+    /// [`LibraryDevices::open`] with the given lock options.
+    pub fn open_with(
+        config: &Config,
+        drive: Option<&str>,
+        locks: LockOptions,
+    ) -> Result<LibraryDevices, LibraryError> {
         let resolved = config.resolve_drive(drive)?;
         if resolved.embedded {
             ensure_embedded_library(&config::embedded_library_dir()?)?;
         }
-        Self::from_resolved(resolved).map_err(|e| LibraryError::Device(Box::new(e)))
+        Self::from_resolved_with(resolved, locks).map_err(|e| LibraryError::Device(Box::new(e)))
     }
 
-    /// Opens the given drive (and its changer).
+    /// Opens the given drive (and its changer), the drive locked with the
+    /// process's [`LockOptions`].
     pub fn from_resolved(drive: ResolvedDrive) -> Result<LibraryDevices, DeviceError> {
+        Self::from_resolved_with(drive, LockOptions::default())
+    }
+
+    /// [`LibraryDevices::from_resolved`] with the given lock options. A
+    /// drive another process holds is [`DeviceError::Lock`] (busy, naming
+    /// the holder) unless `locks.wait` waits it out.
+    pub fn from_resolved_with(
+        drive: ResolvedDrive,
+        locks: LockOptions,
+    ) -> Result<LibraryDevices, DeviceError> {
+        let drive_lock = DeviceLock::acquire(
+            DeviceRole::Drive,
+            &drive.name,
+            &drive.path,
+            &locks.command,
+            locks.wait,
+        )
+        .map_err(|e| DeviceError::Lock(Box::new(e)))?;
         let changer = match &drive.changer_path {
             Some(path) => {
                 let transport =
@@ -134,7 +206,26 @@ impl LibraryDevices {
             drive,
             changer,
             loaded: None,
+            locks,
+            _drive_lock: drive_lock,
         })
+    }
+
+    /// Hold the changer for one sequence of changer commands.
+    fn lock_changer(&self) -> Result<Option<DeviceLock>, DeviceError> {
+        let Some(path) = self.drive.changer_path.as_deref() else {
+            return Ok(None);
+        };
+        let name = self.drive.changer.as_deref().unwrap_or(path);
+        DeviceLock::acquire(
+            DeviceRole::Changer,
+            name,
+            path,
+            &self.locks.command,
+            self.locks.changer_wait(),
+        )
+        .map(Some)
+        .map_err(|e| DeviceError::Lock(Box::new(e)))
     }
 
     /// The drive in use.
@@ -166,6 +257,7 @@ impl LibraryDevices {
     /// ALLOW MEDIUM REMOVAL). An empty drive is fine.
     pub fn eject(&mut self) -> Result<(), DeviceError> {
         if self.changer.is_some() {
+            let _changer_lock = self.lock_changer()?;
             return self.unload_through_changer();
         }
         let path = &self.drive.path;
@@ -190,6 +282,10 @@ impl LibraryDevices {
         }
         let path = &self.drive.path;
         let mut drive = LtoDrive::open(path).map_err(drive_err(path))?;
+        // A PREVENT MEDIUM REMOVAL left by a job that died (or by
+        // `pmt lock`) would make the changer refuse the move (05/53/02):
+        // we hold the drive's lock, so it is ours to allow.
+        drive.unlock().map_err(drive_err(path))?;
         drive.unload().map_err(drive_err(path))?;
         drop(drive);
         changer
@@ -222,6 +318,7 @@ impl TapeDevices for LibraryDevices {
 
     fn online_labels(&mut self) -> Result<Vec<String>, DeviceError> {
         let drivenum = self.drive.changer_drivenum as usize;
+        let _changer_lock = self.lock_changer()?;
         match self.changer.as_mut() {
             Some(changer) => {
                 let path = self.drive.changer_path.clone().unwrap_or_default();
@@ -265,53 +362,36 @@ impl TapeDevices for LibraryDevices {
             .or_else(|| self.drive.changer_path.clone())
     }
 
+    /// Loads the cartridge and holds it in the drive with PREVENT MEDIUM
+    /// REMOVAL until [`TapeDevices::unload`] (or until the returned handle
+    /// is dropped, on any error path).
     fn load(&mut self, label: &str) -> Result<LtoDrive, DeviceError> {
-        let drivenum = self.drive.changer_drivenum as usize;
-        if let Some(changer) = self.changer.as_mut() {
-            let path = self.drive.changer_path.clone().unwrap_or_default();
-            let status = changer.status().map_err(changer_err(&path))?;
-            let current = status.drives.get(drivenum).and_then(|d| d.barcode.clone());
-            if current.as_deref() != Some(label) {
-                if current.is_some() || status.drives.get(drivenum).is_some_and(|d| d.full) {
-                    self.unload_through_changer()?;
-                }
-                let changer = self
-                    .changer
-                    .as_mut()
-                    .ok_or_else(|| DeviceError::NotOnline(label.to_string()))?;
-                match status.find_barcode(label) {
-                    Some(Place::Slot(_)) => {}
-                    _ => return Err(DeviceError::NotOnline(label.to_string())),
-                }
-                changer
-                    .load_barcode(label, drivenum)
-                    .map_err(changer_err(&path))?;
-            }
-            let drive = self.open_drive()?;
-            self.loaded = Some(label.to_string());
-            return Ok(drive);
+        let mut drive = self.load_cartridge(label)?;
+        let path = self.drive.path.clone();
+        drive
+            .prevent_removal_until_drop()
+            .map_err(drive_err(&path))?;
+        Ok(drive)
+    }
+
+    fn unload(&mut self, mut tape: LtoDrive) -> Result<(), DeviceError> {
+        let allowed = tape.unlock().map_err(drive_err(&self.drive.path));
+        drop(tape);
+        self.loaded = None;
+        allowed?;
+        // Standalone drives keep their cartridge; libraries put it back.
+        if self.changer.is_none() {
+            return Ok(());
         }
-        // A standalone drive: the cartridge in it must carry this label,
-        // or be blank or unreadable (about to be labelled; the callers check
-        // labels and UUIDs before writing).
-        let mut drive = self.open_drive()?;
-        match read_media_label(&mut drive) {
-            Ok(Some(l)) if l.label_text != label => Err(DeviceError::NoChanger {
-                path: self.drive.path.clone(),
-                wanted: label.to_string(),
-            }),
-            _ => {
-                LtoDrive::rewind(&mut drive).map_err(drive_err(&self.drive.path))?;
-                self.loaded = Some(label.to_string());
-                Ok(drive)
-            }
-        }
+        let _changer_lock = self.lock_changer()?;
+        self.unload_through_changer()
     }
 
     /// A cartridge in an import/export slot or a configured export slot
     /// goes to the first free storage slot that is not an export slot
     /// (SMC MOVE MEDIUM).
     fn import(&mut self, label: &str) -> Result<bool, DeviceError> {
+        let _changer_lock = self.lock_changer()?;
         let Some(changer) = self.changer.as_mut() else {
             return Ok(false);
         };
@@ -354,6 +434,7 @@ impl TapeDevices for LibraryDevices {
                 "standalone drive: take the tape out of the drive by hand",
             ));
         }
+        let _changer_lock = self.lock_changer()?;
         let drivenum = self.drive.changer_drivenum as usize;
         let path = self.drive.changer_path.clone().unwrap_or_default();
         let status = self
@@ -415,11 +496,51 @@ impl TapeDevices for LibraryDevices {
         }
         Ok(report)
     }
+}
 
-    fn unload(&mut self, tape: LtoDrive) -> Result<(), DeviceError> {
-        drop(tape);
-        self.loaded = None;
-        // Standalone drives keep their cartridge; libraries put it back.
-        self.unload_through_changer()
+impl LibraryDevices {
+    /// [`TapeDevices::load`] without the removal prevention.
+    fn load_cartridge(&mut self, label: &str) -> Result<LtoDrive, DeviceError> {
+        let drivenum = self.drive.changer_drivenum as usize;
+        let _changer_lock = self.lock_changer()?;
+        if let Some(changer) = self.changer.as_mut() {
+            let path = self.drive.changer_path.clone().unwrap_or_default();
+            let status = changer.status().map_err(changer_err(&path))?;
+            let current = status.drives.get(drivenum).and_then(|d| d.barcode.clone());
+            if current.as_deref() != Some(label) {
+                if current.is_some() || status.drives.get(drivenum).is_some_and(|d| d.full) {
+                    self.unload_through_changer()?;
+                }
+                let changer = self
+                    .changer
+                    .as_mut()
+                    .ok_or_else(|| DeviceError::NotOnline(label.to_string()))?;
+                match status.find_barcode(label) {
+                    Some(Place::Slot(_)) => {}
+                    _ => return Err(DeviceError::NotOnline(label.to_string())),
+                }
+                changer
+                    .load_barcode(label, drivenum)
+                    .map_err(changer_err(&path))?;
+            }
+            let drive = self.open_drive()?;
+            self.loaded = Some(label.to_string());
+            return Ok(drive);
+        }
+        // A standalone drive: the cartridge in it must carry this label,
+        // or be blank or unreadable (about to be labelled; the callers check
+        // labels and UUIDs before writing).
+        let mut drive = self.open_drive()?;
+        match read_media_label(&mut drive) {
+            Ok(Some(l)) if l.label_text != label => Err(DeviceError::NoChanger {
+                path: self.drive.path.clone(),
+                wanted: label.to_string(),
+            }),
+            _ => {
+                LtoDrive::rewind(&mut drive).map_err(drive_err(&self.drive.path))?;
+                self.loaded = Some(label.to_string());
+                Ok(drive)
+            }
+        }
     }
 }

@@ -47,6 +47,7 @@ use crate::chunking::Digest;
 use crate::devices::{DeviceError, TapeDevices};
 use crate::keys::drive::{self as key_drive, DriveKeyError, LoadedKey};
 use crate::keys::{KeyAccess, KeyError, SetKey};
+use crate::lock::{MediaLock, PoolLock, WaitPolicy};
 use crate::media_request::{self, Need, RequestError, TapeRequest, WaitForTapes};
 use crate::pool::{self, JoinReason, MediaSetChoice, Moment, PoolError, Reach, TapeChoice};
 use crate::reading::TapeAccessError;
@@ -70,6 +71,10 @@ pub enum WriterError {
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Pool(#[from] PoolError),
+    /// The pool's allocation lock could not be taken (another job holds
+    /// it past the wait, or the lock directory is unusable).
+    #[error(transparent)]
+    Lock(Box<crate::lock::LockError>),
     #[error("no writable tape for pool {pool:?}: label a tape for the pool (ptape label) or load a blank cartridge")]
     NoWritableMedia { pool: String },
     /// The tape the job needs did not come (see [`crate::media_request`]).
@@ -273,6 +278,13 @@ pub struct PoolWriter<'a, D: TapeDevices> {
     producers: ProducerSet,
     mounted: Option<Mounted<D::Tape>>,
     summary: JobSummary,
+    /// Held from choosing the media set until the first tape is mounted,
+    /// and again while a later tape is chosen: allocation on a pool is one
+    /// job at a time (see [`crate::lock::pool`]).
+    pool_lock: Option<PoolLock>,
+    /// Tapes this job mounted, held until the job ends so that a
+    /// concurrent job on the pool takes the next one.
+    media_locks: Vec<MediaLock>,
 }
 
 /// Why the chunk loop handed control back.
@@ -323,6 +335,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         events: &'a mut dyn WriterEvents,
     ) -> Result<Self, WriterError> {
         let pool = pool::get_pool(catalog, &options.pool)?;
+        let pool_lock = lock_pool(catalog, &pool.name)?;
         let now = Moment::new(options.clock.now_epoch(), options.time_zone.clone());
         let choice = pool::choose_media_set(catalog, &pool, options.new_media_set, &now)?;
         if let MediaSetChoice::New(_, reason) = &choice {
@@ -369,6 +382,8 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             known,
             producers: ProducerSet::new(),
             mounted: None,
+            pool_lock,
+            media_locks: Vec::new(),
         })
     }
 
@@ -380,6 +395,15 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
     /// A line for the job log.
     pub fn note(&mut self, message: &str) {
         self.events.note(message);
+    }
+
+    /// True when another job holds tape `label` (it writes it now).
+    fn in_use_elsewhere(&self, label: &str) -> bool {
+        !self.media_locks.iter().any(|m| m.label() == label)
+            && self
+                .pool_lock
+                .as_ref()
+                .is_some_and(|lock| lock.media_in_use(label))
     }
 
     /// The media set this job writes into.
@@ -703,7 +727,21 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         if self.mounted.is_some() {
             return Ok(());
         }
+        if self.pool_lock.is_none() {
+            self.pool_lock = lock_pool(self.catalog, &self.pool.name)?;
+        }
         let mounted = self.mount_next_tape()?;
+        let label = &mounted.media.label;
+        if !self.media_locks.iter().any(|m| m.label() == label) {
+            if let Some(lock) = &self.pool_lock {
+                let held = lock
+                    .hold_media(label)
+                    .map_err(|e| WriterError::Lock(Box::new(e)))?;
+                self.media_locks.push(held);
+            }
+        }
+        // The tape is ours and in the catalog: others may allocate now.
+        self.pool_lock = None;
         let seq = mounted.media.seq_nr.unwrap_or(0);
         self.events.tape(&mounted.media.label, seq);
         if !self.summary.tapes.contains(&mounted.media.label) {
@@ -722,7 +760,9 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         loop {
             let online = self.online_labels()?;
             let plan = self.plan(&online)?;
-            if let Some(last) = plan.append {
+            // The set's last tape, unless another job is writing it now:
+            // then the next one joins the set.
+            if let Some(last) = plan.append.filter(|m| !self.in_use_elsewhere(&m.label)) {
                 if !online.contains(&last.label) {
                     if asked {
                         return Err(self.not_online(vec![last.label]));
@@ -739,10 +779,15 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             }
             for choice in plan.join {
                 let mounted = match choice {
-                    TapeChoice::Join { media, why } if online.contains(&media.label) => {
+                    TapeChoice::Join { media, why }
+                        if online.contains(&media.label)
+                            && !self.in_use_elsewhere(&media.label) =>
+                    {
                         self.mount_joining(media, why)?
                     }
-                    TapeChoice::LabelBlank(barcode) => self.mount_blank(&barcode)?,
+                    TapeChoice::LabelBlank(barcode) if !self.in_use_elsewhere(&barcode) => {
+                        self.mount_blank(&barcode)?
+                    }
                     _ => None,
                 };
                 if let Some(mounted) = mounted {
@@ -1158,6 +1203,26 @@ fn load_set_key(
 }
 
 /// A media writer with the job's settings, the block size fitted to the drive.
+/// The pool's allocation lock. Allocation by another job takes a load and
+/// a label check, so this waits for it (at least [`POOL_LOCK_MIN_WAIT`],
+/// longer when the process waits longer for devices). An in-memory catalog
+/// is this process's alone: nothing to lock.
+fn lock_pool(catalog: &Catalog, pool: &str) -> Result<Option<PoolLock>, WriterError> {
+    if catalog.path().is_none() {
+        return Ok(None);
+    }
+    let wait = match crate::lock::process_wait().limit() {
+        None => WaitPolicy::FOREVER,
+        Some(limit) => WaitPolicy::Wait(Some(limit.max(POOL_LOCK_MIN_WAIT))),
+    };
+    PoolLock::acquire(catalog.path(), pool, &crate::lock::process_command(), wait)
+        .map(Some)
+        .map_err(|e| WriterError::Lock(Box::new(e)))
+}
+
+/// Shortest wait for another job's allocation on the same pool.
+pub const POOL_LOCK_MIN_WAIT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
 fn new_media_writer<T: pbs_tape::format::TapeWrite>(
     tape: T,
     config: &WriterConfig,

@@ -61,6 +61,10 @@ pub struct DeviceIdentity {
     /// The node commands go to: the sg node of a Linux device (what
     /// `/dev/nst0` resolves to), or the emulated device file.
     pub node: String,
+    /// What a lock is keyed by: the serial of a Linux device; for an
+    /// emulated one the serial and its library's directory (emulated
+    /// libraries may share serial numbers, and are still distinct devices).
+    pub key: String,
 }
 
 /// Identify the device at `path` (see [`DeviceIdentity`]): an emulated
@@ -92,8 +96,12 @@ pub fn identify_with_sysfs(path: &str, sysfs_root: &Path) -> Result<DeviceIdenti
     }
     if emulator::is_emulated_device(p) {
         let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let serial = emulator::device_serial(p)?;
+        let dir = real.parent().unwrap_or(Path::new("/"));
+        let dir_hash = crc32c::crc32c(dir.as_os_str().as_encoded_bytes());
         return Ok(DeviceIdentity {
-            serial: emulator::device_serial(p)?,
+            key: format!("{serial}-emu{dir_hash:08x}"),
+            serial,
             node: real.display().to_string(),
         });
     }
@@ -128,7 +136,11 @@ pub fn identify_with_sysfs(path: &str, sysfs_root: &Path) -> Result<DeviceIdenti
             }
         }
     };
-    Ok(DeviceIdentity { serial, node })
+    Ok(DeviceIdentity {
+        key: serial.clone(),
+        serial,
+        node,
+    })
 }
 
 #[cfg(test)]
@@ -153,6 +165,17 @@ mod tests {
         let link = dir.path().join("nst-link");
         std::os::unix::fs::symlink(&d1, &link).unwrap();
         assert_eq!(identify(link.to_str().unwrap()).unwrap(), id);
+        // Another library with the same serial is another device.
+        let dir2 = tempfile::tempdir().unwrap();
+        let config2 = emulator::state::LibraryConfig {
+            drives: 2,
+            serial: "LIBX1".into(),
+            ..Default::default()
+        };
+        let lib2 = emulator::Library::create(dir2.path(), config2, &[], &[]).unwrap();
+        let other = identify(&lib2.drive_device_path(1).display().to_string()).unwrap();
+        assert_eq!(other.serial, id.serial);
+        assert_ne!(other.key, id.key);
     }
 
     #[test]

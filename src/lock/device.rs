@@ -65,7 +65,7 @@ impl DeviceLock {
         })?;
         let what = describe(role, name, &id.node, &id.serial);
         let file = LockFile::acquire(
-            &lock_path(dir, role, &id.serial),
+            &lock_path(dir, role, &id.key),
             &what,
             &Holder::this_process(command),
             policy,
@@ -104,9 +104,10 @@ impl DeviceLock {
     }
 }
 
-/// The lock file of a device.
-pub fn lock_path(dir: &Path, role: DeviceRole, serial: &str) -> PathBuf {
-    dir.join(format!("{}-{}.lock", role.noun(), file_name_part(serial)))
+/// The lock file of a device, by its key
+/// ([`pbs_tape::device::DeviceIdentity::key`]: the serial number).
+pub fn lock_path(dir: &Path, role: DeviceRole, key: &str) -> PathBuf {
+    dir.join(format!("{}-{}.lock", role.noun(), file_name_part(key)))
 }
 
 /// `drive lto0 (/dev/sg3, serial X)`; the node is left out when it is the

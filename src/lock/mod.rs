@@ -45,6 +45,38 @@ pub const DEFAULT_LOCK_DIR: &str = "/run/lock/ptape";
 /// How often a waiting command tries a busy lock again.
 pub const LOCK_POLL_INTERVAL: Duration = Duration::from_millis(200);
 
+/// What this process is and how it waits, set once by the command-line
+/// front end ([`set_process_defaults`]) so every lock the process takes
+/// records the command and follows `--wait` without threading them
+/// through every call.
+static PROCESS_DEFAULTS: std::sync::OnceLock<(String, WaitPolicy)> = std::sync::OnceLock::new();
+
+/// Set the command recorded in lock files (`ptape backup`) and the wait
+/// policy of this process's locks and waits (`--wait`). First call wins.
+pub fn set_process_defaults(command: &str, wait: WaitPolicy) {
+    let _ = PROCESS_DEFAULTS.set((command.to_string(), wait));
+}
+
+/// The command set by [`set_process_defaults`], else the program's name.
+pub fn process_command() -> String {
+    if let Some((command, _)) = PROCESS_DEFAULTS.get() {
+        return command.clone();
+    }
+    std::env::args()
+        .next()
+        .and_then(|a| {
+            Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "ptape".into())
+}
+
+/// The wait policy set by [`set_process_defaults`] (default: no wait).
+pub fn process_wait() -> WaitPolicy {
+    PROCESS_DEFAULTS.get().map(|(_, w)| *w).unwrap_or_default()
+}
+
 /// Errors of taking a lock.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {

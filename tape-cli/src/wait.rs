@@ -46,6 +46,40 @@ impl WaitArgs {
     }
 }
 
+/// What this process runs, for lock files and the busy message: the
+/// program and its subcommands as given on the command line (`ptape
+/// backup`, `ptape media-set close`, `pmt write`).
+pub fn command_label(program: &str, cmd: &clap::Command) -> String {
+    command_label_from(program, cmd, std::env::args().skip(1))
+}
+
+/// [`command_label`] from the given arguments (testable).
+pub fn command_label_from(
+    program: &str,
+    cmd: &clap::Command,
+    args: impl IntoIterator<Item = String>,
+) -> String {
+    let mut label = program.to_string();
+    let mut current = cmd;
+    for arg in args {
+        if current.get_subcommands().next().is_none() {
+            break;
+        }
+        if let Some(sub) = current.find_subcommand(&arg) {
+            label.push(' ');
+            label.push_str(sub.get_name());
+            current = sub;
+        }
+    }
+    label
+}
+
+/// Record this process's command and wait policy for every lock it takes
+/// (see [`ptape::lock::set_process_defaults`]).
+pub fn set_process_defaults(program: &str, cmd: &clap::Command, wait: &WaitArgs) {
+    ptape::lock::set_process_defaults(&command_label(program, cmd), wait.policy());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +119,20 @@ mod tests {
         assert_eq!(
             policy(&["run", "--wait", "5"]).unwrap(),
             WaitPolicy::Wait(Some(Duration::from_secs(5)))
+        );
+    }
+
+    #[test]
+    fn labels_name_the_subcommands() {
+        use clap::CommandFactory;
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            command_label_from("prog", &Cli::command(), args(&["--wait", "run", "x"])),
+            "prog run"
+        );
+        assert_eq!(
+            command_label_from("prog", &Cli::command(), args(&[])),
+            "prog"
         );
     }
 

@@ -92,6 +92,24 @@ pub struct LtoDrive {
     /// located file, a long-form READ POSITION); `None` when unknown. It
     /// supplies the file number a short-form READ POSITION lacks.
     file_count: Option<u64>,
+    /// Set by [`LtoDrive::prevent_removal_until_drop`]: this handle issued
+    /// PREVENT MEDIUM REMOVAL and allows removal again when dropped.
+    allow_removal_on_drop: bool,
+}
+
+impl Drop for LtoDrive {
+    fn drop(&mut self) {
+        if self.allow_removal_on_drop {
+            if let Err(e) = self.unlock() {
+                tracing::warn!(
+                    "{}: could not allow medium removal again: {e}; \
+                     `pmt -f {} unlock` does it",
+                    self.path,
+                    self.path
+                );
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for LtoDrive {
@@ -172,6 +190,7 @@ impl LtoDrive {
                 serial,
             },
             limits: None,
+            allow_removal_on_drop: false,
             position_form: None,
             file_count: None,
         };
@@ -748,11 +767,31 @@ impl LtoDrive {
 
     /// PREVENT ALLOW MEDIUM REMOVAL with PREVENT=0.
     pub fn unlock(&mut self) -> Result<(), DriveError> {
+        self.allow_removal_on_drop = false;
         self.simple(
             "PREVENT ALLOW MEDIUM REMOVAL",
             Some("PREVENT ALLOW MEDIUM REMOVAL"),
             &cdb::prevent_allow_medium_removal(false),
         )
+    }
+
+    /// PREVENT MEDIUM REMOVAL (SPC-5 6.17, opcode 0x1E, PREVENT=01b) for as
+    /// long as this handle lives: [`Self::unlock`] ends it explicitly, and
+    /// dropping the handle on any other path (an error, a panic unwinding)
+    /// sends PREVENT=0. A job holds it while its cartridge is loaded, so
+    /// neither the eject button nor another program's changer command takes
+    /// the tape away mid-job (the changer then gets 05/53/02, MEDIUM
+    /// REMOVAL PREVENTED).
+    pub fn prevent_removal_until_drop(&mut self) -> Result<(), DriveError> {
+        self.lock()?;
+        self.allow_removal_on_drop = true;
+        Ok(())
+    }
+
+    /// True while this handle holds PREVENT MEDIUM REMOVAL it will release
+    /// on drop ([`Self::prevent_removal_until_drop`]).
+    pub fn prevents_removal(&self) -> bool {
+        self.allow_removal_on_drop
     }
 
     /// Everything `pmt status` shows, without moving the tape; no cartridge

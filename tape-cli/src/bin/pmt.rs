@@ -21,6 +21,7 @@ use pbs_tape::drive::{
     PositionForm,
 };
 use pbs_tape::scsi::devpath::SYSFS_ROOT;
+use ptape::lock::{DeviceLock, DeviceRole};
 use tape_cli::device::{select_device, DeviceKind};
 use tape_cli::docgen::{run_doc_command, DocCommand};
 use tape_cli::output::{
@@ -52,6 +53,9 @@ struct Cli {
 
     #[command(flatten)]
     output: OutputArgs,
+
+    #[command(flatten)]
+    wait: tape_cli::wait::WaitArgs,
 
     #[command(subcommand)]
     command: Command,
@@ -220,6 +224,7 @@ struct ActionReport {
 fn main() -> ExitCode {
     report::init_logging();
     let cli = Cli::parse();
+    tape_cli::wait::set_process_defaults("pmt", &Cli::command(), &cli.wait);
     report::run("pmt", || run(cli))
 }
 
@@ -235,13 +240,22 @@ fn drive_path(cli: &Cli) -> anyhow::Result<String> {
     })
 }
 
-fn open(cli: &Cli) -> anyhow::Result<LtoDrive> {
+/// Lock the drive (for the whole command: see `ptape::lock`), then open it.
+fn open(cli: &Cli) -> anyhow::Result<(DeviceLock, LtoDrive)> {
     let path = drive_path(cli)?;
-    Ok(if writes_at_position(&cli.command) {
+    let lock = DeviceLock::acquire(
+        DeviceRole::Drive,
+        &path,
+        &path,
+        &ptape::lock::process_command(),
+        cli.wait.policy(),
+    )?;
+    let drive = if writes_at_position(&cli.command) {
         LtoDrive::open_for_writing(&path)?
     } else {
         LtoDrive::open(&path)?
-    })
+    };
+    Ok((lock, drive))
 }
 
 /// Commands that write at the current position: they run as a writing
@@ -281,7 +295,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::DecodeSense { hex } => return decode_sense_cmd::decode_sense_command(hex, format),
         _ => {}
     }
-    let drive = open(&cli).map_err(position_hint)?;
+    let (_lock, drive) = open(&cli).map_err(position_hint)?;
     run_command(&cli, drive, format).map_err(position_hint)
 }
 

@@ -30,6 +30,8 @@ struct Cli {
     device: Option<String>,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    wait: tape_cli::wait::WaitArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -122,6 +124,7 @@ enum Command {
 fn main() -> ExitCode {
     tape_cli::report::init_logging();
     let cli = Cli::parse();
+    tape_cli::wait::set_process_defaults("pmtx", &Cli::command(), &cli.wait);
     tape_cli::report::run("pmtx", || run(cli))
 }
 
@@ -135,6 +138,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let path = select_device(cli.device.as_deref(), DeviceKind::Changer, || {
         Ok(ptape::config::default_changer_path()?)
     })?;
+    // The changer is this command's until it ends (see `ptape::lock`).
+    let _lock = ptape::lock::DeviceLock::acquire(
+        ptape::lock::DeviceRole::Changer,
+        &path,
+        &path,
+        &ptape::lock::process_command(),
+        cli.wait.policy(),
+    )?;
     let mut changer = MediaChanger::open(&path)?;
     changer.set_ejector(pbs_tape::discovery::serial_ejector(&path));
     match cli.command {

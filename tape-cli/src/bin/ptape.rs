@@ -116,6 +116,9 @@ enum Cmd {
 fn main() -> ExitCode {
     tape_cli::report::init_logging();
     let cli = Cli::parse();
+    // Every drive this process locks records `ptape SUBCOMMAND` and waits
+    // as --wait/--no-wait say.
+    tape_cli::wait::set_process_defaults("ptape", &Cli::command(), &cli.wait);
     tape_cli::report::run("ptape", || run(cli))
 }
 
