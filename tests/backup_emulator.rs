@@ -148,6 +148,8 @@ fn backup_then_dedup_with_rows_matching_the_tape() {
     let manifest =
         SnapshotIndex::read(&read_snapshot_archive(&mut tape).unwrap().manifest[..]).unwrap();
     devices.unload(tape).unwrap();
+    // One handle on the drive per process: the next backup locks it again.
+    drop(devices);
     let unique: HashSet<Digest> = manifest.unique_digests().into_iter().collect();
     assert_eq!(
         lab.catalog.media_set_digests(first.media_set).unwrap(),
