@@ -36,6 +36,9 @@ pub enum DeviceError {
     /// A device is held by another process (or its lock cannot be taken).
     #[error(transparent)]
     Lock(Box<crate::lock::LockError>),
+    /// A lock handed in for a drive is the lock of another device.
+    #[error("drive {path}: the lock handed in is for {held}, not this drive")]
+    LockMismatch { path: String, held: String },
     #[error("cartridge {0} is not in the library")]
     NotOnline(String),
     #[error("drive {path} holds no cartridge")]

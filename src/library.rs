@@ -191,6 +191,25 @@ impl LibraryDevices {
             locks.wait,
         )
         .map_err(|e| DeviceError::Lock(Box::new(e)))?;
+        Self::from_resolved_holding(drive, drive_lock, locks)
+    }
+
+    /// Opens the given drive (and its changer) with the drive's lock
+    /// already held by the caller (a scheduler that picked a free drive by
+    /// locking it): taking it again would conflict with itself, since a
+    /// `flock` belongs to one open file. The lock must be the drive's
+    /// ([`DeviceLock::covers`]); it is released when the value is dropped.
+    pub fn from_resolved_holding(
+        drive: ResolvedDrive,
+        drive_lock: DeviceLock,
+        locks: LockOptions,
+    ) -> Result<LibraryDevices, DeviceError> {
+        if !drive_lock.covers(&drive.path) {
+            return Err(DeviceError::LockMismatch {
+                path: drive.path.clone(),
+                held: drive_lock.what().to_string(),
+            });
+        }
         let changer = match &drive.changer_path {
             Some(path) => {
                 let transport =

@@ -198,3 +198,44 @@ fn concurrent_backups_on_one_pool_write_different_tapes() {
     assert_eq!(b, ["LK0002L9"], "B takes the next tape, not A's");
     assert_eq!(a.media_set, first.media_set);
 }
+
+#[test]
+fn a_scheduler_hands_in_the_drive_lock_it_holds() {
+    use ptape::library::LockOptions;
+    use ptape::lock::{DeviceLock, DeviceRole, WaitPolicy};
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = library(&tmp.path().join("lib"), 2);
+    let resolved = |drive: usize| ResolvedDrive {
+        name: format!("drive{drive}"),
+        path: lib.drive_device_path(drive).display().to_string(),
+        changer: Some("changer".into()),
+        changer_path: Some(lib.changer_device_path().display().to_string()),
+        changer_drivenum: drive as u32,
+        ..Default::default()
+    };
+    let take = |drive: usize| {
+        DeviceLock::acquire(
+            DeviceRole::Drive,
+            &format!("drive{drive}"),
+            &resolved(drive).path,
+            "ptape job run x",
+            WaitPolicy::NoWait,
+        )
+        .unwrap()
+    };
+    // Taking the drive again in this process conflicts with the lock held...
+    let held = take(0);
+    let err = LibraryDevices::from_resolved(resolved(0)).unwrap_err();
+    assert!(err.to_string().contains("is in use by pid"), "{err}");
+    // ...handing it in works, and a lock of another drive is refused.
+    let mut devs =
+        LibraryDevices::from_resolved_holding(resolved(0), held, LockOptions::default()).unwrap();
+    let tape = devs.load("LK0001L9").unwrap();
+    devs.unload(tape).unwrap();
+    let err = LibraryDevices::from_resolved_holding(resolved(0), take(1), LockOptions::default())
+        .unwrap_err();
+    assert!(err.to_string().contains("not this drive"), "{err}");
+    // Dropping the devices releases the drive.
+    drop(devs);
+    drop(take(0));
+}

@@ -31,6 +31,7 @@ pub struct DeviceLock {
     file: LockFile,
     what: String,
     serial: String,
+    key: String,
     node: String,
 }
 
@@ -74,6 +75,7 @@ impl DeviceLock {
             file,
             what,
             serial: id.serial,
+            key: id.key,
             node: id.node,
         })
     }
@@ -86,6 +88,12 @@ impl DeviceLock {
     /// The serial number the lock is keyed by.
     pub fn serial(&self) -> &str {
         &self.serial
+    }
+
+    /// True when this lock is the one of the device at `path` (another
+    /// name of the same device counts).
+    pub fn covers(&self, path: &str) -> bool {
+        pbs_tape::device::identify(path).is_ok_and(|id| id.key == self.key)
     }
 
     /// The node commands go to (sg node or emulated device file).
