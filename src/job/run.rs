@@ -195,7 +195,7 @@ pub fn candidate_drives(
 #[derive(Debug)]
 pub struct DriveReservation {
     pub drive: ResolvedDrive,
-    _lock: DeviceLock,
+    lock: DeviceLock,
 }
 
 /// Takes the device lock of the first free drive of `candidates`, trying
@@ -230,7 +230,7 @@ fn reserve_drive(
                     }
                     return Ok(DriveReservation {
                         drive: drive.clone(),
-                        _lock: lock,
+                        lock,
                     });
                 }
                 Err(e) if e.is_busy() => busy.push(e.to_string()),
@@ -372,12 +372,20 @@ fn backup_step(
         Err(why) if req.stop.load(Ordering::SeqCst) => return fail(RunState::Interrupted, why),
         Err(why) => return fail(RunState::Error, why),
     };
-    let drive = reservation.drive.clone();
+    let DriveReservation { drive, lock } = reservation;
+    let job_drive = drive.clone();
     log.line(&format!("using drive {} ({})", drive.name, drive.path));
     if let Err(e) = history::set_run_drive(catalog, run, &drive.name) {
         return fail(RunState::Error, e.to_string());
     }
-    let devices = match LibraryDevices::from_resolved(drive) {
+    // The reservation's lock goes into the devices (locking the drive a
+    // second time in this process would conflict with it) and is released
+    // with them.
+    let locks = crate::library::LockOptions {
+        command: command.clone(),
+        wait: WaitPolicy::NoWait,
+    };
+    let devices = match LibraryDevices::from_resolved_holding(drive, lock, locks) {
         Ok(d) => d,
         Err(e) => return fail(RunState::Error, e.to_string()),
     };
@@ -437,7 +445,7 @@ fn backup_step(
             }
             // The snapshot is committed: what is left to do with the
             // tapes cannot fail the job, only add a warning.
-            if let Err(why) = after_job(req, catalog, &reservation.drive, r.media_set, log) {
+            if let Err(why) = after_job(req, catalog, &job_drive, r.media_set, log) {
                 log.line(&format!("warning: {why}"));
                 notes.push(why);
                 warnings += 1;
@@ -461,7 +469,6 @@ fn backup_step(
         }
         Err(e) => fail(RunState::Error, format!("backup failed: {e}")),
     };
-    drop(reservation);
     (state, outcome)
 }
 
