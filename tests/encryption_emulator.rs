@@ -217,6 +217,8 @@ fn encrypted_backup_restores_byte_identical_and_the_image_holds_no_plaintext() {
     let mut t = devices.load(tape).unwrap();
     let on_tape = ptape::keys::read_tape_key(&mut t).unwrap();
     devices.unload(t).unwrap();
+    // One handle on the drive per process: the next job locks it again.
+    drop(devices);
     assert_eq!(on_tape.fingerprint, Some(lab.fp.to_string()));
     assert_eq!(on_tape.hint(), Some(HINT));
     assert_eq!(
@@ -394,6 +396,7 @@ fn without_the_key_reading_fails_before_any_data_then_the_key_comes_back_from_ta
     })
     .unwrap();
     devices.unload(t).unwrap();
+    drop(devices);
     assert_eq!(info.fingerprint, lab.fp);
     let out = lab
         .restore_with(&backup.snapshot, "out", lab.keys())
