@@ -48,9 +48,12 @@ impl WaitPolicy {
         }
     }
 
-    /// Poll `attempt` every `interval` until it yields a value, an error,
-    /// or the policy gives up ([`Polled::GaveUp`] with the time waited).
-    /// `attempt` runs at least once, and once more at the deadline.
+    /// Poll `attempt` until it yields a value, an error, or the policy gives
+    /// up ([`Polled::GaveUp`] with the time waited). The pauses start at
+    /// [`FIRST_PAUSE`] and double up to `interval`, so a lock held for a
+    /// moment (another job's changer move) is taken almost at once while a
+    /// long wait still polls only every `interval`. `attempt` runs at least
+    /// once, and once more at the deadline.
     pub fn poll<T, E>(
         &self,
         interval: Duration,
@@ -69,24 +72,30 @@ impl WaitPolicy {
         let start = clock.now();
         let deadline = self.limit().map(|limit| start + limit);
         let interval = interval.max(Duration::from_millis(1));
+        let mut next_pause = FIRST_PAUSE.min(interval);
         loop {
             if let Some(value) = attempt()? {
                 return Ok(Polled::Ready(value));
             }
             let now = clock.now();
+            let pause = next_pause;
+            next_pause = (next_pause * 2).min(interval);
             let pause = match deadline {
-                None => interval,
+                None => pause,
                 Some(deadline) if now >= deadline => {
                     return Ok(Polled::GaveUp {
                         waited: now.saturating_duration_since(start),
                     })
                 }
-                Some(deadline) => interval.min(deadline - now),
+                Some(deadline) => pause.min(deadline - now),
             };
             clock.sleep(pause);
         }
     }
 }
+
+/// The first pause of [`WaitPolicy::poll`]; later ones double.
+pub const FIRST_PAUSE: Duration = Duration::from_millis(5);
 
 impl std::fmt::Display for WaitPolicy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -198,9 +207,13 @@ mod tests {
                 waited: Duration::from_secs(5)
             })
         );
-        // 0, 2, 4 and the last one at 5.
-        assert_eq!(tries, 4);
-        assert_eq!(clock.slept.last(), Some(&Duration::from_secs(1)));
+        // Pauses 5 ms doubling to 2 s, then the last try at 5 s.
+        let total: Duration = clock.slept.iter().sum();
+        assert_eq!(total, Duration::from_secs(5));
+        assert_eq!(tries, clock.slept.len() + 1);
+        assert_eq!(clock.slept[0], FIRST_PAUSE);
+        assert!(clock.slept.iter().all(|d| *d <= Duration::from_secs(2)));
+        assert!(clock.slept.windows(2).take(5).all(|w| w[1] == w[0] * 2));
     }
 
     #[test]
