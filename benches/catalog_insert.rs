@@ -89,7 +89,7 @@ fn through_catalog(dir: &std::path::Path, rows: u64) -> f64 {
 /// `synchronous` (`FULL`, the catalog's, or `NORMAL` to measure its cost).
 fn bare_rusqlite(dir: &std::path::Path, name: &str, synchronous: &str, rows: u64) -> f64 {
     let mut conn = Connection::open(dir.join(name)).expect("open bare db");
-    catalog::configure(&conn).expect("catalog pragmas");
+    catalog::configure(&mut conn).expect("catalog pragmas");
     conn.pragma_update(None, "synchronous", synchronous)
         .expect("synchronous");
     schema::migrate(&mut conn).expect("schema");

@@ -1202,7 +1202,6 @@ fn load_set_key(
     }
 }
 
-/// A media writer with the job's settings, the block size fitted to the drive.
 /// The pool's allocation lock. Allocation by another job takes a load and
 /// a label check, so this waits for it (at least [`POOL_LOCK_MIN_WAIT`],
 /// longer when the process waits longer for devices). An in-memory catalog
@@ -1223,6 +1222,7 @@ fn lock_pool(catalog: &Catalog, pool: &str) -> Result<Option<PoolLock>, WriterEr
 /// Shortest wait for another job's allocation on the same pool.
 pub const POOL_LOCK_MIN_WAIT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
+/// A media writer with the job's settings, the block size fitted to the drive.
 fn new_media_writer<T: pbs_tape::format::TapeWrite>(
     tape: T,
     config: &WriterConfig,

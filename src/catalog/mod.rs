@@ -103,7 +103,7 @@ impl Catalog {
     }
 
     fn setup(mut conn: Connection, path: Option<PathBuf>) -> Result<Catalog, CatalogError> {
-        configure(&conn)?;
+        configure(&mut conn)?;
         schema::migrate(&mut conn)?;
         Ok(Catalog { conn, path })
     }
@@ -154,9 +154,15 @@ pub const CACHE_KIB: i64 = 64 * 1024;
 /// - temporary tables and sorts stay on disk (`temp_store` default): the
 ///   only large one, a media set's distinct digests, must not grow the
 ///   process by the size of the set;
-/// - foreign keys enforced; a 30 s busy timeout.
-pub fn configure(conn: &Connection) -> Result<(), CatalogError> {
+/// - foreign keys enforced; a 30 s busy timeout;
+/// - transactions begin IMMEDIATE: one that reads and then writes takes
+///   the write lock at its start, so two jobs committing at once wait for
+///   each other (busy timeout) instead of one failing with "database is
+///   locked" when its read snapshot cannot be upgraded (SQLITE_BUSY_SNAPSHOT
+///   in WAL mode is returned at once, without the busy handler).
+pub fn configure(conn: &mut Connection) -> Result<(), CatalogError> {
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
@@ -180,4 +186,35 @@ fn digest_from_blob(blob: &[u8]) -> Result<crate::chunking::Digest, CatalogError
 /// Seconds since the Unix epoch, now.
 pub fn now_epoch() -> i64 {
     jiff::Timestamp::now().as_second()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A transaction takes the write lock when it begins: a second
+    /// connection cannot write in between (it waits on the busy timeout),
+    /// so the first one's later write never fails on a stale snapshot.
+    #[test]
+    fn transactions_take_the_write_lock_at_begin() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.db");
+        let mut a = Catalog::open(&path).unwrap();
+        let b = Catalog::open(&path).unwrap();
+        b.conn.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let tx = a.conn.transaction().unwrap();
+        let _: i64 = tx
+            .query_row("SELECT count(*) FROM pools", [], |r| r.get(0))
+            .unwrap();
+        let err = b.conn.execute("DELETE FROM pools", []);
+        assert!(
+            matches!(
+                err,
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy
+            ),
+            "{err:?}"
+        );
+        tx.execute("DELETE FROM pools", []).unwrap();
+        tx.commit().unwrap();
+    }
 }
