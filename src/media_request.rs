@@ -50,12 +50,13 @@ impl WaitForTapes {
 }
 
 /// Which of the requested tapes a job needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Need {
     /// Every one (a restore reads them all).
     All,
     /// Any one of them, the first preferred (a backup writes one).
+    #[default]
     Any,
 }
 

@@ -24,6 +24,7 @@ use crate::backup::{run_backup, BackupOptions};
 use crate::catalog::{Catalog, CatalogError, MediaLocation};
 use crate::config::{self, Config, ResolvedDrive};
 use crate::library::LibraryDevices;
+use crate::notify::{Event, JobFinished, JobState, Notifier, NotifyingEvents};
 use crate::schedule::Clock;
 use crate::writer::WriterEvents;
 
@@ -322,15 +323,94 @@ pub fn run_job(req: &RunRequest) -> Result<RunRecord, RunError> {
         true => format!("task triggered by schedule '{}'", req.job.schedule),
         false => "task started by hand (ptape job run)".to_string(),
     });
-    let (state, outcome) = backup_step(req, &mut catalog, run, &mut log);
+    let notifier = notifier_of(req, &mut log);
+    let (state, outcome) = backup_step(req, &mut catalog, run, &mut log, &notifier);
     log.line(&match (&state, &outcome.message) {
         (RunState::Ok, _) => "TASK OK".to_string(),
         (state, Some(m)) => format!("TASK {}: {m}", state.as_str().to_uppercase()),
         (state, None) => format!("TASK {}", state.as_str().to_uppercase()),
     });
     history::finish_run(&catalog, run, now_ms(&req.clock), state, &outcome)?;
-    Ok(history::run(&catalog, run)?
-        .ok_or_else(|| CatalogError::Corrupt(format!("job run {run} vanished")))?)
+    let record = history::run(&catalog, run)?
+        .ok_or_else(|| CatalogError::Corrupt(format!("job run {run} vanished")))?;
+    // After the outcome is recorded: a hanging target delays only the
+    // message, never the history.
+    notify_finished(req, &record, &notifier, &mut log);
+    Ok(record)
+}
+
+/// The job's notification targets (`--notify`); none, with a warning in
+/// the task log, when `notify.toml` cannot be read or lost a target:
+/// notifications never fail a job.
+fn notifier_of(req: &RunRequest, log: &mut TaskLog) -> Notifier {
+    if req.job.notify.is_empty() {
+        return Notifier::new(Vec::new());
+    }
+    match Notifier::from_config().and_then(|n| n.select(&req.job.notify)) {
+        Ok(n) => n.with_clock(req.clock),
+        Err(e) => {
+            log.line(&format!(
+                "warning: no notification will be sent for this run: {e}"
+            ));
+            Notifier::new(Vec::new())
+        }
+    }
+}
+
+/// The `job_finished` event of a recorded run.
+pub fn finished_event(job: &JobConfig, record: &RunRecord, task_log: &Path) -> JobFinished {
+    let state = match record.state {
+        RunState::Ok => JobState::Ok,
+        RunState::Warnings => JobState::Warnings,
+        RunState::Error => JobState::Error,
+        RunState::Interrupted | RunState::Running => JobState::Interrupted,
+    };
+    JobFinished {
+        job: Some(record.job.clone()),
+        run: Some(record.run),
+        state,
+        pool: job.pool.clone(),
+        snapshot: record.snapshot.clone(),
+        tapes: record.tapes.clone(),
+        bytes_written: record.bytes_written,
+        start: record.start(),
+        end: record.end_ms.unwrap_or(record.start_ms).div_euclid(1000),
+        warnings: record.warnings,
+        error: match state {
+            JobState::Error | JobState::Interrupted => record.message.clone(),
+            JobState::Ok | JobState::Warnings => None,
+        },
+        task_log: Some(task_log.display().to_string()),
+    }
+}
+
+/// Tells the job's targets how the run ended; each target's outcome is a
+/// line of the task log.
+fn notify_finished(req: &RunRequest, record: &RunRecord, notifier: &Notifier, log: &mut TaskLog) {
+    if notifier.is_empty() {
+        return;
+    }
+    let event = Event::JobFinished(finished_event(&req.job, record, log.path()));
+    let outcomes = notifier.send(&event);
+    if outcomes.is_empty() {
+        log.line("notification job_finished: no target wants this event (filters)");
+    }
+    for o in outcomes {
+        match &o.error {
+            None => log.line(&format!(
+                "notified {} ({}) of job_finished",
+                o.target,
+                o.kind.as_str()
+            )),
+            Some(e) => log.line(&format!(
+                "warning: notification job_finished to target {} ({}) failed after {} attempt{}: {e}",
+                o.target,
+                o.kind.as_str(),
+                o.attempts,
+                if o.attempts == 1 { "" } else { "s" }
+            )),
+        }
+    }
 }
 
 /// Drive, backup, and what the history row gets.
@@ -339,6 +419,7 @@ fn backup_step(
     catalog: &mut Catalog,
     run: i64,
     log: &mut TaskLog,
+    notifier: &Notifier,
 ) -> (RunState, RunOutcome) {
     let fail = |state, message: String| {
         (
@@ -422,7 +503,12 @@ fn backup_step(
         done: 0,
         reported: 0,
     };
-    let result = run_backup(devices, catalog, &options, &mut events);
+    // Events arising during the backup (tape needed, drive needs cleaning,
+    // tape damaged) go to the job's targets as they happen.
+    let mut notifying =
+        NotifyingEvents::new(&mut events, notifier, Some(req.id.clone())).with_pool(&req.job.pool);
+    let result = run_backup(devices, catalog, &options, &mut notifying);
+    drop(notifying);
     let (state, outcome) = match result {
         Ok(r) => {
             log.line(&format!(

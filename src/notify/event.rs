@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::media_request::{Need, TapeRequest};
+
 /// Value of the document's `schema` field.
 pub const SCHEMA: &str = "ptape.notification";
 /// Value of the document's `version` field; raised when a field changes
@@ -81,6 +83,10 @@ pub struct JobFinished {
     pub warnings: u64,
     /// Why the job failed (state `error` or `interrupted`).
     pub error: Option<String>,
+    /// The run's task log (`ptape job log RUN` prints it); `None` for a
+    /// hand-run backup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_log: Option<String>,
 }
 
 impl JobFinished {
@@ -99,9 +105,13 @@ impl JobFinished {
 /// A tape must be inserted before a job can go on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TapeNeeded {
-    /// The tapes wanted (any one of them will do when there are several);
-    /// empty when any writable tape of `pool` (or a blank one) will do.
+    /// The tapes wanted; empty when any writable tape of `pool` (or a
+    /// blank one) will do.
     pub labels: Vec<String>,
+    /// `any`: one of `labels` will do (the first preferred; a backup);
+    /// `all`: every one is needed (a restore).
+    #[serde(default)]
+    pub need: Need,
     pub pool: Option<String>,
     /// Where to insert it: the changer, else the drive.
     pub changer: Option<String>,
@@ -117,6 +127,7 @@ impl TapeNeeded {
             ([label], _) => format!("tape {label}"),
             ([], Some(pool)) => format!("a writable tape of pool {pool} or a blank cartridge"),
             ([], None) => "a writable tape".to_string(),
+            (labels, _) if self.need == Need::All => format!("tapes {}", labels.join(", ")),
             (labels, _) => format!("one of the tapes {}", labels.join(", ")),
         };
         let place = match (&self.changer, &self.drive) {
@@ -125,6 +136,21 @@ impl TapeNeeded {
             (None, None) => "the drive".to_string(),
         };
         format!("insert {what} into {place}")
+    }
+}
+
+impl TapeNeeded {
+    /// The notification of a writer's or reader's request for tapes.
+    pub fn of_request(request: &TapeRequest, pool: Option<String>, job: Option<String>) -> Self {
+        TapeNeeded {
+            labels: request.labels.clone(),
+            need: request.need,
+            pool,
+            changer: request.changer.clone(),
+            drive: Some(request.drive.clone()),
+            reason: request.reason.clone(),
+            job,
+        }
     }
 }
 
@@ -263,6 +289,9 @@ impl Event {
                 lines.push(("warnings", j.warnings.to_string()));
                 if let Some(error) = &j.error {
                     lines.push(("error", error.clone()));
+                }
+                if let Some(log) = &j.task_log {
+                    lines.push(("task log", log.clone()));
                 }
             }
             Event::TapeNeeded(t) => {

@@ -26,6 +26,7 @@
 //!     end: 1_780_352_000,
 //!     warnings: 0,
 //!     error: None,
+//!     task_log: None,
 //! });
 //! for outcome in notifier.send(&event) {
 //!     if let Some(e) = &outcome.error {
@@ -55,6 +56,7 @@ pub use event::{
 pub use mail::message as mail_message;
 pub use webhook::redacted as redacted_url;
 
+use crate::media_request::TapeRequest;
 use crate::schedule::Clock;
 use crate::writer::WriterEvents;
 
@@ -279,13 +281,19 @@ fn default_from(host: &str) -> String {
 }
 
 /// A [`WriterEvents`] that passes everything to `inner` and also sends the
-/// events worth a notification (drive needs cleaning, tape damaged; tape
-/// needed once the writer's hook for it exists) to its notifier; a failed
-/// notification becomes a note in the job's log.
+/// events worth a notification (tape needed, drive needs cleaning, tape
+/// damaged) to its notifier; a failed notification becomes a note in the
+/// job's log.
+///
+/// A tape request is sent once: [`crate::media_request::wait_for_tapes`]
+/// asks once and then polls quietly, and the same request asked again
+/// right after (nothing else asked in between) is not sent again.
 pub struct NotifyingEvents<'a> {
     inner: &'a mut dyn WriterEvents,
     notifier: &'a Notifier,
     job: Option<String>,
+    pool: Option<String>,
+    last_request: Option<TapeRequest>,
     /// Every outcome of this job's notifications so far.
     pub outcomes: Vec<Outcome>,
 }
@@ -301,8 +309,16 @@ impl<'a> NotifyingEvents<'a> {
             inner,
             notifier,
             job,
+            pool: None,
+            last_request: None,
             outcomes: Vec::new(),
         }
+    }
+
+    /// The pool the job writes (named in `tape_needed`).
+    pub fn with_pool(mut self, pool: &str) -> Self {
+        self.pool = Some(pool.to_string());
+        self
     }
 
     /// Sends `event` (with this job's id) and notes failures in the log.
@@ -346,6 +362,15 @@ impl WriterEvents for NotifyingEvents<'_> {
     }
     fn stop_requested(&mut self) -> bool {
         self.inner.stop_requested()
+    }
+    fn tape_needed(&mut self, request: &TapeRequest) {
+        self.inner.tape_needed(request);
+        if self.last_request.as_ref() == Some(request) {
+            return;
+        }
+        self.last_request = Some(request.clone());
+        let event = TapeNeeded::of_request(request, self.pool.clone(), self.job.clone());
+        self.notify(Event::TapeNeeded(event));
     }
     fn drive_needs_cleaning(&mut self, event: &DriveNeedsCleaning) {
         self.inner.drive_needs_cleaning(event);

@@ -12,6 +12,7 @@ use std::time::Duration;
 use http_receiver::{Receiver, Reply};
 
 use super::*;
+use crate::media_request::Need;
 
 fn job_event(state: JobState) -> Event {
     Event::JobFinished(JobFinished {
@@ -26,6 +27,7 @@ fn job_event(state: JobState) -> Event {
         end: 1_780_351_325,
         warnings: u64::from(state == JobState::Warnings),
         error: (state == JobState::Error).then(|| "WRITE(6) failed: MEDIUM ERROR".into()),
+        task_log: Some("/var/lib/ptape/jobs/logs/7.log".into()),
     })
 }
 
@@ -77,6 +79,7 @@ fn document_has_schema_version_and_job_fields() {
 fn tape_needed_says_insert_label_into_changer() {
     let mut t = TapeNeeded {
         labels: vec!["AB0003L9".into()],
+        need: Need::Any,
         pool: Some("daily".into()),
         changer: Some("lib1".into()),
         drive: Some("lto9".into()),
@@ -462,4 +465,130 @@ fn documented_config_and_document_match_the_code() {
         doc, v,
         "docs/ptape.md's example differs from what ptape sends"
     );
+}
+
+/// A changer in which tape `label` shows up on the `after`-th look.
+struct Arriving {
+    label: String,
+    looks: usize,
+    after: usize,
+}
+
+impl crate::devices::TapeDevices for Arriving {
+    type Tape = pbs_tape::format::MemoryTape;
+    fn online_labels(&mut self) -> Result<Vec<String>, crate::devices::DeviceError> {
+        self.looks += 1;
+        Ok(if self.looks >= self.after {
+            vec![self.label.clone()]
+        } else {
+            Vec::new()
+        })
+    }
+    fn can_autolabel(&self) -> bool {
+        false
+    }
+    fn drive_name(&self) -> String {
+        "lto9".into()
+    }
+    fn changer_name(&self) -> Option<String> {
+        Some("lib1".into())
+    }
+    fn load(&mut self, label: &str) -> Result<Self::Tape, crate::devices::DeviceError> {
+        Err(crate::devices::DeviceError::NotOnline(label.into()))
+    }
+    fn unload(&mut self, _tape: Self::Tape) -> Result<(), crate::devices::DeviceError> {
+        Ok(())
+    }
+}
+
+/// Sleeping only counts.
+struct Ticks(std::time::Instant);
+impl crate::lock::wait::WaitClock for Ticks {
+    fn now(&self) -> std::time::Instant {
+        self.0
+    }
+    fn sleep(&mut self, d: Duration) {
+        self.0 += d;
+    }
+}
+
+#[test]
+fn a_tape_request_is_notified_once_while_the_job_polls_for_it() {
+    use crate::media_request::{wait_for_tapes_with, WaitForTapes};
+    let rx = Receiver::start(&[]);
+    let notifier = fast(vec![webhook(&rx.url, 0, None)]);
+    let mut log = Log::default();
+    let mut events =
+        NotifyingEvents::new(&mut log, &notifier, Some("nightly".into())).with_pool("daily");
+    let mut devices = Arriving {
+        label: "AB0003L9".into(),
+        looks: 0,
+        after: 6,
+    };
+    let request = TapeRequest {
+        labels: vec!["AB0003L9".into(), "AB0004L9".into()],
+        need: Need::Any,
+        changer: Some("lib1".into()),
+        drive: "lto9".into(),
+        reason: "backup to pool 'daily' appends to media set X".into(),
+    };
+    let wait = WaitForTapes {
+        policy: crate::lock::WaitPolicy::seconds(3600),
+        interval: Duration::from_secs(5),
+    };
+    let mut clock = Ticks(std::time::Instant::now());
+    let online =
+        wait_for_tapes_with(&mut devices, &request, &wait, &mut events, &mut clock).unwrap();
+    assert_eq!(online, ["AB0003L9"]);
+    assert_eq!(devices.looks, 6, "it polled several times");
+    // The same request asked again at once is not sent again; another is.
+    events.tape_needed(&request);
+    assert_eq!(events.outcomes.len(), 1, "{:?}", events.outcomes);
+    let mut other = request.clone();
+    other.labels = vec!["AB0005L9".into()];
+    events.tape_needed(&other);
+    assert_eq!(events.outcomes.len(), 2, "{:?}", events.outcomes);
+    drop(events);
+    // The job log still got every request and the arrival.
+    assert!(log.0[0].starts_with("please insert AB0003L9 (or AB0004L9) into changer 'lib1'"));
+    assert!(log
+        .0
+        .iter()
+        .any(|l| l == "tape inserted into changer 'lib1'"));
+
+    let reqs = rx.requests();
+    assert_eq!(reqs.len(), 2);
+    let v = reqs[0].json();
+    assert_eq!(v["event"], "tape_needed");
+    assert_eq!(v["severity"], "warning");
+    assert_eq!(v["labels"], serde_json::json!(["AB0003L9", "AB0004L9"]));
+    assert_eq!(v["need"], "any");
+    assert_eq!(v["changer"], "lib1");
+    assert_eq!(v["drive"], "lto9");
+    assert_eq!(v["pool"], "daily");
+    assert_eq!(v["job"], "nightly");
+    assert_eq!(v["reason"], "backup to pool 'daily' appends to media set X");
+    assert_eq!(
+        v["subject"],
+        "ptape: insert one of the tapes AB0003L9, AB0004L9 into changer lib1"
+    );
+    assert_eq!(reqs[1].json()["labels"], serde_json::json!(["AB0005L9"]));
+}
+
+#[test]
+fn a_restore_request_names_every_tape_it_needs() {
+    let request = TapeRequest {
+        labels: vec!["AB0001L9".into(), "AB0002L9".into()],
+        need: Need::All,
+        changer: None,
+        drive: "lto9".into(),
+        reason: "restore of daily/web/2026-06-01T22:00:00Z".into(),
+    };
+    let t = TapeNeeded::of_request(&request, None, None);
+    assert_eq!(
+        t.request(),
+        "insert tapes AB0001L9, AB0002L9 into drive lto9"
+    );
+    let v = serde_json::to_value(Event::TapeNeeded(t)).unwrap();
+    assert_eq!(v["need"], "all");
 }

@@ -660,3 +660,52 @@ fn a_job_exports_its_media_set_when_done_and_warns_when_the_slots_are_full() {
     assert!(message.contains("left BB000"), "{message}");
     assert!(runs[0]["snapshot"].as_str().unwrap().starts_with("pb/jb/"));
 }
+
+#[test]
+fn a_scheduled_run_posts_its_outcome_to_the_jobs_webhook() {
+    use cli_util::http_receiver::Receiver;
+    let env = Env::new();
+    let src = env.source("src", 1 << 20, 12);
+    env.ok(&["pool", "create", "daily"]);
+    let rx = Receiver::start(&[]);
+    env.ok(&["notify", "add", "web", "--webhook", &rx.url]);
+    env.job_created_ago(
+        120,
+        &[
+            "nightly",
+            "--schedule",
+            "*:*",
+            "--pool",
+            "daily",
+            "--notify",
+            "web",
+            s(&src),
+        ],
+    );
+    let daemon = env.daemon("daemon");
+    let runs = env.wait_history(60, "the run", |r| finished(r, 1));
+    // The notification follows the recorded outcome; its outcome is the
+    // task log's last line.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !env.task_log(&runs[0]).contains("notified web") {
+        assert!(Instant::now() < deadline, "no webhook: {}", daemon.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(daemon);
+    let reqs = rx.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    let doc = reqs[0].json();
+    assert_eq!(doc["event"], "job_finished", "{doc}");
+    assert_eq!(doc["job"], "nightly");
+    assert_eq!(doc["state"], "ok");
+    assert_eq!(doc["run"], runs[0]["run"]);
+    assert_eq!(doc["snapshot"], runs[0]["snapshot"]);
+    assert_eq!(doc["tapes"], runs[0]["tapes"]);
+    assert_eq!(doc["bytes_written"], runs[0]["bytes_written"]);
+    let log = env.task_log(&runs[0]);
+    assert!(log.contains("task triggered by schedule"), "{log}");
+    assert!(
+        log.contains("notified web (webhook) of job_finished"),
+        "{log}"
+    );
+}

@@ -574,3 +574,152 @@ fn a_job_of_an_encrypting_pool_opens_its_key_with_the_passphrase_file() {
         "{err}"
     );
 }
+
+/// An executable shell script in the test directory.
+fn script(env: &Env, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = env.tmp.path().join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn a_job_run_tells_its_targets_and_a_failing_target_does_not_fail_it() {
+    use cli_util::http_receiver::Receiver;
+    let env = Env::new();
+    let src = env.source("src", 1 << 20, 12);
+    env.ok(&["pool", "create", "daily"]);
+    let rx = Receiver::start(&[]);
+    let got = env.tmp.path().join("event.json");
+    let hook = script(&env, "hook.sh", &format!("cat > '{}'", got.display()));
+    let broken = script(
+        &env,
+        "broken.sh",
+        "cat >/dev/null; echo refused >&2; exit 1",
+    );
+    env.ok(&["notify", "add", "web", "--webhook", &rx.url]);
+    env.ok(&["notify", "add", "hook", "--command", s(&hook)]);
+    env.ok(&["notify", "add", "broken", "--command", s(&broken)]);
+
+    // Unknown names are refused at create and update, naming the name.
+    let err = env.fails(&[
+        "job",
+        "create",
+        "srv",
+        "--schedule",
+        "daily",
+        "--pool",
+        "daily",
+        "--notify",
+        "web",
+        "--notify",
+        "nosuch",
+        s(&src),
+    ]);
+    assert!(err.contains("--notify nosuch"), "{err}");
+    assert!(err.contains("ptape notify list"), "{err}");
+    assert!(env.json(&["job", "list"]).as_array().unwrap().is_empty());
+    env.ok(&[
+        "job",
+        "create",
+        "srv",
+        "--schedule",
+        "daily",
+        "--pool",
+        "daily",
+        "--notify",
+        "web",
+        "--notify",
+        "broken",
+        s(&src),
+    ]);
+    let err = env.fails(&["job", "update", "srv", "--notify", "gone"]);
+    assert!(err.contains("--notify gone"), "{err}");
+    env.ok(&[
+        "job", "update", "srv", "--notify", "web", "--notify", "broken", "--notify", "hook",
+    ]);
+
+    let out = env.json(&["job", "run", "srv"]);
+    assert_eq!(out["state"], "ok", "{out}");
+    let reqs = rx.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert_eq!(reqs[0].method, "POST");
+    assert_eq!(reqs[0].header("x-ptape-event"), Some("job_finished"));
+    let doc = reqs[0].json();
+    println!("received webhook body:\n{}", reqs[0].body);
+    assert_eq!(doc["schema"], "ptape.notification");
+    assert_eq!(doc["event"], "job_finished", "{doc}");
+    assert_eq!(doc["job"], "srv");
+    assert_eq!(doc["run"], out["run"]);
+    assert_eq!(doc["state"], "ok");
+    assert_eq!(doc["severity"], "info");
+    assert_eq!(doc["pool"], "daily");
+    assert_eq!(doc["snapshot"], out["snapshot"]);
+    assert_eq!(doc["tapes"], out["tapes"]);
+    assert!(!doc["tapes"].as_array().unwrap().is_empty());
+    assert_eq!(doc["bytes_written"], out["bytes_written"]);
+    assert_eq!(doc["error"], Value::Null);
+    let log_path = env.data_dir().join(format!("jobs/logs/{}.log", out["run"]));
+    assert_eq!(doc["task_log"], s(&log_path));
+    // The command target got the same document on stdin.
+    let cmd: Value = serde_json::from_str(&std::fs::read_to_string(&got).unwrap()).unwrap();
+    assert_eq!(cmd["snapshot"], doc["snapshot"]);
+    assert_eq!(cmd["run"], doc["run"]);
+    // Each target's outcome is in the task log.
+    let log = env.ok(&["job", "log", &out["run"].to_string()]);
+    assert!(
+        log.contains("notified web (webhook) of job_finished"),
+        "{log}"
+    );
+    assert!(
+        log.contains("notified hook (command) of job_finished"),
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "notification job_finished to target broken (command) failed after 1 attempt: "
+        ),
+        "{log}"
+    );
+    assert!(log.contains("refused"), "{log}");
+
+    // A failing run tells its error.
+    std::fs::remove_dir_all(&src).unwrap();
+    let failed = env.ptape().args(["job", "run", "srv"]).output().unwrap();
+    assert_eq!(failed.status.code(), Some(1), "{failed:?}");
+    let reqs = rx.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    let doc = reqs[1].json();
+    assert_eq!(doc["state"], "error", "{doc}");
+    assert_eq!(doc["severity"], "error");
+    assert_eq!(doc["snapshot"], Value::Null);
+    let runs = env.json(&["job", "history", "srv", "--limit", "1"]);
+    assert_eq!(doc["error"], runs[0]["message"], "{doc}");
+    assert!(doc["error"].as_str().unwrap().contains("src"), "{doc}");
+
+    // A target removed from notify.toml: the run still runs and says so.
+    env.ok(&["notify", "remove", "broken"]);
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a.txt"), b"again\n").unwrap();
+    let later = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 60;
+    let third = env
+        .ptape()
+        .env("PTAPE_TEST_NOW", format!("@{later}"))
+        .args(["job", "run", "srv", "--output-format", "json"])
+        .output()
+        .unwrap();
+    assert!(third.status.success(), "{third:?}");
+    let third: Value = serde_json::from_slice(&third.stdout).unwrap();
+    let log = env.ok(&["job", "log", &third["run"].to_string()]);
+    assert!(
+        log.contains("warning: no notification will be sent for this run")
+            && log.contains("\"broken\""),
+        "{log}"
+    );
+    assert_eq!(rx.requests().len(), 2);
+}

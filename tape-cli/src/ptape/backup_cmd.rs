@@ -147,7 +147,7 @@ pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<(
     let pool = options.pool.clone();
     let start = clock.now_epoch();
     let mut progress = Progress::new(ptape::source::estimate_bytes(&options.sources));
-    let mut events = NotifyingEvents::new(&mut progress, &notifier, None);
+    let mut events = NotifyingEvents::new(&mut progress, &notifier, None).with_pool(&pool);
     let result = run_backup(&mut devices, &mut catalog, &options, &mut events);
     events.notify(Event::JobFinished(finished_event(
         &result,
@@ -249,6 +249,7 @@ fn finished_event(
         end,
         warnings: 0,
         error: None,
+        task_log: None,
     };
     match result {
         Ok(r) => {

@@ -179,6 +179,19 @@ fn absolute_file(path: Option<&Path>) -> Result<Option<PathBuf>> {
     Ok(Some(abs))
 }
 
+/// `--notify` names must be targets of notify.toml (`ptape notify add`).
+fn check_notify(targets: &[String]) -> Result<()> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let all = ptape::notify::Notifier::from_config()?;
+    for name in targets {
+        all.select(std::slice::from_ref(name))
+            .with_context(|| format!("--notify {name}"))?;
+    }
+    Ok(())
+}
+
 fn check_drive(drive: &Option<String>) -> Result<()> {
     if let Some(d) = drive.as_deref().filter(|d| *d != ANY_DRIVE) {
         let cfg = ptape::config::load_config()?;
@@ -210,6 +223,7 @@ pub fn job(cmd: JobCmd, out: OutputFormat) -> Result<()> {
             };
             job.check()
                 .map_err(|(field, message)| anyhow::anyhow!("--{field}: {message}"))?;
+            check_notify(&job.notify)?;
             ptape::job::create_job(&catalog, &a.id, job.clone(), &clock)?;
             let info = ptape::job::job_info(&catalog, &a.id, &job, &clock)?;
             out.print(&info, |i| {
@@ -269,6 +283,9 @@ pub fn job(cmd: JobCmd, out: OutputFormat) -> Result<()> {
             apply_update(&mut next, &a, paths.clone(), passphrase_file.clone());
             next.check()
                 .map_err(|(field, message)| anyhow::anyhow!("--{field}: {message}"))?;
+            // The names given now (a target removed since the job was
+            // created does not block other changes; its runs log it).
+            check_notify(&a.notify)?;
             let job = ptape::job::update_job(
                 &catalog,
                 &a.id,
