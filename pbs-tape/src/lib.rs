@@ -17,3 +17,4 @@ pub mod emulator;
 pub mod format;
 pub mod scsi;
 pub mod selftest;
+pub mod spec;

@@ -11,15 +11,18 @@ use pbs_tape::drive::encryption::{
     clear_encryption, encryption_capabilities, encryption_status, parse_key_file,
     set_encryption_key,
 };
+use pbs_tape::drive::log_page::parse_log_page;
+use pbs_tape::drive::mam::{attribute_def, decode_attribute_values};
 use pbs_tape::drive::mam::{read_cartridge_memory, write_attribute, MamValue};
 use pbs_tape::drive::mode_pages::{
     read_mode_settings, set_block_size, set_buffer_mode, set_compression,
 };
+use pbs_tape::drive::tape_alert::{decode_tape_alert_page, decode_tape_alert_response};
 use pbs_tape::drive::tape_alert::{read_tape_alert_flags, TapeAlertFlags};
 use pbs_tape::drive::volume_statistics::read_volume_statistics;
 use pbs_tape::drive::DriveError;
 use pbs_tape::emulator::state::LibraryConfig;
-use pbs_tape::scsi::SenseKey;
+use pbs_tape::scsi::{DataDirection, ScsiTransport, SenseKey};
 
 const MIB: u64 = 1 << 20;
 const DEV: &str = "drive0";
@@ -217,4 +220,91 @@ fn personalities_without_features_say_not_supported() {
         read_mode_settings(&mut dev, DEV).unwrap().density_code,
         0x60
     );
+}
+
+/// The emulator encodes LOG SENSE and READ ATTRIBUTE answers with its own
+/// byte-level encoders and its own attribute table (`emulator::spc_wire`,
+/// `ssc_info::attribute`); the drive layer decodes them with its own: two
+/// readings of SPC-5/SSC-5 that must agree on every page and attribute.
+#[test]
+fn emulator_log_and_mam_answers_parse_with_the_drive_layer() {
+    let fx = fixture();
+    let mut dev = fx.open();
+    write_attribute(&mut dev, DEV, 0x0808, "pool").unwrap();
+    let raw = |dev: &mut pbs_tape::emulator::EmulatedDevice, cdb: &[u8], alloc: usize| {
+        let mut buf = vec![0u8; alloc];
+        let c = dev
+            .execute(cdb, DataDirection::FromDevice(&mut buf), T)
+            .unwrap();
+        buf.truncate(c.transferred);
+        buf
+    };
+    let log_sense = |page: u8| [0x4d, 0, 0x40 | page, 0, 0, 0, 0, 0xff, 0xf0, 0];
+
+    // Supported pages: every listed page parses as the page asked for,
+    // each parameter's length is what its format needs.
+    let supported = raw(&mut dev, &log_sense(0x00), 0xfff0);
+    assert_eq!(usize::from(supported[3]), supported.len() - 4);
+    for &page in &supported[4..] {
+        if page == 0 {
+            continue;
+        }
+        let bytes = raw(&mut dev, &log_sense(page), 0xfff0);
+        let parsed = parse_log_page(&bytes, page, "log page").unwrap();
+        assert!(!parsed.truncated, "page {page:#04x}");
+        assert!(!parsed.parameters.is_empty(), "page {page:#04x}");
+        let codes: Vec<u16> = parsed.parameters.iter().map(|p| p.code).collect();
+        let mut sorted = codes.clone();
+        sorted.sort_unstable();
+        assert_eq!(codes, sorted, "page {page:#04x}: parameters ascending");
+    }
+
+    // Volume statistics: every parameter is one the drive layer names.
+    let stats = read_volume_statistics(&mut dev, DEV).unwrap();
+    assert!(stats.other.is_empty(), "{:?}", stats.other);
+    assert_eq!(stats.page_valid, Some(true));
+    assert_eq!(stats.total_native_capacity, Some(64 * MIB / 1_000_000));
+    assert_eq!(stats.approximate_native_capacity_of_partitions.len(), 1);
+    assert_eq!(
+        stats.approximate_native_capacity_of_partitions[0].value,
+        64 * MIB / 1_000_000
+    );
+    assert!(stats
+        .volume_barcode
+        .as_deref()
+        .is_some_and(|b| !b.is_empty()));
+
+    // TapeAlert page and TapeAlert response agree (no flags on a fresh drive).
+    let response = decode_tape_alert_response(&raw(&mut dev, &log_sense(0x12), 0xfff0)).unwrap();
+    let page = decode_tape_alert_page(&raw(&mut dev, &log_sense(0x2e), 0xfff0)).unwrap();
+    assert_eq!(response, page);
+    assert_eq!(
+        read_tape_alert_flags(&mut dev, DEV).unwrap(),
+        TapeAlertFlags::empty()
+    );
+    assert_eq!(read_tape_capacity(&mut dev, DEV).unwrap().maximum_mib, 64);
+
+    // Cartridge memory: each attribute the emulator sends has the FORMAT
+    // and length of the drive layer's table of standard attributes.
+    let mut cdb = [0u8; 16];
+    cdb[0] = 0x8c;
+    cdb[10..14].copy_from_slice(&65536u32.to_be_bytes());
+    let bytes = raw(&mut dev, &cdb, 65536);
+    let attrs = decode_attribute_values(&bytes).unwrap();
+    assert!(attrs.len() >= 20, "{} attributes", attrs.len());
+    let mut pos = 4;
+    for a in &attrs {
+        let id = u16::from_be_bytes([bytes[pos], bytes[pos + 1]]);
+        let len = usize::from(u16::from_be_bytes([bytes[pos + 3], bytes[pos + 4]]));
+        assert_eq!(id, a.id);
+        let def = attribute_def(id).unwrap_or_else(|| panic!("{id:#06x} not standard"));
+        assert_eq!(a.format, def.format, "{id:#06x} ({})", def.name);
+        assert_eq!(a.read_only, def.read_only, "{id:#06x} ({})", def.name);
+        if let Some(l) = def.length {
+            assert_eq!(len, usize::from(l), "{id:#06x} ({}) length", def.name);
+        }
+        pos += 5 + len;
+    }
+    assert_eq!(pos, bytes.len());
+    assert_eq!(read_cartridge_memory(&mut dev, DEV).unwrap(), attrs);
 }

@@ -10,16 +10,7 @@ use super::DriveError;
 use crate::scsi::ScsiTransport;
 
 /// Parameter codes of the tape capacity log page.
-pub mod param {
-    /// Main partition (partition 0) remaining capacity, MiB.
-    pub const MAIN_REMAINING: u16 = 0x0001;
-    /// Alternate partition (partition 1) remaining capacity, MiB.
-    pub const ALTERNATE_REMAINING: u16 = 0x0002;
-    /// Main partition maximum capacity, MiB.
-    pub const MAIN_MAXIMUM: u16 = 0x0003;
-    /// Alternate partition maximum capacity, MiB.
-    pub const ALTERNATE_MAXIMUM: u16 = 0x0004;
-}
+pub use crate::spec::log::tape_capacity as param;
 
 /// Capacity of partition 0 (and of partition 1, when the drive reports it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

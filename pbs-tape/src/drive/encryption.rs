@@ -20,35 +20,11 @@ use super::DriveError;
 use crate::scsi::opcodes::{SECURITY_PROTOCOL_IN, SECURITY_PROTOCOL_OUT};
 use crate::scsi::ScsiTransport;
 
-/// Security protocol information (SPC-5 7.7.1).
-pub const PROTOCOL_INFORMATION: u8 = 0x00;
-/// Tape data encryption security protocol (SSC-5 8.5).
-pub const PROTOCOL_TAPE_DATA_ENCRYPTION: u8 = 0x20;
-
-/// Tape data encryption pages (SSC-5 tables 236 and 253).
-pub mod page {
-    pub const IN_SUPPORT: u16 = 0x0000;
-    pub const OUT_SUPPORT: u16 = 0x0001;
-    pub const CAPABILITIES: u16 = 0x0010;
-    pub const SUPPORTED_KEY_FORMATS: u16 = 0x0011;
-    pub const MANAGEMENT_CAPABILITIES: u16 = 0x0012;
-    pub const STATUS: u16 = 0x0020;
-    pub const NEXT_BLOCK_STATUS: u16 = 0x0021;
-    /// SECURITY PROTOCOL OUT: set data encryption.
-    pub const SET_DATA_ENCRYPTION: u16 = 0x0010;
-}
-
-/// Security algorithm code of AES-256-GCM (SSC-5 table 242).
-pub const ALGORITHM_AES_256_GCM: u32 = 0x0001_0014;
-/// Key length of AES-256, bytes.
-pub const AES_256_KEY_LENGTH: u16 = 32;
-/// Logical block encryption key format: plain-text key.
-pub const KEY_FORMAT_PLAIN: u8 = 0x00;
-/// Set data encryption flags byte: CEEM = 01b (do not check the
-/// encryption mode of externally encrypted blocks).
-pub const CEEM_NO_CHECK: u8 = 0x40;
-/// SCOPE field value: all I_T nexus.
-pub const SCOPE_ALL_IT_NEXUS: u8 = 0x02;
+pub use crate::spec::security::{
+    decryption_mode, encryption_mode, page, AES_256_KEY_LENGTH, ALGORITHM_AES_256_GCM,
+    CEEM_NO_CHECK, KEY_FORMAT_PLAIN, PROTOCOL_INFORMATION, PROTOCOL_TAPE_DATA_ENCRYPTION,
+    SCOPE_ALL_IT_NEXUS,
+};
 
 /// Header of every tape data encryption page.
 #[derive(Debug, Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
@@ -144,21 +120,6 @@ pub struct SetDataEncryptionWire {
     pub kad_format: u8,
     pub reserved: [u8; 7],
     pub key_length: U16,
-}
-
-/// Encryption mode values (SSC-5 table 256).
-pub mod encryption_mode {
-    pub const DISABLE: u8 = 0;
-    pub const EXTERNAL: u8 = 1;
-    pub const ENCRYPT: u8 = 2;
-}
-
-/// Decryption mode values (SSC-5 table 257).
-pub mod decryption_mode {
-    pub const DISABLE: u8 = 0;
-    pub const RAW: u8 = 1;
-    pub const DECRYPT: u8 = 2;
-    pub const MIXED: u8 = 3;
 }
 
 /// Name of an encryption mode value.

@@ -3,8 +3,9 @@
 //! are made of. Decoding follows the lengths the device states; a page cut
 //! short by the allocation length yields the parameters that are complete.
 //!
-//! [`LogPageBuilder`] writes the same layout; the emulator answers LOG SENSE
-//! with it, so both sides share one definition of the wire format.
+//! [`LogPageBuilder`] writes the same layout (test data of the decoders).
+//! The emulator has its own encoder (`emulator::spc_wire`), so a misreading
+//! of the layout cannot hide in code both sides share.
 
 use zerocopy::byteorder::big_endian::U16;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
@@ -15,26 +16,11 @@ use super::DriveError;
 use crate::scsi::opcodes::LOG_SENSE;
 use crate::scsi::{spc, ScsiTransport};
 
-/// Supported log pages (SPC-5 7.3.18).
-pub const PAGE_SUPPORTED_PAGES: u8 = 0x00;
-/// TapeAlert response log page (SSC-5 8.2.5): one 64-bit parameter.
-pub const PAGE_TAPE_ALERT_RESPONSE: u8 = 0x12;
-/// Volume statistics log page (SSC-5 8.2.8).
-pub const PAGE_VOLUME_STATISTICS: u8 = 0x17;
-/// TapeAlert log page (SSC-5 8.2.3): parameters 0x0001..0x0040.
-pub const PAGE_TAPE_ALERT: u8 = 0x2E;
-/// Tape capacity log page (vendor-specific range, common to all LTO drives).
-pub const PAGE_TAPE_CAPACITY: u8 = 0x31;
-
-/// Page control field of LOG SENSE: cumulative values (SPC-5 6.9).
-pub const PC_CUMULATIVE: u8 = 0x01;
-
-/// Parameter control byte: binary format list (FORMAT AND LINKING = 11b).
-pub const CONTROL_BINARY_LIST: u8 = 0x03;
-/// Parameter control byte: ASCII format list (FORMAT AND LINKING = 01b).
-pub const CONTROL_ASCII_LIST: u8 = 0x01;
-/// Parameter control byte: bounded data counter (FORMAT AND LINKING = 00b).
-pub const CONTROL_COUNTER: u8 = 0x00;
+pub use crate::spec::log::{
+    CONTROL_ASCII_LIST, CONTROL_BINARY_LIST, CONTROL_COUNTER, PAGE_SUPPORTED_PAGES,
+    PAGE_TAPE_ALERT, PAGE_TAPE_ALERT_RESPONSE, PAGE_TAPE_CAPACITY, PAGE_VOLUME_STATISTICS,
+    PC_CUMULATIVE,
+};
 
 /// Log page header: the SPC layer's definition (SPC-5 7.3.2).
 pub use crate::scsi::spc::LogPageHeaderWire as LogPageHeader;

@@ -6,7 +6,7 @@
 //! [`ModeData`] is decoded from MODE SENSE(10)/(6) data and encoded back
 //! for MODE SELECT(10) (read-modify-write with the pages as the drive
 //! returned them, PS bits cleared). The emulator encodes its MODE SENSE
-//! answers with the same code.
+//! answers with its own code (`emulator::ssc_info::mode`).
 
 use serde::Serialize;
 use zerocopy::byteorder::big_endian::{U16, U32};
@@ -16,14 +16,11 @@ use super::decode::{decode_error, with_device};
 use super::DriveError;
 use crate::scsi::{spc, ScsiTransport};
 
-/// Data compression mode page (SSC-5 8.3.2).
-pub const PAGE_DATA_COMPRESSION: u8 = 0x0F;
-/// Device configuration mode page (SSC-5 8.3.3); subpage 0x01 is the
-/// device configuration extension (SSC-5 8.3.4).
-pub const PAGE_DEVICE_CONFIGURATION: u8 = 0x10;
-pub const SUBPAGE_DEVICE_CONFIGURATION_EXTENSION: u8 = 0x01;
-/// All mode pages.
-pub const PAGE_ALL: u8 = 0x3F;
+pub use crate::spec::mode::{
+    DEVICE_SPECIFIC_BUFFER_MODE_MASK, DEVICE_SPECIFIC_BUFFER_MODE_SHIFT, DEVICE_SPECIFIC_WP,
+    PAGE_ALL, PAGE_DATA_COMPRESSION, PAGE_DEVICE_CONFIGURATION,
+    SUBPAGE_DEVICE_CONFIGURATION_EXTENSION,
+};
 
 /// Page control field of MODE SENSE (SPC-5 6.15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,11 +30,6 @@ pub enum PageControl {
     Default = 2,
     Saved = 3,
 }
-
-/// Device-specific parameter bits of the header for tape (SSC-5 8.3.1).
-pub const DEVICE_SPECIFIC_WP: u8 = 0x80;
-pub const DEVICE_SPECIFIC_BUFFER_MODE_SHIFT: u8 = 4;
-pub const DEVICE_SPECIFIC_BUFFER_MODE_MASK: u8 = 0x70;
 
 /// Mode parameter header(10): the SPC layer's definition (SPC-5 7.5.6).
 pub use crate::scsi::spc::ModeHeader10Wire as ModeHeader10;

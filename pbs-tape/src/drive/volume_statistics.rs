@@ -13,46 +13,7 @@ use super::DriveError;
 use crate::scsi::ScsiTransport;
 
 /// Parameter codes of the volume statistics log page (SSC-5 table 196).
-pub mod param {
-    pub const PAGE_VALID: u16 = 0x0000;
-    pub const VOLUME_MOUNTS: u16 = 0x0001;
-    pub const VOLUME_DATASETS_WRITTEN: u16 = 0x0002;
-    pub const RECOVERED_WRITE_DATA_ERRORS: u16 = 0x0003;
-    pub const UNRECOVERED_WRITE_DATA_ERRORS: u16 = 0x0004;
-    pub const WRITE_SERVO_ERRORS: u16 = 0x0005;
-    pub const UNRECOVERED_WRITE_SERVO_ERRORS: u16 = 0x0006;
-    pub const VOLUME_DATASETS_READ: u16 = 0x0007;
-    pub const RECOVERED_READ_ERRORS: u16 = 0x0008;
-    pub const UNRECOVERED_READ_ERRORS: u16 = 0x0009;
-    pub const LAST_MOUNT_UNRECOVERED_WRITE_ERRORS: u16 = 0x000C;
-    pub const LAST_MOUNT_UNRECOVERED_READ_ERRORS: u16 = 0x000D;
-    pub const LAST_MOUNT_MBYTES_WRITTEN: u16 = 0x000E;
-    pub const LAST_MOUNT_MBYTES_READ: u16 = 0x000F;
-    pub const LIFETIME_MBYTES_WRITTEN: u16 = 0x0010;
-    pub const LIFETIME_MBYTES_READ: u16 = 0x0011;
-    pub const LAST_LOAD_WRITE_COMPRESSION_RATIO: u16 = 0x0012;
-    pub const LAST_LOAD_READ_COMPRESSION_RATIO: u16 = 0x0013;
-    pub const MEDIUM_MOUNT_TIME: u16 = 0x0014;
-    pub const MEDIUM_READY_TIME: u16 = 0x0015;
-    pub const TOTAL_NATIVE_CAPACITY: u16 = 0x0016;
-    pub const TOTAL_USED_NATIVE_CAPACITY: u16 = 0x0017;
-    pub const VOLUME_SERIAL_NUMBER: u16 = 0x0040;
-    pub const TAPE_LOT_IDENTIFIER: u16 = 0x0041;
-    pub const VOLUME_BARCODE: u16 = 0x0042;
-    pub const VOLUME_MANUFACTURER: u16 = 0x0043;
-    pub const VOLUME_LICENSE_CODE: u16 = 0x0044;
-    pub const VOLUME_PERSONALITY: u16 = 0x0045;
-    pub const WRITE_PROTECT: u16 = 0x0080;
-    pub const WORM: u16 = 0x0081;
-    pub const MAXIMUM_RECOMMENDED_TAPE_PATH_TEMPERATURE_EXCEEDED: u16 = 0x0082;
-    pub const BEGINNING_OF_MEDIUM_PASSES: u16 = 0x0101;
-    pub const MIDDLE_OF_TAPE_PASSES: u16 = 0x0102;
-    pub const FIRST_ENCRYPTED_LOGICAL_OBJECT: u16 = 0x0200;
-    pub const FIRST_UNENCRYPTED_LOGICAL_OBJECT: u16 = 0x0201;
-    pub const APPROXIMATE_NATIVE_CAPACITY_OF_PARTITIONS: u16 = 0x0202;
-    pub const APPROXIMATE_USED_NATIVE_CAPACITY_OF_PARTITIONS: u16 = 0x0203;
-    pub const REMAINING_CAPACITY_TO_EARLY_WARNING_OF_PARTITIONS: u16 = 0x0204;
-}
+pub use crate::spec::log::volume_statistics as param;
 
 /// One value of a partition-list parameter (codes 0x0200..=0x0204).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -134,7 +95,7 @@ pub fn decode_partition_records(value: &[u8]) -> Option<Vec<PartitionValue>> {
     Some(out)
 }
 
-/// Encode partition-list records with `width`-byte values (used by the emulator).
+/// Encode partition-list records with `width`-byte values (test data).
 pub fn encode_partition_records(values: &[PartitionValue], width: usize) -> Vec<u8> {
     let width = width.clamp(1, 8);
     let mut out = Vec::new();

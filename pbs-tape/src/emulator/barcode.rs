@@ -10,6 +10,12 @@ pub const MAX_BARCODE_LEN: usize = 32;
 /// Most barcodes one range may expand to.
 pub const MAX_RANGE_LEN: u64 = 100_000;
 
+/// Barcodes of cleaning cartridges start with "CLN" (the usual library
+/// convention; the emulated library loads them as cleaning cartridges).
+pub fn is_cleaning_barcode(barcode: &str) -> bool {
+    barcode.starts_with("CLN")
+}
+
 /// What is wrong with a barcode or a range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BarcodeError {

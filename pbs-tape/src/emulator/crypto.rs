@@ -14,9 +14,9 @@ use openssl::symm::{decrypt_aead, encrypt_aead, Cipher};
 
 use super::cdb::CheckCondition;
 use super::drive_state::{DriveSettings, EncryptionSettings};
-use crate::drive::decode::to_hex;
-use crate::drive::encryption::{decryption_mode, parse_key_file};
+use super::spc_wire::hex;
 use crate::scsi::{SenseData, SenseKey};
+use crate::spec::security::decryption_mode;
 
 /// Length of the random IV stored in front of each sealed block.
 pub const IV_LEN: usize = 12;
@@ -58,15 +58,19 @@ fn internal_failure() -> CheckCondition {
 
 /// Decode a 64-hex-digit key (the form `EncryptionSettings::key_hex` keeps).
 pub fn decode_key_hex(hex: &str) -> Option<[u8; 32]> {
-    if hex.len() != 64 {
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    parse_key_file(hex.as_bytes()).ok()
+    let mut key = [0u8; 32];
+    for (k, i) in key.iter_mut().zip((0..64).step_by(2)) {
+        *k = u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()?;
+    }
+    Some(key)
 }
 
 /// Encode a key as lower-case hex.
 pub fn encode_key_hex(key: &[u8]) -> String {
-    to_hex(key)
+    hex(key)
 }
 
 /// First 8 bytes of SHA-256 of the key.

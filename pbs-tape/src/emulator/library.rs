@@ -16,12 +16,11 @@ use std::path::{Path, PathBuf};
 use nix::fcntl::{Flock, FlockArg};
 use serde::Serialize;
 
-use super::barcode::{self, BarcodeError};
+use super::barcode::{self, is_cleaning_barcode, BarcodeError};
 use super::drive_state::MediumInfo;
 use super::fault::{DeviceId, FaultKind, FaultSpec};
 use super::image::{self, ImageError};
 use super::state::{Cartridge, CartridgeKind, DriveBay, LibraryConfig, LibraryState, Location};
-use crate::changer::is_cleaning_barcode;
 
 /// First line of every emulated device file.
 pub const DEVICE_MAGIC: &str = "ptape-emulated-device v1";

@@ -32,6 +32,7 @@ pub mod fault;
 pub mod image;
 pub mod library;
 pub(crate) mod smc_wire;
+pub(crate) mod spc_wire;
 pub mod ssc_info;
 pub(crate) mod ssc_wire;
 pub mod state;

@@ -91,6 +91,45 @@ pub(crate) fn position_long(p: &Position) -> [u8; POSITION_LONG_LEN] {
     out
 }
 
+/// What one REPORT DENSITY SUPPORT descriptor says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Density {
+    pub primary_density_code: u8,
+    pub secondary_density_code: u8,
+    pub writable: bool,
+    pub duplicate: bool,
+    pub default: bool,
+    pub bits_per_mm: u32,
+    /// Tenths of a millimetre.
+    pub media_width: u16,
+    pub tracks: u16,
+    /// 10^6 bytes.
+    pub capacity_mb: u32,
+    pub assigning_organization: &'static str,
+    pub density_name: &'static str,
+    pub description: &'static str,
+}
+
+impl Density {
+    /// An LTO density (not default, writable: the caller decides).
+    pub(crate) fn lto(i: &crate::spec::lto::LtoInfo) -> Self {
+        Density {
+            primary_density_code: i.density_code,
+            secondary_density_code: i.density_code,
+            writable: true,
+            duplicate: false,
+            default: false,
+            bits_per_mm: i.bits_per_mm,
+            media_width: crate::spec::lto::LTO_MEDIA_WIDTH,
+            tracks: i.tracks,
+            capacity_mb: u32::try_from(i.native_capacity_bytes / 1_000_000).unwrap_or(u32::MAX),
+            assigning_organization: crate::spec::lto::LTO_ASSIGNING_ORGANIZATION,
+            density_name: i.density_name,
+            description: i.description,
+        }
+    }
+}
+
 /// Length of one REPORT DENSITY SUPPORT density descriptor (SSC-5 6.13).
 pub(crate) const DENSITY_DESCRIPTOR_LEN: usize = 52;
 
@@ -109,7 +148,7 @@ fn put_text(out: &mut [u8], at: usize, n: usize, text: &str) {
 /// (bytes 3..4, 0030h), BITS PER MM (5..7), MEDIA WIDTH (8..9, tenths of a
 /// mm), TRACKS (10..11), CAPACITY (12..15, MB), ASSIGNING ORGANIZATION
 /// (16..23), DENSITY NAME (24..31), DESCRIPTION (32..51).
-pub(crate) fn density_support(list: &[crate::drive::density::DensityDescriptor]) -> Vec<u8> {
+pub(crate) fn density_support(list: &[Density]) -> Vec<u8> {
     let mut out = vec![0u8; 4 + list.len() * DENSITY_DESCRIPTOR_LEN];
     let available = (out.len() as u64 - 2).min(0xffff);
     put_be(&mut out, 0, 2, available);
@@ -126,9 +165,9 @@ pub(crate) fn density_support(list: &[crate::drive::density::DensityDescriptor])
         put_be(&mut out, o + 8, 2, u64::from(d.media_width));
         put_be(&mut out, o + 10, 2, u64::from(d.tracks));
         put_be(&mut out, o + 12, 4, u64::from(d.capacity_mb));
-        put_text(&mut out, o + 16, 8, &d.assigning_organization);
-        put_text(&mut out, o + 24, 8, &d.density_name);
-        put_text(&mut out, o + 32, 20, &d.description);
+        put_text(&mut out, o + 16, 8, d.assigning_organization);
+        put_text(&mut out, o + 24, 8, d.density_name);
+        put_text(&mut out, o + 32, 20, d.description);
     }
     out
 }
@@ -193,7 +232,7 @@ mod tests {
 
     #[test]
     fn density_support_bytes() {
-        let d = crate::drive::density::DensityDescriptor {
+        let d = Density {
             primary_density_code: 0x5e,
             secondary_density_code: 0x5e,
             writable: true,
@@ -203,9 +242,9 @@ mod tests {
             media_width: 127,
             tracks: 6656,
             capacity_mb: 12_000_000,
-            assigning_organization: "LTO-CVE".into(),
-            density_name: "U-832".into(),
-            description: "Ultrium 8/32T".into(),
+            assigning_organization: "LTO-CVE",
+            density_name: "U-832",
+            description: "Ultrium 8/32T",
         };
         let b = density_support(std::slice::from_ref(&d));
         assert_eq!(b.len(), 56);
@@ -222,8 +261,36 @@ mod tests {
         assert_eq!(&b[20..28], b"LTO-CVE ");
         assert_eq!(&b[28..36], b"U-832   ");
         assert_eq!(&b[36..56], b"Ultrium 8/32T       ");
+        // the drive layer's decoder reads the same values
         let back = crate::drive::density::decode_density_support(&b).unwrap();
-        assert_eq!(back, vec![d]);
+        assert_eq!(back.len(), 1);
+        let got = &back[0];
+        assert_eq!(
+            (
+                got.primary_density_code,
+                got.writable,
+                got.default,
+                got.duplicate
+            ),
+            (0x5e, true, true, false)
+        );
+        assert_eq!(
+            (
+                got.bits_per_mm,
+                got.media_width,
+                got.tracks,
+                got.capacity_mb
+            ),
+            (20668, 127, 6656, 12_000_000)
+        );
+        assert_eq!(
+            (
+                got.assigning_organization.as_str(),
+                got.density_name.as_str(),
+                got.description.as_str()
+            ),
+            (d.assigning_organization, d.density_name, d.description)
+        );
     }
 
     #[test]

@@ -13,9 +13,9 @@ use super::sense::{
     write_error,
 };
 use super::{EmulatedDrive, SEAL_OVERHEAD, WRITE_BUFFER_LIMIT};
-use crate::drive::encryption::encryption_mode;
 use crate::emulator::ssc_wire::{block_limits, BLOCK_LIMITS_LEN};
 use crate::scsi::{Completion, DataDirection, SenseKey};
+use crate::spec::security::encryption_mode;
 
 impl EmulatedDrive {
     /// READ BLOCK LIMITS (opcode 0x05, SSC-5 7.6).

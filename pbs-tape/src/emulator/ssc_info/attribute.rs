@@ -10,19 +10,81 @@
 //! specify; a write-protected cartridge refuses it with 7/2700 (IBM).
 
 use super::super::cdb::{Cdb, CdbResult, CheckCondition};
+use super::super::spc_wire::{
+    ascii_field, attribute, be_field, parse_attribute_list, with_available_data,
+};
 use super::log::MEDIUM_MANUFACTURER;
 use super::{drive_density, medium, parameter_list, respond, InfoContext, MediumContext, MIB};
-use crate::drive::decode::{be_saturating, space_padded};
-use crate::drive::density::{LTO_ASSIGNING_ORGANIZATION, LTO_MEDIA_WIDTH};
-use crate::drive::mam::{
-    attribute_def, encode_attribute, id, is_host_attribute, with_data_header, AttributeHeader,
-    MamFormat, ATTRIBUTES, SA_ATTRIBUTE_LIST, SA_ATTRIBUTE_VALUES, SA_PARTITION_LIST,
-    SA_SUPPORTED_ATTRIBUTES, SA_VOLUME_LIST,
-};
-use crate::drive::tape_alert::TapeAlertFlags;
 use crate::emulator::state::{CartridgeKind, LibraryConfig};
 use crate::scsi::{DataDirection, SenseData, SenseKey};
-use zerocopy::FromBytes;
+use crate::spec::lto::{LTO_ASSIGNING_ORGANIZATION, LTO_MEDIA_WIDTH};
+use crate::spec::mam::{
+    id, SA_ATTRIBUTE_LIST, SA_ATTRIBUTE_VALUES, SA_PARTITION_LIST, SA_SUPPORTED_ATTRIBUTES,
+    SA_VOLUME_LIST,
+};
+
+/// FORMAT field of an attribute (SPC-5 7.4.1, "attribute format").
+const BINARY: u8 = 0b00;
+const ASCII: u8 = 0b01;
+const TEXT: u8 = 0b10;
+
+/// The standard attributes the emulated cartridge memory knows, with
+/// their FORMAT and length (`None`: variable), from SPC-5's tables of
+/// device type (7.4.2.2), medium type (7.4.2.3) and host type (7.4.2.4)
+/// attributes. The emulator's own reading: the drive layer's table in
+/// `drive::mam` is not used here.
+const KNOWN: &[(u16, u8, Option<u16>)] = &[
+    (0x0000, BINARY, Some(8)),  // REMAINING CAPACITY IN PARTITION
+    (0x0001, BINARY, Some(8)),  // MAXIMUM CAPACITY IN PARTITION
+    (0x0002, BINARY, Some(8)),  // TAPEALERT FLAGS
+    (0x0003, BINARY, Some(8)),  // LOAD COUNT
+    (0x0004, BINARY, Some(8)),  // MAM SPACE REMAINING
+    (0x0005, ASCII, Some(8)),   // ASSIGNING ORGANIZATION
+    (0x0006, BINARY, Some(1)),  // FORMATTED DENSITY CODE
+    (0x0007, BINARY, Some(2)),  // INITIALIZATION COUNT
+    (0x0220, BINARY, Some(8)),  // TOTAL MBYTES WRITTEN IN MEDIUM LIFE
+    (0x0221, BINARY, Some(8)),  // TOTAL MBYTES READ IN MEDIUM LIFE
+    (0x0222, BINARY, Some(8)),  // TOTAL MBYTES WRITTEN IN CURRENT/LAST LOAD
+    (0x0223, BINARY, Some(8)),  // TOTAL MBYTES READ IN CURRENT/LAST LOAD
+    (0x0400, ASCII, Some(8)),   // MEDIUM MANUFACTURER
+    (0x0401, ASCII, Some(32)),  // MEDIUM SERIAL NUMBER
+    (0x0402, BINARY, Some(4)),  // MEDIUM LENGTH
+    (0x0403, BINARY, Some(4)),  // MEDIUM WIDTH
+    (0x0404, ASCII, Some(8)),   // ASSIGNING ORGANIZATION
+    (0x0405, BINARY, Some(1)),  // MEDIUM DENSITY CODE
+    (0x0406, ASCII, Some(8)),   // MEDIUM MANUFACTURE DATE
+    (0x0407, BINARY, Some(8)),  // MAM CAPACITY
+    (0x0408, BINARY, Some(1)),  // MEDIUM TYPE
+    (0x0409, BINARY, Some(2)),  // MEDIUM TYPE INFORMATION
+    (0x0800, ASCII, Some(8)),   // APPLICATION VENDOR
+    (0x0801, ASCII, Some(32)),  // APPLICATION NAME
+    (0x0802, ASCII, Some(8)),   // APPLICATION VERSION
+    (0x0803, TEXT, Some(160)),  // USER MEDIUM TEXT LABEL
+    (0x0804, ASCII, Some(12)),  // DATE AND TIME LAST WRITTEN
+    (0x0805, BINARY, Some(1)),  // TEXT LOCALIZATION IDENTIFIER
+    (0x0806, ASCII, Some(32)),  // BARCODE
+    (0x0807, TEXT, Some(80)),   // OWNING HOST TEXTUAL NAME
+    (0x0808, TEXT, Some(160)),  // MEDIA POOL
+    (0x0809, ASCII, Some(16)),  // PARTITION USER TEXT LABEL
+    (0x080A, BINARY, Some(1)),  // LOAD/UNLOAD AT PARTITION
+    (0x080B, ASCII, Some(16)),  // APPLICATION FORMAT VERSION
+    (0x080C, BINARY, None),     // VOLUME COHERENCY INFORMATION
+    (0x0820, BINARY, Some(36)), // MEDIUM GLOBALLY UNIQUE IDENTIFIER
+    (0x0821, BINARY, Some(36)), // MEDIA POOL GLOBALLY UNIQUE IDENTIFIER
+];
+
+fn known(aid: u16) -> Option<(u8, Option<u16>)> {
+    KNOWN
+        .iter()
+        .find(|(k, _, _)| *k == aid)
+        .map(|(_, f, l)| (*f, *l))
+}
+
+/// Host type (0x0800-0x0BFF) and vendor specific host type (0x1400-0x17FF)
+/// attributes: the ones an application may write (SPC-5 7.4.2.1).
+fn is_host_attribute(aid: u16) -> bool {
+    matches!(aid, 0x0800..=0x0BFF | 0x1400..=0x17FF)
+}
 
 /// Medium type attribute values (SPC-5 table 200).
 const MEDIUM_TYPE_DATA: u8 = 0x00;
@@ -59,17 +121,17 @@ fn host_bytes(m: &MediumContext<'_>) -> u64 {
 }
 
 fn number(id: u16, value: u64) -> (u16, Vec<u8>) {
-    let width = attribute_def(id)
-        .and_then(|d| d.length)
+    let width = known(id)
+        .and_then(|(_, l)| l)
         .map_or(8, |l| usize::from(l).min(8));
-    (id, be_saturating(value, width))
+    (id, be_field(value, width))
 }
 
 fn ascii(id: u16, text: &str) -> (u16, Vec<u8>) {
-    let len = attribute_def(id)
-        .and_then(|d| d.length)
+    let len = known(id)
+        .and_then(|(_, l)| l)
         .map_or(text.len(), usize::from);
-    (id, space_padded(text, len))
+    (id, ascii_field(text, len))
 }
 
 /// Every attribute of the loaded cartridge, ascending by id.
@@ -92,10 +154,8 @@ fn all_attributes(
             capacity.saturating_sub(m.used_bytes) / MIB,
         ),
         number(id::MAXIMUM_CAPACITY, capacity / MIB),
-        number(
-            id::TAPEALERT_FLAGS,
-            TapeAlertFlags::from_bits_retain(tape_alerts).to_msb_first(),
-        ),
+        // Flag 1 in the most significant bit (as in the TapeAlert response page).
+        number(id::TAPEALERT_FLAGS, tape_alerts.reverse_bits()),
         number(id::LOAD_COUNT, info.load_count),
         number(
             id::MAM_SPACE_REMAINING,
@@ -130,8 +190,9 @@ fn all_attributes(
     attrs
 }
 
-fn format_of(id: u16) -> MamFormat {
-    attribute_def(id).map_or(MamFormat::Binary, |d| d.format)
+/// Stored host attributes outside the table read back as binary.
+fn format_of(id: u16) -> u8 {
+    known(id).map_or(BINARY, |(f, _)| f)
 }
 
 /// READ ATTRIBUTE (0x8C).
@@ -177,9 +238,9 @@ pub fn read_attribute(ctx: &mut InfoContext<'_>, raw: &[u8], data: DataDirection
                 .filter(|(k, _)| *k >= first)
             {
                 let read_only = !is_host_attribute(*aid);
-                encode_attribute(&mut body, *aid, read_only, format_of(*aid), value);
+                attribute(&mut body, *aid, read_only, format_of(*aid), value);
             }
-            with_data_header(&body)
+            with_available_data(&body)
         }
         SA_ATTRIBUTE_LIST => {
             let ids: Vec<u8> = all_attributes(config, tape_alerts, m)
@@ -187,24 +248,24 @@ pub fn read_attribute(ctx: &mut InfoContext<'_>, raw: &[u8], data: DataDirection
                 .filter(|(k, _)| *k >= first)
                 .flat_map(|(k, _)| k.to_be_bytes())
                 .collect();
-            with_data_header(&ids)
+            with_available_data(&ids)
         }
         SA_SUPPORTED_ATTRIBUTES => {
             let mut ids: Vec<u16> = all_attributes(config, tape_alerts, m)
                 .iter()
                 .map(|(k, _)| *k)
                 .chain(
-                    ATTRIBUTES
+                    KNOWN
                         .iter()
-                        .map(|d| d.id)
-                        .filter(|i| is_host_attribute(*i)),
+                        .map(|(k, _, _)| *k)
+                        .filter(|k| is_host_attribute(*k)),
                 )
                 .filter(|k| *k >= first)
                 .collect();
             ids.sort_unstable();
             ids.dedup();
             let bytes: Vec<u8> = ids.iter().flat_map(|k| k.to_be_bytes()).collect();
-            with_data_header(&bytes)
+            with_available_data(&bytes)
         }
         // Volume / partition list: available data (2), first number (0), count (1).
         _ => vec![0x00, 0x02, 0x00, 0x01],
@@ -249,18 +310,14 @@ pub fn write_attribute(
         return Err(CheckCondition::parameter_list_length_error());
     }
     // PARAMETER DATA LENGTH (bytes 0..4) is ignored as SPC-5 allows.
-    let mut pos = 4;
+    let listed = parse_attribute_list(list)
+        .map_err(|at| CheckCondition::invalid_field_in_parameter_list(at as u16))?;
     let mut updates: Vec<(u16, Vec<u8>)> = Vec::new();
-    while pos < list.len() {
+    let mut pos = 4;
+    for a in listed {
         let field = pos as u16;
-        let Ok((h, rest)) = AttributeHeader::ref_from_prefix(&list[pos..]) else {
-            return Err(CheckCondition::invalid_field_in_parameter_list(field));
-        };
-        let aid = h.id.get();
-        let alen = usize::from(h.length.get());
-        let Some(value) = rest.get(..alen) else {
-            return Err(CheckCondition::invalid_field_in_parameter_list(field + 3));
-        };
+        let aid = a.id;
+        let alen = a.value.len();
         if updates.last().is_some_and(|(last, _)| *last >= aid) {
             // Attributes must be in ascending order.
             return Err(CheckCondition::invalid_field_in_parameter_list(field));
@@ -269,15 +326,15 @@ pub fn write_attribute(
             // Read-only (device / medium) or reserved attribute.
             return Err(CheckCondition::invalid_field_in_parameter_list(field));
         }
-        if let Some(def) = attribute_def(aid) {
-            if MamFormat::from_bits(h.flags) != def.format {
+        if let Some((format, length)) = known(aid) {
+            if a.format != format {
                 return Err(CheckCondition::invalid_field_in_parameter_list(field + 2));
             }
-            if alen != 0 && def.length.is_some_and(|l| usize::from(l) != alen) {
+            if alen != 0 && length.is_some_and(|l| usize::from(l) != alen) {
                 return Err(CheckCondition::invalid_field_in_parameter_list(field + 3));
             }
         }
-        updates.push((aid, value.to_vec()));
+        updates.push((aid, a.value.to_vec()));
         pos += 5 + alen;
     }
     let mut new = m.info.host_attributes.clone();

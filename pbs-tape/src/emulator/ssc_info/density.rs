@@ -4,9 +4,9 @@
 
 use super::super::cdb::{Cdb, CdbResult, CheckCondition};
 use super::{drive_density, medium, respond, InfoContext};
-use crate::drive::density::{drive_densities, DensityDescriptor};
-use crate::emulator::ssc_wire::density_support;
+use crate::emulator::ssc_wire::{density_support, Density};
 use crate::scsi::DataDirection;
+use crate::spec::lto::drive_densities;
 
 /// REPORT DENSITY SUPPORT (0x44). MEDIUM TYPE=1 (medium type descriptors)
 /// is not supported: 05/2400.
@@ -21,9 +21,9 @@ pub fn report_density_support(
     let media = cdb.bit(1, 0);
     let alloc = usize::from(cdb.be16(7));
     let own = drive_density(ctx.config);
-    let descriptors: Vec<DensityDescriptor> = if media {
+    let descriptors: Vec<Density> = if media {
         let m = medium(ctx)?;
-        let mut d = DensityDescriptor::from(&own);
+        let mut d = Density::lto(&own);
         d.default = true;
         d.writable = true;
         d.capacity_mb = u32::try_from(m.cartridge.capacity / 1_000_000).unwrap_or(u32::MAX);
@@ -32,7 +32,7 @@ pub fn report_density_support(
         drive_densities(own.generation)
             .iter()
             .map(|(info, writable)| {
-                let mut d = DensityDescriptor::from(info);
+                let mut d = Density::lto(info);
                 d.writable = *writable;
                 d.default = info.density_code == own.density_code;
                 d

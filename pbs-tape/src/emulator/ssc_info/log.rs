@@ -5,17 +5,17 @@
 //! (a read cut short by the allocation length leaves them).
 
 use super::super::cdb::{Cdb, CdbResult, CheckCondition};
+use super::super::spc_wire::{
+    ascii_field, be_field, log_page, partition_records, supported_log_pages, LogParam,
+};
 use super::{medium, respond, InfoContext, MIB};
-use crate::drive::capacity;
-use crate::drive::decode::{be_saturating, space_padded};
-use crate::drive::log_page::{
-    LogPageBuilder, CONTROL_ASCII_LIST, CONTROL_BINARY_LIST, CONTROL_COUNTER, PAGE_SUPPORTED_PAGES,
+use crate::scsi::DataDirection;
+use crate::spec::log::volume_statistics as param;
+use crate::spec::log::{
+    tape_capacity, CONTROL_ASCII_LIST, CONTROL_BINARY_LIST, CONTROL_COUNTER, PAGE_SUPPORTED_PAGES,
     PAGE_TAPE_ALERT, PAGE_TAPE_ALERT_RESPONSE, PAGE_TAPE_CAPACITY, PAGE_VOLUME_STATISTICS,
     PC_CUMULATIVE,
 };
-use crate::drive::tape_alert::TapeAlertFlags;
-use crate::drive::volume_statistics::{encode_partition_records, param, PartitionValue};
-use crate::scsi::DataDirection;
 
 /// Pages this drive answers, ascending.
 const SUPPORTED: [u8; 5] = [
@@ -60,27 +60,24 @@ pub fn log_sense(ctx: &mut InfoContext<'_>, raw: &[u8], data: DataDirection<'_>)
             if pointer != 0 {
                 return Err(CheckCondition::invalid_field_in_cdb(5, None));
             }
-            let mut bytes = LogPageBuilder::new(PAGE_SUPPORTED_PAGES).finish();
-            bytes.extend_from_slice(&SUPPORTED);
-            bytes[3] = SUPPORTED.len() as u8;
-            return respond(data, alloc, &bytes);
+            return respond(data, alloc, &supported_log_pages(&SUPPORTED));
         }
+        // TapeAlert (SSC-5 8.2.3): parameter n (1..=64) is flag n, one
+        // byte whose bit 0 is the flag. `tape_alerts` holds flag n in bit n-1.
         PAGE_TAPE_ALERT => {
-            let flags = TapeAlertFlags::from_bits_retain(ctx.settings.tape_alerts);
+            let flags = ctx.settings.tape_alerts;
             (1..=64u16)
                 .map(|n| {
-                    let set = flags.bits() & (1u64 << (n - 1)) != 0;
+                    let set = flags & (1u64 << (n - 1)) != 0;
                     (n, CONTROL_BINARY_LIST, vec![u8::from(set)])
                 })
                 .collect()
         }
+        // TapeAlert response (SSC-5 8.2.5): parameter 0000h, 8 bytes, flag 1
+        // in the most significant bit of byte 0, flag 64 in bit 0 of byte 7.
         PAGE_TAPE_ALERT_RESPONSE => {
-            let flags = TapeAlertFlags::from_bits_retain(ctx.settings.tape_alerts);
-            vec![(
-                0x0000,
-                CONTROL_BINARY_LIST,
-                flags.to_msb_first().to_be_bytes().to_vec(),
-            )]
+            let flags = ctx.settings.tape_alerts.reverse_bits();
+            vec![(0x0000, CONTROL_BINARY_LIST, flags.to_be_bytes().to_vec())]
         }
         PAGE_VOLUME_STATISTICS => volume_statistics(ctx)?,
         PAGE_TAPE_CAPACITY => tape_capacity(ctx)?,
@@ -93,11 +90,7 @@ pub fn log_sense(ctx: &mut InfoContext<'_>, raw: &[u8], data: DataDirection<'_>)
     if selected.is_empty() {
         return Err(CheckCondition::invalid_field_in_cdb(5, None));
     }
-    let mut builder = LogPageBuilder::new(page);
-    for (code, control, value) in &selected {
-        builder.parameter(*code, *control, value);
-    }
-    let bytes = builder.finish();
+    let bytes = log_page(page, &selected);
     // Reading the whole TapeAlert page clears the flags (SSC-5 Annex A); a
     // read cut short by the allocation length (a header probe) does not.
     if page == PAGE_TAPE_ALERT
@@ -110,17 +103,17 @@ pub fn log_sense(ctx: &mut InfoContext<'_>, raw: &[u8], data: DataDirection<'_>)
     respond(data, alloc, &bytes)
 }
 
-type Params = Vec<(u16, u8, Vec<u8>)>;
+type Params = Vec<LogParam>;
 
-fn counter(code: u16, width: usize, value: u64) -> (u16, u8, Vec<u8>) {
-    (code, CONTROL_COUNTER, be_saturating(value, width))
+fn counter(code: u16, width: usize, value: u64) -> LogParam {
+    (code, CONTROL_COUNTER, be_field(value, width))
 }
 
-fn ascii(code: u16, text: &str, len: usize) -> (u16, u8, Vec<u8>) {
-    (code, CONTROL_ASCII_LIST, space_padded(text, len))
+fn ascii(code: u16, text: &str, len: usize) -> LogParam {
+    (code, CONTROL_ASCII_LIST, ascii_field(text, len))
 }
 
-fn flag(code: u16, value: bool) -> (u16, u8, Vec<u8>) {
+fn flag(code: u16, value: bool) -> LogParam {
     (code, CONTROL_BINARY_LIST, vec![u8::from(value)])
 }
 
@@ -130,15 +123,7 @@ fn volume_statistics(ctx: &mut InfoContext<'_>) -> Result<Params, CheckCondition
     let info = &*m.info;
     let capacity = m.cartridge.capacity;
     let used = m.used_bytes.min(capacity);
-    let partition = |value: u64| {
-        encode_partition_records(
-            &[PartitionValue {
-                partition: 0,
-                value,
-            }],
-            4,
-        )
-    };
+    let partition = |value: u64| partition_records(&[(0, value)], 4);
     Ok(vec![
         flag(param::PAGE_VALID, true),
         counter(param::VOLUME_MOUNTS, 4, info.load_count),
@@ -208,10 +193,10 @@ fn tape_capacity(ctx: &mut InfoContext<'_>) -> Result<Params, CheckCondition> {
     let max = m.cartridge.capacity;
     let remaining = max.saturating_sub(m.used_bytes);
     Ok(vec![
-        counter(capacity::param::MAIN_REMAINING, 4, remaining / MIB),
-        counter(capacity::param::ALTERNATE_REMAINING, 4, 0),
-        counter(capacity::param::MAIN_MAXIMUM, 4, max / MIB),
-        counter(capacity::param::ALTERNATE_MAXIMUM, 4, 0),
+        counter(tape_capacity::MAIN_REMAINING, 4, remaining / MIB),
+        counter(tape_capacity::ALTERNATE_REMAINING, 4, 0),
+        counter(tape_capacity::MAIN_MAXIMUM, 4, max / MIB),
+        counter(tape_capacity::ALTERNATE_MAXIMUM, 4, 0),
     ])
 }
 

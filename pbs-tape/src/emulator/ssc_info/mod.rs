@@ -3,9 +3,12 @@
 //! SUPPORT and SECURITY PROTOCOL IN/OUT (tape data encryption).
 //!
 //! The drive dispatch calls [`execute`] for every CDB; `None` means the
-//! opcode is not one of these. Every answer is encoded with the same wire
-//! definitions the drive layer decodes with (`crate::drive::*`), so a round
-//! trip proves both sides.
+//! opcode is not one of these. Every answer is encoded with the emulator's
+//! own byte-level encoders (`spc_wire`, `ssc_wire`, and the page encoders
+//! of [`mode`] and [`security`]), written from the standards' tables; only
+//! numbers (page codes, parameter codes, attribute ids, the LTO density
+//! table) come from `crate::spec`, shared with the drive layer. The tests
+//! decode the answers with the drive layer: two readings that must agree.
 //!
 //! - [`mode`]: MODE SENSE(6)/(10), MODE SELECT(6)/(10).
 //! - [`log`]: LOG SENSE pages 0x00, 0x12, 0x17, 0x2E, 0x31.
@@ -22,9 +25,9 @@ pub mod security;
 use super::cdb::{CdbResult, CheckCondition};
 use super::drive_state::{DriveSettings, MediumInfo};
 use super::state::{Cartridge, LibraryConfig};
-use crate::drive::density::{lto_density_of_generation, LtoInfo};
 use crate::scsi::opcodes;
 use crate::scsi::{Completion, DataDirection};
+use crate::spec::lto::{lto_density_of_generation, LtoInfo, LTO_DENSITIES};
 
 /// What the information commands see of the drive.
 pub struct InfoContext<'a> {
@@ -77,7 +80,7 @@ pub fn execute(
 pub fn drive_density(config: &LibraryConfig) -> LtoInfo {
     lto_density_of_generation(config.lto_generation)
         .or_else(|| lto_density_of_generation(9))
-        .unwrap_or(crate::drive::density::LTO_DENSITIES[9])
+        .unwrap_or(LTO_DENSITIES[9])
 }
 
 /// The data-in buffer of a command (empty for any other direction).

@@ -5,25 +5,23 @@
 //! Changeable: block length, buffered mode (0 or 1), DCE. Saved values are
 //! the current ones (the emulator persists its settings).
 
-use zerocopy::byteorder::big_endian::{U16, U32};
-use zerocopy::{FromBytes, IntoBytes};
-
 use super::super::cdb::{Cdb, CdbResult, CheckCondition};
 use super::super::drive_state::DriveSettings;
 use super::{drive_density, parameter_list, respond, InfoContext};
-use crate::drive::mode_pages::{
-    decode_mode_data, BlockDescriptor, CompressionPage, DeviceConfigurationExtension,
-    DeviceConfigurationPage, ModeData, ModePage, DEVICE_SPECIFIC_BUFFER_MODE_MASK,
-    DEVICE_SPECIFIC_BUFFER_MODE_SHIFT, DEVICE_SPECIFIC_WP, PAGE_ALL, PAGE_DATA_COMPRESSION,
-    PAGE_DEVICE_CONFIGURATION, SUBPAGE_DEVICE_CONFIGURATION_EXTENSION,
-};
 use crate::scsi::opcodes::{MODE_SELECT_10, MODE_SENSE_10};
+use crate::spec::mode::{
+    DEVICE_SPECIFIC_BUFFER_MODE_MASK, DEVICE_SPECIFIC_BUFFER_MODE_SHIFT, DEVICE_SPECIFIC_WP,
+    PAGE_ALL, PAGE_DATA_COMPRESSION, PAGE_DEVICE_CONFIGURATION,
+    SUBPAGE_DEVICE_CONFIGURATION_EXTENSION,
+};
 
 /// Compression algorithm reported in page 0x0F: 0x01, the LTO default
 /// (ALDC-based SLDC) as IBM and HPE drives report it.
 const COMPRESSION_ALGORITHM: u32 = 0x01;
 /// "No change" density code in MODE SELECT (SSC-5 8.3.1).
 const DENSITY_NO_CHANGE: u8 = 0x7F;
+/// Length of a short block descriptor (SSC-5 8.3.1).
+const BLOCK_DESCRIPTOR_LEN: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pc {
@@ -33,6 +31,24 @@ enum Pc {
     Saved,
 }
 
+/// One mode page, its header included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Page {
+    code: u8,
+    subpage: u8,
+    bytes: Vec<u8>,
+}
+
+fn put_be(out: &mut [u8], at: usize, width: usize, value: u64) {
+    for i in 0..width {
+        out[at + i] = (value >> (8 * (width - 1 - i))) as u8;
+    }
+}
+
+/// Data compression page 0x0F (SSC-5 8.3.2), 16 bytes: byte 0 PS, SPF (0),
+/// PAGE CODE; byte 1 PAGE LENGTH 0Eh; byte 2 DCE (bit 7), DCC (bit 6);
+/// byte 3 DDE (bit 7), RED (bits 6..5); bytes 4..7 COMPRESSION ALGORITHM;
+/// bytes 8..11 DECOMPRESSION ALGORITHM; bytes 12..15 reserved.
 fn compression_page(settings: &DriveSettings, pc: Pc) -> Vec<u8> {
     let changeable = pc == Pc::Changeable;
     let dce = if changeable {
@@ -40,69 +56,66 @@ fn compression_page(settings: &DriveSettings, pc: Pc) -> Vec<u8> {
     } else {
         settings.compression
     };
-    let page = CompressionPage {
-        page_code: PAGE_DATA_COMPRESSION,
-        page_length: 0x0e,
-        dce_dcc: if dce { 0x80 } else { 0 } | if changeable { 0 } else { 0x40 },
-        dde_red: if changeable { 0 } else { 0x80 },
-        compression_algorithm: U32::new(if changeable { 0 } else { COMPRESSION_ALGORITHM }),
-        decompression_algorithm: U32::new(if changeable { 0 } else { COMPRESSION_ALGORITHM }),
-        reserved: [0; 4],
-    };
-    page.as_bytes().to_vec()
+    let mut p = vec![0u8; 16];
+    p[0] = PAGE_DATA_COMPRESSION;
+    p[1] = 0x0e;
+    p[2] = if dce { 0x80 } else { 0 } | if changeable { 0 } else { 0x40 };
+    p[3] = if changeable { 0 } else { 0x80 };
+    let algorithm = if changeable { 0 } else { COMPRESSION_ALGORITHM };
+    put_be(&mut p, 4, 4, u64::from(algorithm));
+    put_be(&mut p, 8, 4, u64::from(algorithm));
+    p
 }
 
+/// Device configuration page 0x10 (SSC-5 8.3.3), 16 bytes: byte 1 PAGE
+/// LENGTH 0Eh; byte 2 ACTIVE FORMAT; byte 3 ACTIVE PARTITION; bytes 4/5
+/// WRITE/READ OBJECT BUFFER FULL/EMPTY RATIO; bytes 6..7 WRITE DELAY TIME;
+/// byte 8 OBR, LOIS (bit 6), RSMK, AVC, SOCF, ROBO, REW; byte 9 GAP SIZE;
+/// byte 10 EOD DEFINED (7..5), EEG, SEW (bit 3), SWP, BAML, BAM; bytes
+/// 11..13 BUFFER SIZE AT EARLY WARNING; byte 14 SELECT DATA COMPRESSION
+/// ALGORITHM; byte 15 WTRE, OIR, REWIND ON RESET, ASOCWP, PERSWP, PRMWP.
 fn device_configuration_page(settings: &DriveSettings, pc: Pc) -> Vec<u8> {
     let values = pc != Pc::Changeable;
-    let page = DeviceConfigurationPage {
-        page_code: PAGE_DEVICE_CONFIGURATION,
-        page_length: 0x0e,
-        active_format: 0,
-        active_partition: 0,
-        write_object_buffer_full_ratio: 0,
-        read_object_buffer_empty_ratio: 0,
-        write_delay_time: U16::new(0),
-        // BAML/BAM 0; REW 0; LOIS set (logical object identifiers supported).
-        flags1: if values { 0x40 } else { 0 },
-        gap_size: 0,
-        // EOD defined 0b000 (format default), SEW (synchronize at early warning) set.
-        flags2: if values { 0x08 } else { 0 },
-        buffer_size_at_early_warning: [0; 3],
-        select_data_compression_algorithm: u8::from(values && settings.compression),
-        flags3: 0,
-    };
-    page.as_bytes().to_vec()
+    let mut p = vec![0u8; 16];
+    p[0] = PAGE_DEVICE_CONFIGURATION;
+    p[1] = 0x0e;
+    if values {
+        // LOIS: logical object identifiers supported.
+        p[8] = 0x40;
+        // EOD defined 000b (format default), SEW (synchronize at early warning).
+        p[10] = 0x08;
+        p[14] = u8::from(settings.compression);
+    }
+    p
 }
 
+/// Device configuration extension subpage 0x10/0x01 (SSC-5 8.3.4), 32
+/// bytes: byte 0 PS, SPF (set), PAGE CODE; byte 1 SUBPAGE CODE; bytes 2..3
+/// PAGE LENGTH 001Ch; byte 4 TARPF, TASER, TARPT, TAPLSD; byte 5 WRITE
+/// MODE (7..4), SHORT ERASE MODE (3..0, 0: vendor default); bytes 6..7
+/// PEWS (0: programmable early warning not used); byte 8 VCELBRE; the rest
+/// reserved.
 fn device_configuration_extension() -> Vec<u8> {
-    let page = DeviceConfigurationExtension {
-        page_code: 0x40 | PAGE_DEVICE_CONFIGURATION,
-        subpage_code: SUBPAGE_DEVICE_CONFIGURATION_EXTENSION,
-        page_length: U16::new(0x1c),
-        tape_alert_flags: 0,
-        // Short erase mode 0: vendor default.
-        modes: 0,
-        // Programmable early warning not used (0 MiB), not changeable.
-        pews: U16::new(0),
-        vcelbre: 0,
-        reserved: [0; 23],
-    };
-    page.as_bytes().to_vec()
+    let mut p = vec![0u8; 32];
+    p[0] = 0x40 | PAGE_DEVICE_CONFIGURATION;
+    p[1] = SUBPAGE_DEVICE_CONFIGURATION_EXTENSION;
+    put_be(&mut p, 2, 2, 0x1c);
+    p
 }
 
 /// The pages selected by page code / subpage, or `None` if not supported.
-fn pages(settings: &DriveSettings, pc: Pc, page: u8, subpage: u8) -> Option<Vec<ModePage>> {
-    let cp = || ModePage {
+fn pages(settings: &DriveSettings, pc: Pc, page: u8, subpage: u8) -> Option<Vec<Page>> {
+    let cp = || Page {
         code: PAGE_DATA_COMPRESSION,
         subpage: 0,
         bytes: compression_page(settings, pc),
     };
-    let dc = || ModePage {
+    let dc = || Page {
         code: PAGE_DEVICE_CONFIGURATION,
         subpage: 0,
         bytes: device_configuration_page(settings, pc),
     };
-    let dce = || ModePage {
+    let dce = || Page {
         code: PAGE_DEVICE_CONFIGURATION,
         subpage: SUBPAGE_DEVICE_CONFIGURATION_EXTENSION,
         bytes: device_configuration_extension(),
@@ -120,8 +133,79 @@ fn pages(settings: &DriveSettings, pc: Pc, page: u8, subpage: u8) -> Option<Vec<
     }
 }
 
-/// The mode data the drive reports for this page control.
-fn mode_data(ctx: &InfoContext<'_>, pc: Pc, dbd: bool, pages: Vec<ModePage>) -> ModeData {
+/// Values of a short block descriptor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BlockDescriptor {
+    density_code: u8,
+    number_of_blocks: u32,
+    block_length: u32,
+}
+
+/// Short block descriptor (SSC-5 8.3.1): byte 0 DENSITY CODE, bytes 1..3
+/// NUMBER OF BLOCKS, byte 4 reserved, bytes 5..7 BLOCK LENGTH.
+fn block_descriptor_bytes(bd: &BlockDescriptor) -> [u8; BLOCK_DESCRIPTOR_LEN] {
+    let mut out = [0u8; BLOCK_DESCRIPTOR_LEN];
+    out[0] = bd.density_code;
+    put_be(
+        &mut out,
+        1,
+        3,
+        u64::from(bd.number_of_blocks.min(0xff_ffff)),
+    );
+    put_be(&mut out, 5, 3, u64::from(bd.block_length.min(0xff_ffff)));
+    out
+}
+
+/// Mode parameter data as MODE SENSE returns it (SPC-5 7.5.5): header(6)
+/// — byte 0 MODE DATA LENGTH, byte 1 MEDIUM TYPE, byte 2 DEVICE-SPECIFIC
+/// PARAMETER, byte 3 BLOCK DESCRIPTOR LENGTH — or header(10) — bytes 0..1
+/// MODE DATA LENGTH, byte 2 MEDIUM TYPE, byte 3 DEVICE-SPECIFIC PARAMETER,
+/// byte 4 LONGLBA (0), bytes 6..7 BLOCK DESCRIPTOR LENGTH; then the block
+/// descriptor and the pages. MODE DATA LENGTH counts the bytes after it.
+fn mode_parameter_data(
+    ten: bool,
+    device_specific: u8,
+    bd: Option<&BlockDescriptor>,
+    pages: &[Page],
+) -> Vec<u8> {
+    let mut body = Vec::new();
+    if let Some(bd) = bd {
+        body.extend_from_slice(&block_descriptor_bytes(bd));
+    }
+    for p in pages {
+        body.extend_from_slice(&p.bytes);
+    }
+    let bdl = if bd.is_some() {
+        BLOCK_DESCRIPTOR_LEN
+    } else {
+        0
+    };
+    let mut out = if ten {
+        let mut h = vec![0u8; 8];
+        put_be(
+            &mut h,
+            0,
+            2,
+            (6 + body.len()).min(usize::from(u16::MAX)) as u64,
+        );
+        h[3] = device_specific;
+        put_be(&mut h, 6, 2, bdl as u64);
+        h
+    } else {
+        vec![
+            (3 + body.len()).min(255) as u8,
+            0,
+            device_specific,
+            bdl as u8,
+        ]
+    };
+    out.extend_from_slice(&body);
+    out
+}
+
+/// The device-specific parameter and block descriptor the drive reports
+/// for this page control.
+fn header_values(ctx: &InfoContext<'_>, pc: Pc, dbd: bool) -> (u8, Option<BlockDescriptor>) {
     let defaults = DriveSettings::default();
     let settings: &DriveSettings = if pc == Pc::Default {
         &defaults
@@ -132,6 +216,7 @@ fn mode_data(ctx: &InfoContext<'_>, pc: Pc, dbd: bool, pages: Vec<ModePage>) -> 
         .medium
         .as_ref()
         .is_some_and(|m| m.cartridge.write_protected);
+    // WP (bit 7), BUFFERED MODE (bits 6..4), SPEED (bits 3..0) (SSC-5 8.3.1).
     let device_specific = match pc {
         Pc::Changeable => DEVICE_SPECIFIC_BUFFER_MODE_MASK,
         _ => {
@@ -152,12 +237,45 @@ fn mode_data(ctx: &InfoContext<'_>, pc: Pc, dbd: bool, pages: Vec<ModePage>) -> 
             block_length: settings.block_size,
         },
     });
-    ModeData {
-        medium_type: 0,
-        device_specific,
-        block_descriptor,
-        pages,
+    (device_specific, block_descriptor)
+}
+
+/// The pages of a MODE SELECT parameter list after the header and block
+/// descriptor (SPC-5 7.5.7): byte 0 PS, SPF (bit 6), PAGE CODE; without
+/// SPF byte 1 PAGE LENGTH (the bytes after it), with SPF byte 1 SUBPAGE
+/// CODE and bytes 2..3 PAGE LENGTH. `Err(offset)`: the page at that offset
+/// of `list` runs past its end.
+fn select_pages(list: &[u8], start: usize) -> Result<Vec<Page>, usize> {
+    let mut pages = Vec::new();
+    let mut at = start;
+    while at < list.len() {
+        let rest = &list[at..];
+        let spf = rest[0] & 0x40 != 0;
+        let (subpage, len) = if spf {
+            if rest.len() < 4 {
+                return Err(at);
+            }
+            (
+                rest[1],
+                4 + usize::from(u16::from_be_bytes([rest[2], rest[3]])),
+            )
+        } else {
+            if rest.len() < 2 {
+                return Err(at);
+            }
+            (0, 2 + usize::from(rest[1]))
+        };
+        let Some(bytes) = rest.get(..len) else {
+            return Err(at);
+        };
+        pages.push(Page {
+            code: rest[0] & 0x3f,
+            subpage,
+            bytes: bytes.to_vec(),
+        });
+        at += len;
     }
+    Ok(pages)
 }
 
 /// MODE SENSE(6) (0x1A) / MODE SENSE(10) (0x5A).
@@ -196,11 +314,12 @@ pub fn mode_sense(
         let byte = if known_page { 3 } else { 2 };
         return Err(CheckCondition::invalid_field_in_cdb(byte, None));
     };
-    let md = mode_data(ctx, pc, dbd, pages);
-    let (bytes, alloc) = if ten {
-        (md.encode10(false), usize::from(cdb.be16(7)))
+    let (device_specific, bd) = header_values(ctx, pc, dbd);
+    let bytes = mode_parameter_data(ten, device_specific, bd.as_ref(), &pages);
+    let alloc = if ten {
+        usize::from(cdb.be16(7))
     } else {
-        (md.encode6(false), usize::from(cdb.byte(4)))
+        usize::from(cdb.byte(4))
     };
     respond(data, alloc, &bytes)
 }
@@ -239,23 +358,14 @@ pub fn mode_select(
     }
     let dev_specific_at = if ten { 3 } else { 2 };
     let bdl_at: u16 = if ten { 6 } else { 3 };
-    // Pretend the list is mode sense data (fill the length in) to decode it.
-    let mut as_sense = list.to_vec();
-    if ten {
-        as_sense[..2].copy_from_slice(&((list.len() - 2) as u16).to_be_bytes());
-    } else {
-        as_sense[0] = (list.len() - 1) as u8;
-    }
     let bdl = if ten {
         usize::from(u16::from_be_bytes([list[6], list[7]]))
     } else {
         usize::from(list[3])
     };
-    if bdl != 0 && bdl != 8 || header_len + bdl > list.len() {
+    if bdl != 0 && bdl != BLOCK_DESCRIPTOR_LEN || header_len + bdl > list.len() {
         return Err(CheckCondition::invalid_field_in_parameter_list(bdl_at));
     }
-    let md = decode_mode_data(&as_sense, ten)
-        .map_err(|_| CheckCondition::invalid_field_in_parameter_list(0))?;
 
     let mut new = ctx.settings.clone();
     // Header: buffered mode (0 or 1), speed 0; WP is ignored.
@@ -268,36 +378,31 @@ pub fn mode_select(
     }
     new.buffer_mode = buffer_mode;
 
-    if let Some(bd) = md.block_descriptor {
+    if bdl == BLOCK_DESCRIPTOR_LEN {
         let at = header_len as u16;
+        let d = &list[header_len..header_len + BLOCK_DESCRIPTOR_LEN];
+        let density_code = d[0];
+        let number_of_blocks = u32::from_be_bytes([0, d[1], d[2], d[3]]);
+        let block_length = u32::from_be_bytes([0, d[5], d[6], d[7]]);
         let density = drive_density(ctx.config).density_code;
-        if bd.density_code != 0
-            && bd.density_code != DENSITY_NO_CHANGE
-            && bd.density_code != density
-        {
+        if density_code != 0 && density_code != DENSITY_NO_CHANGE && density_code != density {
             return Err(CheckCondition::invalid_field_in_parameter_list(at));
         }
-        if bd.number_of_blocks != 0 {
+        if number_of_blocks != 0 {
             return Err(CheckCondition::invalid_field_in_parameter_list(at + 1));
         }
-        let too_large =
-            usize::try_from(bd.block_length).map_or(true, |l| l > ctx.config.max_transfer);
+        let too_large = usize::try_from(block_length).map_or(true, |l| l > ctx.config.max_transfer);
         if too_large {
             return Err(CheckCondition::invalid_field_in_parameter_list(at + 5));
         }
-        new.block_size = bd.block_length;
+        new.block_size = block_length;
     }
 
     // Pages: compare with the current page; only DCE may differ.
     let mut offset = header_len + bdl;
-    let consumed: usize = md.pages.iter().map(|p| p.bytes.len()).sum();
-    if offset + consumed != list.len() {
-        // A page ran past the parameter list.
-        return Err(CheckCondition::invalid_field_in_parameter_list(
-            (offset + consumed) as u16,
-        ));
-    }
-    for page in &md.pages {
+    let sent_pages = select_pages(list, offset)
+        .map_err(|at| CheckCondition::invalid_field_in_parameter_list(at as u16))?;
+    for page in &sent_pages {
         let current = pages(ctx.settings, Pc::Current, page.code, page.subpage)
             .and_then(|mut v| v.pop())
             .filter(|_| page.code != 0 && page.code != PAGE_ALL)
@@ -322,17 +427,15 @@ pub fn mode_select(
                 ));
             }
         }
+        // Page 0x0F byte 2 bit 7: DCE.
         if page.code == PAGE_DATA_COMPRESSION {
-            if let Ok((p, _)) = CompressionPage::ref_from_prefix(&page.bytes) {
-                new.compression = p.dce_dcc & 0x80 != 0;
-            }
+            new.compression = page.bytes[2] & 0x80 != 0;
         }
+        // Page 0x10 byte 14: SELECT DATA COMPRESSION ALGORITHM.
         if page.code == PAGE_DEVICE_CONFIGURATION && page.subpage == 0 {
-            if let Ok((p, _)) = DeviceConfigurationPage::ref_from_prefix(&page.bytes) {
-                let select = p.select_data_compression_algorithm & 1 != 0;
-                if select != ctx.settings.compression {
-                    new.compression = select;
-                }
+            let select = page.bytes[14] & 1 != 0;
+            if select != ctx.settings.compression {
+                new.compression = select;
             }
         }
         offset += page.bytes.len();

@@ -8,21 +8,16 @@
 //! The next block encryption status page reports status 0h (cannot be
 //! determined): the information commands do not see block contents.
 
-use zerocopy::byteorder::big_endian::{U16, U32, U64};
-use zerocopy::{FromBytes, IntoBytes};
-
 use super::super::cdb::{Cdb, CdbResult, CheckCondition};
 use super::super::crypto::encode_key_hex;
 use super::super::drive_state::EncryptionSettings;
 use super::super::state::EncryptionControl;
 use super::{parameter_list, respond, InfoContext};
-use crate::drive::encryption::{
-    decryption_mode, encryption_mode, page, AlgorithmDescriptorWire, CapabilitiesHeader,
-    NextBlockStatusWire, PageHeader, SetDataEncryptionWire, StatusPageWire, AES_256_KEY_LENGTH,
-    ALGORITHM_AES_256_GCM, ALGORITHM_DESCRIPTOR_LENGTH, KEY_FORMAT_PLAIN, PROTOCOL_INFORMATION,
-    PROTOCOL_TAPE_DATA_ENCRYPTION, SCOPE_ALL_IT_NEXUS,
-};
 use crate::scsi::DataDirection;
+use crate::spec::security::{
+    decryption_mode, encryption_mode, page, AES_256_KEY_LENGTH, ALGORITHM_AES_256_GCM,
+    KEY_FORMAT_PLAIN, PROTOCOL_INFORMATION, PROTOCOL_TAPE_DATA_ENCRYPTION, SCOPE_ALL_IT_NEXUS,
+};
 
 /// Algorithm index of AES-256-GCM in the capabilities page.
 pub const AES_INDEX: u8 = 2;
@@ -41,98 +36,108 @@ const IN_PAGES: [u16; 6] = [
     page::NEXT_BLOCK_STATUS,
 ];
 
-fn header(code: u16, body_len: usize) -> PageHeader {
-    PageHeader {
-        page_code: U16::new(code),
-        page_length: U16::new(body_len as u16),
+/// Length of a standard algorithm descriptor (SSC-5 8.5.2.4): bytes 0..23,
+/// DESCRIPTOR LENGTH 20 (the bytes after byte 3).
+const ALGORITHM_DESCRIPTOR_LEN: usize = 24;
+
+fn put_be(out: &mut [u8], at: usize, width: usize, value: u64) {
+    for i in 0..width {
+        out[at + i] = (value >> (8 * (width - 1 - i))) as u8;
     }
 }
 
-/// A page of 2-byte codes.
+/// A tape data encryption page (SSC-5 8.5.2.1): bytes 0..1 PAGE CODE,
+/// bytes 2..3 PAGE LENGTH (the bytes after the header), then `body`.
+fn page_bytes(code: u16, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + body.len());
+    out.extend_from_slice(&code.to_be_bytes());
+    out.extend_from_slice(&(body.len().min(usize::from(u16::MAX)) as u16).to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// A page of 2-byte codes (the IN and OUT support pages, SSC-5 8.5.2.2/3).
 fn code_list_page(code: u16, items: &[u16]) -> Vec<u8> {
-    let mut out = header(code, items.len() * 2).as_bytes().to_vec();
-    for i in items {
-        out.extend_from_slice(&i.to_be_bytes());
-    }
-    out
+    let body: Vec<u8> = items.iter().flat_map(|i| i.to_be_bytes()).collect();
+    page_bytes(code, &body)
 }
 
-fn algorithm(index: u8, code: u32, key_length: u16, capable: bool) -> AlgorithmDescriptorWire {
-    AlgorithmDescriptorWire {
-        algorithm_index: index,
-        reserved1: 0,
-        descriptor_length: U16::new(ALGORITHM_DESCRIPTOR_LENGTH),
-        // AVFMV set; DECRYPT_C / ENCRYPT_C = 2 (in the device server) when capable.
-        flags1: 0x80 | if capable { 0x0a } else { 0 },
-        flags2: 0,
-        maximum_ukad_length: U16::new(0),
-        maximum_akad_length: U16::new(0),
-        key_length: U16::new(key_length),
-        // RDMC_C = 0, EAREM 0.
-        flags3: 0,
-        reserved2: 0,
-        maximum_eedk_count: U16::new(0),
-        maximum_eedk_size: U16::new(0),
-        reserved3: [0; 2],
-        security_algorithm_code: U32::new(code),
-    }
+/// A standard data encryption algorithm descriptor (SSC-5 8.5.2.4): byte 0
+/// ALGORITHM INDEX, bytes 2..3 DESCRIPTOR LENGTH, byte 4 AVFMV (bit 7),
+/// SDK_C, MAC_C, DELB_C, DECRYPT_C (bits 3..2), ENCRYPT_C (bits 1..0);
+/// byte 5 AVFCLP, NONCE_C, KADF_C, VCELB_C, UKADF, AKADF (0 here); bytes
+/// 6..7 / 8..9 MAXIMUM UNAUTHENTICATED / AUTHENTICATED KEY-ASSOCIATED DATA
+/// BYTES (0); bytes 10..11 KEY LENGTH; byte 12 DKAD_C, EEMC_C, RDMC_C,
+/// EAREM (0); bytes 14..15 / 16..17 MAXIMUM EEDK COUNT / SIZE (0); bytes
+/// 20..23 SECURITY ALGORITHM CODE.
+fn algorithm(index: u8, code: u32, key_length: u16, crypt_c: u8) -> [u8; ALGORITHM_DESCRIPTOR_LEN] {
+    let mut d = [0u8; ALGORITHM_DESCRIPTOR_LEN];
+    d[0] = index;
+    put_be(&mut d, 2, 2, (ALGORITHM_DESCRIPTOR_LEN - 4) as u64);
+    d[4] = 0x80 | (crypt_c & 0x0f);
+    put_be(&mut d, 10, 2, u64::from(key_length));
+    put_be(&mut d, 20, 4, u64::from(code));
+    d
 }
 
+/// DECRYPT_C and ENCRYPT_C (byte 4 bits 3..0): 10b each, capable and
+/// controlled by the device server; 01b each, capable only under external
+/// control; 0: not capable.
+const CRYPT_C_DEVICE_SERVER: u8 = 0b1010;
+const CRYPT_C_EXTERNAL: u8 = 0b0101;
+
+/// Data encryption capabilities page (SSC-5 8.5.2.4): byte 4 CFG_P (bits
+/// 1..0), bytes 5..19 reserved, then the algorithm descriptors.
 fn capabilities_page(control: EncryptionControl) -> Vec<u8> {
-    let mut aes = algorithm(AES_INDEX, ALGORITHM_AES_256_GCM, AES_256_KEY_LENGTH, true);
-    if control == EncryptionControl::Library {
-        // DECRYPT_C / ENCRYPT_C = 01b: only under external control.
-        aes.flags1 = 0x80 | 0x05;
-    }
-    let descriptors = [algorithm(VENDOR_INDEX, VENDOR_ALGORITHM, 16, false), aes];
-    let hdr = CapabilitiesHeader {
-        header: header(page::CAPABILITIES, 16 + descriptors.len() * 24),
-        // CFG_P = 01b: the application may set encryption parameters;
-        // 10b: the configuration prevents it (library-managed).
-        config: match control {
-            EncryptionControl::Application => 0x01,
-            EncryptionControl::Library => 0x02,
-        },
-        reserved: [0; 15],
+    let aes_c = match control {
+        EncryptionControl::Application => CRYPT_C_DEVICE_SERVER,
+        EncryptionControl::Library => CRYPT_C_EXTERNAL,
     };
-    let mut out = hdr.as_bytes().to_vec();
-    for d in &descriptors {
-        out.extend_from_slice(d.as_bytes());
-    }
-    out
+    let mut body = vec![0u8; 16];
+    // CFG_P = 01b: the application may set encryption parameters; 10b:
+    // the configuration prevents it (library-managed).
+    body[0] = match control {
+        EncryptionControl::Application => 0x01,
+        EncryptionControl::Library => 0x02,
+    };
+    body.extend_from_slice(&algorithm(VENDOR_INDEX, VENDOR_ALGORITHM, 16, 0));
+    body.extend_from_slice(&algorithm(
+        AES_INDEX,
+        ALGORITHM_AES_256_GCM,
+        AES_256_KEY_LENGTH,
+        aes_c,
+    ));
+    page_bytes(page::CAPABILITIES, &body)
 }
 
+/// Data encryption status page (SSC-5 8.5.2.7), page length 20: byte 4
+/// I_T NEXUS SCOPE (bits 7..5) and KEY SCOPE (bits 2..0), byte 5
+/// ENCRYPTION MODE, byte 6 DECRYPTION MODE, byte 7 ALGORITHM INDEX, bytes
+/// 8..11 KEY INSTANCE COUNTER, byte 12 PARAMETERS CONTROL, VCELB, CEEMS,
+/// RDMD (0), byte 13 KEY-ASSOCIATED DATA FORMAT (0), bytes 14..15 AVAILABLE
+/// SUPPLEMENTAL DECRYPTION KEYS (0), bytes 16..23 reserved.
 fn status_page(ctx: &InfoContext<'_>) -> Vec<u8> {
     let enc = ctx.settings.encryption.as_ref();
-    let page = StatusPageWire {
-        header: header(page::STATUS, 20),
-        scope: if enc.is_some() {
-            SCOPE_ALL_IT_NEXUS << 5
-        } else {
-            0
-        },
-        encryption_mode: enc.map_or(0, |e| e.encryption_mode),
-        decryption_mode: enc.map_or(0, |e| e.decryption_mode),
-        algorithm_index: enc.map_or(0, |e| e.algorithm_index),
-        key_instance_counter: U32::new(u32::from(enc.is_some())),
-        flags: 0,
-        kad_format: 0,
-        asdk_count: U16::new(0),
-        reserved: [0; 8],
-    };
-    page.as_bytes().to_vec()
+    let mut body = [0u8; 20];
+    if let Some(e) = enc {
+        body[0] = SCOPE_ALL_IT_NEXUS << 5;
+        body[1] = e.encryption_mode;
+        body[2] = e.decryption_mode;
+        body[3] = e.algorithm_index;
+        put_be(&mut body, 4, 4, 1);
+    }
+    page_bytes(page::STATUS, &body)
 }
 
+/// Next block encryption status page (SSC-5 8.5.2.8), page length 12:
+/// bytes 4..11 LOGICAL OBJECT NUMBER, byte 12 COMPRESSION STATUS (bits
+/// 7..4) and ENCRYPTION STATUS (bits 3..0; 0h: cannot be determined), byte
+/// 13 ALGORITHM INDEX, byte 14 EMES, RDMDS, byte 15 NEXT BLOCK KAD FORMAT.
 fn next_block_page(ctx: &InfoContext<'_>) -> Vec<u8> {
-    let page = NextBlockStatusWire {
-        header: header(page::NEXT_BLOCK_STATUS, 12),
-        logical_object_number: U64::new(ctx.medium.as_ref().map_or(0, |m| m.logical_object)),
-        status: 0x00,
-        algorithm_index: 0,
-        flags: 0,
-        kad_format: 0,
-    };
-    page.as_bytes().to_vec()
+    let mut body = [0u8; 12];
+    let object = ctx.medium.as_ref().map_or(0, |m| m.logical_object);
+    put_be(&mut body, 0, 8, object);
+    page_bytes(page::NEXT_BLOCK_STATUS, &body)
 }
 
 /// Common CDB checks of SECURITY PROTOCOL IN/OUT; returns (protocol,
@@ -180,9 +185,7 @@ pub fn security_protocol_in(
                 capabilities_page(ctx.config.drive_personality.encryption_control)
             }
             page::SUPPORTED_KEY_FORMATS => {
-                let mut out = header(page::SUPPORTED_KEY_FORMATS, 1).as_bytes().to_vec();
-                out.push(KEY_FORMAT_PLAIN);
-                out
+                page_bytes(page::SUPPORTED_KEY_FORMATS, &[KEY_FORMAT_PLAIN])
             }
             page::STATUS => status_page(ctx),
             page::NEXT_BLOCK_STATUS => next_block_page(ctx),
@@ -211,35 +214,48 @@ pub fn security_protocol_out(
         return Err(CheckCondition::invalid_field_in_cdb(2, None));
     }
     let list = parameter_list(&data, len)?;
-    let Ok((p, rest)) = SetDataEncryptionWire::ref_from_prefix(list) else {
+    // Set data encryption page (SSC-5 8.5.3.2): bytes 0..1 PAGE CODE,
+    // 2..3 PAGE LENGTH, byte 4 SCOPE (bits 7..5) and LOCK (bit 0), byte 5
+    // CEEM (7..6), RDMC (5..4), SDK (3), CKOD (2), CKORP (1), CKORL (0),
+    // byte 6 ENCRYPTION MODE, 7 DECRYPTION MODE, 8 ALGORITHM INDEX, 9
+    // LOGICAL BLOCK ENCRYPTION KEY FORMAT, 10 KAD FORMAT, 11..17 reserved,
+    // 18..19 LOGICAL BLOCK ENCRYPTION KEY LENGTH, then the key.
+    const KEY_AT: usize = 20;
+    if list.len() < KEY_AT {
         return Err(CheckCondition::parameter_list_length_error());
-    };
+    }
+    let be16 = |at: usize| u16::from_be_bytes([list[at], list[at + 1]]);
     let bad = CheckCondition::invalid_field_in_parameter_list;
-    if p.header.page_code.get() != page::SET_DATA_ENCRYPTION {
+    if be16(0) != page::SET_DATA_ENCRYPTION {
         return Err(bad(0));
     }
-    if 4 + usize::from(p.header.page_length.get()) > list.len() {
+    if 4 + usize::from(be16(2)) > list.len() {
         return Err(bad(2));
     }
     // SCOPE: public (0), local (1), all I_T nexus (2); LOCK accepted.
-    if p.scope_lock >> 5 > SCOPE_ALL_IT_NEXUS || p.scope_lock & 0x1e != 0 {
+    let scope_lock = list[4];
+    if scope_lock >> 5 > SCOPE_ALL_IT_NEXUS || scope_lock & 0x1e != 0 {
         return Err(bad(4));
     }
     // CEEM 0/1 (no external encryption mode check), RDMC 0/2/3, SDK 0.
-    let ceem = p.flags >> 6;
-    let rdmc = (p.flags >> 4) & 0x03;
-    if ceem > 1 || rdmc == 1 || p.flags & 0x08 != 0 {
+    let flags = list[5];
+    let ceem = flags >> 6;
+    let rdmc = (flags >> 4) & 0x03;
+    if ceem > 1 || rdmc == 1 || flags & 0x08 != 0 {
         return Err(bad(5));
     }
-    let enc_mode = p.encryption_mode;
-    let dec_mode = p.decryption_mode;
+    let enc_mode = list[6];
+    let dec_mode = list[7];
+    let algorithm_index = list[8];
+    let key_format = list[9];
+    let kad_format = list[10];
     if enc_mode != encryption_mode::DISABLE && enc_mode != encryption_mode::ENCRYPT {
         return Err(bad(6));
     }
     if dec_mode > decryption_mode::MIXED {
         return Err(bad(7));
     }
-    let key_length = usize::from(p.key_length.get());
+    let key_length = usize::from(be16(18));
     if enc_mode == encryption_mode::DISABLE && dec_mode == decryption_mode::DISABLE {
         if ctx.settings.encryption.take().is_some() {
             ctx.settings_changed = true;
@@ -254,27 +270,27 @@ pub fn security_protocol_out(
     if dec_mode == decryption_mode::MIXED && !personality.encryption_mixed {
         return Err(bad(7));
     }
-    if p.algorithm_index != AES_INDEX {
+    if algorithm_index != AES_INDEX {
         return Err(bad(8));
     }
-    if p.key_format != KEY_FORMAT_PLAIN {
+    if key_format != KEY_FORMAT_PLAIN {
         return Err(bad(9));
     }
-    if p.kad_format != 0 {
+    if kad_format != 0 {
         return Err(bad(10));
     }
     if key_length != usize::from(AES_256_KEY_LENGTH) {
         return Err(bad(18));
     }
-    let Some(key) = rest.get(..key_length) else {
+    let Some(key) = list.get(KEY_AT..KEY_AT + key_length) else {
         return Err(CheckCondition::parameter_list_length_error());
     };
     let new = EncryptionSettings {
-        algorithm_index: p.algorithm_index,
+        algorithm_index,
         encryption_mode: enc_mode,
         decryption_mode: dec_mode,
         key_hex: encode_key_hex(key),
-        clear_key_on_demount: p.flags & 0x04 != 0,
+        clear_key_on_demount: flags & 0x04 != 0,
     };
     if ctx.settings.encryption.as_ref() != Some(&new) {
         ctx.settings.encryption = Some(new);
