@@ -76,6 +76,7 @@ fn through_catalog(dir: &std::path::Path, rows: u64) -> f64 {
         let commit = ArchiveCommit {
             archive: archive(m.uuid, file, n),
             chunks: digests(n, &mut state),
+            positions: Vec::new(),
             snapshot: None,
         };
         catalog.commit_archives(&[commit]).expect("commit archive");

@@ -238,6 +238,7 @@ pub fn scan_tapes_with_keys<D: TapeDevices>(
             tape_catalog.archives.push(ArchiveExport {
                 archive: a.clone(),
                 chunks: Vec::new(),
+                positions: Vec::new(),
             });
         }
         let read: HashSet<u64> = w.catalog_files.iter().map(|a| a.file_number).collect();
@@ -594,10 +595,12 @@ pub(crate) fn read_archive<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrit
         bytes: 0,
     };
     let mut chunks = Vec::new();
+    let mut positions = Vec::new();
     let mut snapshot = None;
     match scanned.content {
         ScannedContent::ChunkArchive {
             digests,
+            positions: entry_positions,
             chunk_bytes,
             continues_on_next_tape,
             ..
@@ -606,6 +609,7 @@ pub(crate) fn read_archive<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrit
             record.bytes = chunk_bytes;
             record.complete = !continues_on_next_tape;
             chunks = digests.into_iter().map(ChunkDigest).collect();
+            positions = entry_positions;
         }
         ScannedContent::SnapshotArchive(s) => {
             record.content = catalog::ContentType::Snapshot;
@@ -650,6 +654,7 @@ pub(crate) fn read_archive<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrit
         ArchiveExport {
             archive: record,
             chunks,
+            positions,
         },
         snapshot,
     ))

@@ -1316,6 +1316,7 @@ fn archive_commit(
             bytes: p.stream_bytes,
         },
         chunks: p.digests.clone(),
+        positions: p.positions.clone(),
         snapshot,
     })
 }

@@ -58,6 +58,7 @@ fn chunk_archive(media: Uuid, file_number: u64, digests: &[[u8; 32]]) -> Archive
             bytes: 1000,
         },
         chunks: digests.to_vec(),
+        positions: Vec::new(),
         snapshot: None,
     }
 }

@@ -230,3 +230,119 @@ fn restore_util_leftovers(dir: &Path) -> Vec<PathBuf> {
     }
     found
 }
+
+/// Bytes the emulated drive read from `label` so far (its lifetime
+/// counter, saved when the tape is unloaded).
+fn bytes_read(lab: &Lab, label: &str) -> u64 {
+    lab.lib.read_medium_info(label).unwrap().lifetime_bytes_read
+}
+
+#[test]
+fn a_path_at_the_end_of_a_big_archive_is_read_by_locate() {
+    let mut lab = Lab::new();
+    let src = lab.path("src/data");
+    std::fs::create_dir_all(&src).unwrap();
+    for i in 0..16u64 {
+        std::fs::write(
+            src.join(format!("big{i:02}")),
+            random_bytes(2 * MIB as usize, 500 + i),
+        )
+        .unwrap();
+    }
+    // One chunk archive holds the whole snapshot (32 MiB in 64 KiB blocks).
+    let mut o = backup_options(&src, "locate");
+    o.chunker = quarter_mib();
+    o.format.archive_cap = 256 * MIB;
+    o.format.commit_interval = 256 * MIB;
+    let backup = run_backup(
+        library_devices(&lab.lib),
+        &mut lab.catalog,
+        &o,
+        &mut NoEvents,
+    )
+    .unwrap();
+    let archives: i64 = lab
+        .catalog
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM archives WHERE content = 'chunks'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(archives, 1, "the test needs one big chunk archive");
+    let rows = |c: &Catalog| -> Vec<(Vec<u8>, i64, i64)> {
+        let mut stmt = c
+            .connection()
+            .prepare("SELECT digest, block, block_offset FROM chunks WHERE block IS NOT NULL ORDER BY digest")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let written = rows(&lab.catalog);
+    assert_eq!(written.len() as u64, backup.chunks_written);
+
+    let last = random_bytes(2 * MIB as usize, 515);
+    let restore_last = |lab: &Lab, out: &str| -> u64 {
+        let before = bytes_read(lab, "BK0001L9");
+        let r = lab.restore(&backup.snapshot, out, &["data/big15"]);
+        assert_eq!(r.files, 1);
+        assert!(r.damaged.is_empty(), "{:?}", r.damaged);
+        assert_eq!(
+            std::fs::read(lab.path(out).join("data/big15")).unwrap(),
+            last
+        );
+        bytes_read(lab, "BK0001L9") - before
+    };
+    let located = restore_last(&lab, "by-position");
+
+    // Positions that are wrong (a catalog that disagrees with the tape)
+    // are noticed and the archive is read from its start.
+    lab.catalog
+        .connection()
+        .execute("UPDATE chunks SET block = block + 3", [])
+        .unwrap();
+    restore_last(&lab, "wrong-positions");
+
+    // A catalog without positions (written before version 8) reads the
+    // archive from its start up to the last needed chunk.
+    lab.catalog
+        .connection()
+        .execute("UPDATE chunks SET block = NULL, block_offset = NULL", [])
+        .unwrap();
+    let sequential = restore_last(&lab, "sequential");
+    assert!(
+        sequential > 30 * MIB,
+        "the sequential read took only {sequential} bytes"
+    );
+    // The file's 2 MiB, the metadata and the snapshot archive: a fraction
+    // of the archive.
+    assert!(
+        located * 4 < sequential,
+        "by position {located} bytes, sequentially {sequential}"
+    );
+
+    // A scan of the tape into an empty catalog records the positions again.
+    let mut rebuilt = Catalog::open(&lab.path("rebuilt.db")).unwrap();
+    ptape::scan::scan_tapes(
+        library_devices(&lab.lib),
+        &mut rebuilt,
+        None,
+        true,
+        &mut NoEvents,
+    )
+    .unwrap();
+    // The positions the backup recorded are the ones the scan read.
+    assert_eq!(rows(&rebuilt), written);
+    lab.catalog = rebuilt;
+    let after_scan = restore_last(&lab, "after-scan");
+    assert!(
+        after_scan * 4 < sequential,
+        "{after_scan} bytes after the scan"
+    );
+    eprintln!(
+        "bytes read: by position {located}, sequentially {sequential}, after a scan {after_scan}"
+    );
+}

@@ -5,6 +5,8 @@ use std::collections::HashSet;
 use rusqlite::{params, OptionalExtension, Row};
 use uuid::Uuid;
 
+use pbs_tape::format::EntryPosition;
+
 use super::model::*;
 use super::{digest_from_blob, parse_text, parse_uuid, Catalog, CatalogError};
 use crate::chunking::Digest;
@@ -16,6 +18,9 @@ pub struct ArchiveCommit {
     pub archive: ArchiveRecord,
     /// Chunks whose entries are complete in this tape file.
     pub chunks: Vec<Digest>,
+    /// Where each of `chunks` starts in the archive (same length), or
+    /// empty when not known (the chunks are then read sequentially).
+    pub positions: Vec<EntryPosition>,
     /// The snapshot whose index this archive holds.
     pub snapshot: Option<SnapshotRecord>,
 }
@@ -144,6 +149,31 @@ impl Catalog {
         rows.map(|blob| digest_from_blob(&blob?)).collect()
     }
 
+    /// The chunks of one tape file in tape order, each with where it
+    /// starts in the archive (`None`: not recorded).
+    pub fn chunk_positions_of_archive(
+        &self,
+        media: Uuid,
+        file_number: u64,
+    ) -> Result<Vec<(Digest, Option<EntryPosition>)>, CatalogError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT digest, block, block_offset FROM chunks
+             WHERE media = ?1 AND file_number = ?2 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![media.to_string(), file_number as i64], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (blob, block, offset) = row?;
+            Ok((digest_from_blob(&blob)?, entry_position(block, offset)?))
+        })
+        .collect()
+    }
+
     /// Where a chunk is stored (every copy), optionally only in one media set.
     pub fn chunk_locations(
         &self,
@@ -239,17 +269,23 @@ pub(super) fn insert_archive(
     ])?;
     {
         let mut stmt = tx.prepare_cached(
-            "INSERT OR IGNORE INTO chunks (digest, media, file_number, seq, archive)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT OR IGNORE INTO chunks
+                 (digest, media, file_number, seq, archive, block, block_offset)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         let archive = a.uuid.to_string();
+        let positions =
+            (commit.positions.len() == commit.chunks.len()).then_some(&commit.positions);
         for (seq, digest) in commit.chunks.iter().enumerate() {
+            let at = positions.map(|p| p[seq]);
             stmt.execute(params![
                 digest.as_slice(),
                 media,
                 a.file_number as i64,
                 seq as i64,
-                archive
+                archive,
+                at.map(|p| i64::from(p.block)),
+                at.map(|p| i64::from(p.offset)),
             ])?;
         }
     }
@@ -278,4 +314,21 @@ pub(super) fn insert_archive(
         return Err(CatalogError::UnknownMedia(media));
     }
     Ok(())
+}
+
+/// An entry position from its two catalog columns (both NULL: unknown).
+pub fn entry_position(
+    block: Option<i64>,
+    offset: Option<i64>,
+) -> Result<Option<EntryPosition>, CatalogError> {
+    match (block, offset) {
+        (Some(block), Some(offset)) => {
+            let block = u32::try_from(block)
+                .map_err(|_| CatalogError::Corrupt(format!("chunk entry block {block}")))?;
+            let offset = u32::try_from(offset)
+                .map_err(|_| CatalogError::Corrupt(format!("chunk entry offset {offset}")))?;
+            Ok(Some(EntryPosition { block, offset }))
+        }
+        _ => Ok(None),
+    }
 }

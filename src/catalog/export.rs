@@ -5,6 +5,7 @@
 //! Encoding: JSON of [`TapeCatalog`], `version` [`TAPE_CATALOG_VERSION`],
 //! digests as lower-case hex.
 
+use pbs_tape::format::EntryPosition;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -23,6 +24,33 @@ pub struct ArchiveExport {
     #[serde(flatten)]
     pub archive: ArchiveRecord,
     pub chunks: Vec<ChunkDigest>,
+    /// Where each of `chunks` starts in the archive, `[block, offset]`
+    /// (same length as `chunks`); absent when not known for every chunk.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "positions_as_pairs"
+    )]
+    pub positions: Vec<EntryPosition>,
+}
+
+/// Entry positions as compact `[block, offset]` pairs.
+mod positions_as_pairs {
+    use pbs_tape::format::EntryPosition;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(p: &[EntryPosition], s: S) -> Result<S::Ok, S::Error> {
+        let pairs: Vec<[u32; 2]> = p.iter().map(|p| [p.block, p.offset]).collect();
+        pairs.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<EntryPosition>, D::Error> {
+        let pairs = Vec::<[u32; 2]>::deserialize(d)?;
+        Ok(pairs
+            .into_iter()
+            .map(|[block, offset]| EntryPosition { block, offset })
+            .collect())
+    }
 }
 
 /// The catalog rows of one tape.
@@ -75,12 +103,18 @@ impl Catalog {
             .archives_of_media(media)?
             .into_iter()
             .map(|archive| {
-                let chunks = self
-                    .chunks_of_archive(media, archive.file_number)?
-                    .into_iter()
-                    .map(ChunkDigest)
-                    .collect();
-                Ok(ArchiveExport { archive, chunks })
+                let rows = self.chunk_positions_of_archive(media, archive.file_number)?;
+                let positions = rows
+                    .iter()
+                    .map(|(_, p)| *p)
+                    .collect::<Option<Vec<_>>>()
+                    .unwrap_or_default();
+                let chunks = rows.into_iter().map(|(d, _)| ChunkDigest(d)).collect();
+                Ok(ArchiveExport {
+                    archive,
+                    chunks,
+                    positions,
+                })
             })
             .collect::<Result<_, CatalogError>>()?;
         let snapshots = self
@@ -200,6 +234,7 @@ impl Catalog {
                 &ArchiveCommit {
                     archive: a.archive.clone(),
                     chunks: a.chunks.iter().map(|c| c.0).collect(),
+                    positions: a.positions.clone(),
                     snapshot,
                 },
             )?;

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
-pub use archives::ArchiveCommit;
+pub use archives::{entry_position, ArchiveCommit};
 pub use export::TapeCatalog;
 pub use inventory::PoolUsage;
 pub use model::*;

@@ -231,8 +231,21 @@ CREATE TABLE job_state (
 );
 ";
 
+/// Version 8: where each chunk entry starts inside its chunk archive
+/// (`pbs_tape::format::EntryPosition`): `block` is the sequence number of
+/// the block within the archive (the archive's `first_object` + `block`
+/// is the logical object to LOCATE to), `block_offset` the entry header's
+/// offset in that block's payload. A restore reads a chunk by LOCATE
+/// instead of reading its archive from the start. NULL for rows written
+/// before this version (read sequentially, as before; `ptape catalog
+/// scan` of the tape fills them in for archives it reads).
+const V8: &str = "
+ALTER TABLE chunks ADD COLUMN block INTEGER;
+ALTER TABLE chunks ADD COLUMN block_offset INTEGER;
+";
+
 /// The migration list: entry `i` upgrades version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this ptape writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -295,6 +308,7 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<(), CatalogError
 mod tests {
     use super::*;
     use crate::catalog::{ArchiveCommit, ArchiveRecord, Catalog, ContentType};
+    use pbs_tape::format::EntryPosition;
 
     const SET: &str = "6f1f7f6e-0000-4000-8000-000000000001";
     const MEDIA: &str = "6f1f7f6e-0000-4000-8000-000000000002";
@@ -367,6 +381,11 @@ mod tests {
             catalog.chunks_of_archive(media, 2).unwrap(),
             vec![digest(3)]
         );
+        // Rows from before version 8 have no entry positions.
+        assert_eq!(
+            catalog.chunk_positions_of_archive(media, 2).unwrap(),
+            vec![(digest(3), None)]
+        );
         let set = uuid::Uuid::parse_str(SET).unwrap();
         assert_eq!(
             catalog.media_set_digests(set).unwrap(),
@@ -400,12 +419,25 @@ mod tests {
                     bytes: 40,
                 },
                 chunks: [7, 2, 7, 4].map(digest).to_vec(),
+                positions: [(0, 100), (1, 7), (3, 0), (3, 9000)]
+                    .map(|(block, offset)| EntryPosition { block, offset })
+                    .to_vec(),
                 snapshot: None,
             })
             .unwrap();
         assert_eq!(
             catalog.chunks_of_archive(media, 3).unwrap(),
             vec![digest(7), digest(2), digest(4)]
+        );
+        // The first copy's position is kept with its row.
+        let at = |block, offset| Some(EntryPosition { block, offset });
+        assert_eq!(
+            catalog.chunk_positions_of_archive(media, 3).unwrap(),
+            vec![
+                (digest(7), at(0, 100)),
+                (digest(2), at(1, 7)),
+                (digest(4), at(3, 9000))
+            ]
         );
         let rows: i64 = catalog
             .connection()

@@ -2,17 +2,22 @@
 //! file holds each wanted chunk (from the catalog), each tape loaded once,
 //! its files read in position order (LOCATE to each, never
 //! rewind-and-space), every chunk verified by the format reader and handed
-//! over. A damaged archive costs only the chunks that could not be read:
+//! over. Where the catalog records each chunk's position in its archive
+//! (catalog version 8), the reader LOCATEs to the first needed chunk and
+//! again past long runs of chunks it does not need, instead of reading
+//! the archive from its start; without positions (older catalogs), or
+//! when the drive is not where a position says, the archive is read from
+//! its start as before. A damaged archive costs only the chunks that could not be read:
 //! they are reported as lost, the rest of the restore goes on.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use pbs_tape::format::{ChunkArchiveReader, FormatError, TapeWrite};
+use pbs_tape::format::{ChunkArchiveReader, EntryPosition, FormatError, TapeWrite};
 use rusqlite::params;
 use uuid::Uuid;
 
 use super::RestoreError;
-use crate::catalog::{Catalog, CatalogError, MediaRecord, MediaStatus};
+use crate::catalog::{entry_position, Catalog, CatalogError, MediaRecord, MediaStatus};
 use crate::chunking::Digest;
 use crate::devices::{TapeDevices, TapeMotion};
 use crate::keys::ReadKeys;
@@ -28,10 +33,20 @@ pub(super) type Deliver<'d> = dyn FnMut(&Digest, &[u8]) -> Result<(), RestoreErr
 /// whose needed chunks were all read around the damage.
 pub(super) type Fetched = (HashSet<Digest>, Vec<String>, Vec<String>);
 
-/// Which tape files to read: media -> file number -> digests.
+/// Which tape files to read: media -> file number -> what to read there.
 #[derive(Debug, Default)]
 pub(super) struct ReadPlan {
-    files: BTreeMap<Uuid, BTreeMap<u64, HashSet<Digest>>>,
+    files: BTreeMap<Uuid, BTreeMap<u64, FilePlan>>,
+}
+
+/// The chunks to read from one tape file.
+#[derive(Debug, Default)]
+struct FilePlan {
+    /// Logical object number of the archive's first block (from the
+    /// catalog's archive row).
+    first_object: Option<u64>,
+    /// Each needed digest and where its entry starts, when recorded.
+    digests: HashMap<Digest, Option<EntryPosition>>,
 }
 
 /// The tapes of one media set, read for one restore. The tape in the
@@ -101,11 +116,14 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
             .collect();
         let rank_of = |m: &Uuid| rank.get(m).copied().unwrap_or((false, false));
         let mut stmt = self.catalog.connection().prepare(
-            "SELECT c.digest, c.media, c.file_number FROM chunks c JOIN media m ON m.uuid = c.media
+            "SELECT c.digest, c.media, c.file_number, c.block, c.block_offset, a.first_object
+             FROM chunks c JOIN media m ON m.uuid = c.media
+             LEFT JOIN archives a ON a.media = c.media AND a.file_number = c.file_number
              WHERE m.media_set = ?1 ORDER BY m.seq_nr, c.file_number",
         )?;
         let mut rows = stmt.query(params![self.set.to_string()])?;
-        let mut chosen: HashMap<Digest, (Uuid, u64)> = HashMap::new();
+        type Copy = (Uuid, u64, Option<EntryPosition>, Option<u64>);
+        let mut chosen: HashMap<Digest, Copy> = HashMap::new();
         while let Some(row) = rows.next()? {
             let blob: Vec<u8> = row.get(0)?;
             let digest = <Digest>::try_from(blob.as_slice()).map_err(|_| {
@@ -118,22 +136,29 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
             let media = Uuid::parse_str(&media)
                 .map_err(|e| CatalogError::Corrupt(format!("media UUID {media:?}: {e}")))?;
             let file: i64 = row.get(2)?;
+            let position = entry_position(row.get(3)?, row.get(4)?)?;
+            let first_object: Option<i64> = row.get(5)?;
             let better = match chosen.get(&digest) {
                 None => true,
-                Some((m, _)) => rank_of(m) < rank_of(&media),
+                Some((m, ..)) => rank_of(m) < rank_of(&media),
             };
             if better {
-                chosen.insert(digest, (media, file as u64));
+                chosen.insert(
+                    digest,
+                    (media, file as u64, position, first_object.map(|o| o as u64)),
+                );
             }
         }
         let mut plan = ReadPlan::default();
-        for (digest, (media, file)) in &chosen {
-            plan.files
+        for (digest, (media, file, position, first_object)) in &chosen {
+            let file = plan
+                .files
                 .entry(*media)
                 .or_default()
                 .entry(*file)
-                .or_default()
-                .insert(*digest);
+                .or_default();
+            file.first_object = file.first_object.or(*first_object);
+            file.digests.insert(*digest, *position);
         }
         let missing = needed
             .iter()
@@ -233,13 +258,20 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
                 self.tapes_read.push(label.clone());
             }
             let mut outcome = Ok(());
-            for (&file, digests) in &plan.files[&media.uuid] {
-                let mut left: HashSet<Digest> = digests.clone();
-                let read = read_file(&mut tape, &label, file, &mut left, &mut |d, data| {
-                    self.chunks_read += 1;
-                    events.chunk(data.len() as u64, true);
-                    deliver(d, data)
-                });
+            for (&file, wanted) in &plan.files[&media.uuid] {
+                let mut left: HashSet<Digest> = wanted.digests.keys().copied().collect();
+                let read = read_file(
+                    &mut tape,
+                    &label,
+                    file,
+                    wanted,
+                    &mut left,
+                    &mut |d, data| {
+                        self.chunks_read += 1;
+                        events.chunk(data.len() as u64, true);
+                        deliver(d, data)
+                    },
+                );
                 match read {
                     Ok(None) => {}
                     Ok(Some(problem)) => {
@@ -267,12 +299,101 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
 /// Most unreadable blocks skipped in one tape file before giving up on it.
 const MAX_SKIPS: u32 = 64;
 
+/// A gap of more blocks than this between two needed chunks of one
+/// archive is crossed by LOCATE; shorter gaps are read through (streaming
+/// a few MiB costs less than repositioning the tape).
+const READ_THROUGH_BLOCKS: u32 = 256;
+
 /// Reads tape file `file`, delivering the digests in `left` (and removing
-/// them). Damage is returned as a message, other errors (the restore's own,
-/// a drive that fails to position) as errors. A block the drive cannot
-/// read is skipped (LOCATE past it) and reading goes on with the next
-/// intact chunk.
+/// them): by position where `wanted` records them ([`read_positioned`]),
+/// the rest (or all, when that fails) by reading the file from its start.
+/// Damage is returned as a message, other errors (the restore's own, a
+/// drive that fails to position) as errors. A block the drive cannot read
+/// is skipped (LOCATE past it) and reading goes on with the next intact
+/// chunk.
 fn read_file<T: pbs_tape::format::TapeRead + TapeWrite + TapeMotion>(
+    tape: &mut T,
+    label: &str,
+    file: u64,
+    wanted: &FilePlan,
+    left: &mut HashSet<Digest>,
+    deliver: &mut Deliver<'_>,
+) -> Result<Option<String>, RestoreError> {
+    if let Some(first_object) = wanted.first_object {
+        read_positioned(tape, first_object, wanted, left, deliver)?;
+        if left.is_empty() {
+            return Ok(None);
+        }
+    }
+    read_sequential(tape, label, file, left, deliver)
+}
+
+/// Reads the chunks of `left` whose positions `wanted` records: LOCATE to
+/// the archive's first object + the entry's block, read the position
+/// back, open the archive at the entry and read on while the next needed
+/// entry is near; LOCATE again across longer gaps. Stops quietly (the
+/// caller reads the rest from the file's start) when the drive is not
+/// where it was sent, a block is not the one the position names, the
+/// archive is damaged there, or it ends before a recorded position: the
+/// sequential reader then handles (and reports) whatever it was.
+fn read_positioned<T: pbs_tape::format::TapeRead + TapeWrite + TapeMotion>(
+    tape: &mut T,
+    first_object: u64,
+    wanted: &FilePlan,
+    left: &mut HashSet<Digest>,
+    deliver: &mut Deliver<'_>,
+) -> Result<(), RestoreError> {
+    let mut targets: Vec<(EntryPosition, Digest)> = left
+        .iter()
+        .filter_map(|d| wanted.digests.get(d).copied().flatten().map(|p| (p, *d)))
+        .collect();
+    targets.sort();
+    let mut next = 0;
+    while next < targets.len() {
+        let (position, _) = targets[next];
+        let object = first_object + u64::from(position.block);
+        // A drive that cannot go there (a position the catalog got
+        // wrong) or is not there afterwards: read from the file's start,
+        // which reports a real drive problem itself.
+        if tape.locate_object(object).is_err()
+            || tape.position().map(|p| p.logical_object).ok() != Some(object)
+        {
+            return Ok(());
+        }
+        let Ok(mut reader) = ChunkArchiveReader::at_entry(tape, position) else {
+            return Ok(());
+        };
+        loop {
+            let entry = match reader.next_entry() {
+                Ok(Some(entry)) => entry,
+                Ok(None) | Err(_) => return Ok(()),
+            };
+            let Some(here) = reader.entry_position() else {
+                return Ok(());
+            };
+            if left.remove(&entry.digest) {
+                deliver(&entry.digest, &entry.data)?;
+            }
+            while next < targets.len()
+                && (targets[next].0 <= here || !left.contains(&targets[next].1))
+            {
+                next += 1;
+            }
+            if next == targets.len() {
+                return Ok(());
+            }
+            let ahead = targets[next].0.block;
+            if ahead > reader.next_position().block + READ_THROUGH_BLOCKS {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads tape file `file` from its start for the digests in `left`; see
+/// [`read_file`].
+fn read_sequential<T: pbs_tape::format::TapeRead + TapeWrite + TapeMotion>(
     tape: &mut T,
     label: &str,
     file: u64,

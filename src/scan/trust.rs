@@ -118,6 +118,7 @@ mod tests {
                 bytes: 1,
             },
             chunks: Vec::new(),
+            positions: Vec::new(),
         }
     }
 

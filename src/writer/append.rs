@@ -218,6 +218,7 @@ fn import_archive<T: TapeRead + TapeWrite + TapeMotion>(
     Ok(ArchiveCommit {
         archive: export.archive,
         chunks: export.chunks.into_iter().map(|c| c.0).collect(),
+        positions: export.positions,
         snapshot,
     })
 }

@@ -36,6 +36,8 @@ pub struct BlockReader<'a, R: TapeRead> {
     allow_incomplete: bool,
     /// Go on after a damaged or missing block (see [`Self::set_resync`]).
     resync: bool,
+    /// Opened at a block other than the first ([`Self::at_block`]).
+    started_mid_stream: bool,
 }
 
 impl<'a, R: TapeRead> BlockReader<'a, R> {
@@ -58,19 +60,58 @@ impl<'a, R: TapeRead> BlockReader<'a, R> {
             ended: None,
             allow_incomplete,
             resync: false,
+            started_mid_stream: false,
         }
+    }
+
+    /// A reader for a stream whose block `sequence` is the next object at
+    /// the tape's position (the caller LOCATEd there): reading starts
+    /// with that block, and a block with any other sequence number is a
+    /// gap or duplicate error, so a wrong position is noticed.
+    pub fn at_block(tape: &'a mut R, sequence: u32, allow_incomplete: bool) -> Self {
+        let mut reader = Self::with_incomplete(tape, allow_incomplete);
+        reader.next_sequence = sequence;
+        reader.started_mid_stream = sequence > 0;
+        reader
+    }
+
+    /// Where the next payload byte comes from: (block sequence, offset
+    /// in that block's payload).
+    pub fn next_byte_position(&self) -> (u32, u32) {
+        if self.start < self.end {
+            (
+                self.next_sequence - 1,
+                (self.start - BLOCK_HEADER_LEN) as u32,
+            )
+        } else {
+            (self.next_sequence, 0)
+        }
+    }
+
+    /// Skips `n` payload bytes of the block just read (not past its end).
+    pub fn skip_in_block(&mut self, n: usize) -> Result<(), FormatError> {
+        if self.start + n > self.end {
+            return Err(FormatError::EntryOutsideBlock {
+                block: self.next_sequence.saturating_sub(1),
+                offset: n as u32,
+                payload: self.end.saturating_sub(BLOCK_HEADER_LEN),
+            });
+        }
+        self.start += n;
+        Ok(())
     }
 
     /// Read the first block. `Ok(false)`: the tape is at end of data, no
     /// stream here. A filemark instead of a block is
     /// [`FormatError::StreamCutShort`].
     pub fn begin(&mut self) -> Result<bool, FormatError> {
-        if self.next_sequence > 0 || self.ended.is_some() {
+        if (self.next_sequence > 0 && !self.started_mid_stream) || self.ended.is_some() {
             return Ok(true);
         }
         match self.fetch_raw()? {
             ReadOutcome::EndOfData => Ok(false),
             outcome => {
+                self.started_mid_stream = false;
                 self.accept(outcome)?;
                 Ok(true)
             }

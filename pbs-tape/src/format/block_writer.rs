@@ -79,6 +79,13 @@ impl<'a, T: TapeWrite> BlockWriter<'a, T> {
         self.stopped
     }
 
+    /// Where the next payload byte goes: the sequence number of the block
+    /// being filled and the offset within its payload (a full block is
+    /// written at once, so the offset is always inside the block).
+    pub fn next_byte_position(&self) -> (u32, u32) {
+        (self.sequence, (self.block.len() - BLOCK_HEADER_LEN) as u32)
+    }
+
     /// Payload bytes consumed so far.
     pub fn bytes(&self) -> u64 {
         self.bytes

@@ -1,5 +1,6 @@
 //! The chunk archive entry header and the SHA-256 helper.
 
+use serde::{Deserialize, Serialize};
 use zerocopy::byteorder::big_endian::U64;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
@@ -67,4 +68,17 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 /// Lower-case hex of a digest, for messages.
 pub fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where a chunk entry starts inside its chunk archive: the block (its
+/// sequence number within the archive's stream, 0 = the first block,
+/// which is also the archive's first logical object on tape) and the byte
+/// offset of the entry header within that block's payload. A reader
+/// LOCATEs to the archive's first logical object + `block` and opens the
+/// archive there ([`super::ChunkArchiveReader::at_entry`]) instead of
+/// reading the archive from its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EntryPosition {
+    pub block: u32,
+    pub offset: u32,
 }

@@ -2,7 +2,7 @@
 //! verified (SHA-256 recomputed) before it is handed out.
 
 use super::block_reader::BlockReader;
-use super::chunk_entry::{hex, sha256, EntryHeader, ENTRY_HEADER_LEN};
+use super::chunk_entry::{hex, sha256, EntryHeader, EntryPosition, ENTRY_HEADER_LEN};
 use super::chunk_writer::ChunkArchiveInfo;
 use super::constants::ENTRY_MAGIC;
 use super::content::{expect_content, read_content_body, ContentHeader, ContentType};
@@ -29,6 +29,11 @@ pub struct ChunkArchiveReader<'a, R: TapeRead> {
     resyncing: bool,
     /// Damage was seen: the end-of-stream record count no longer applies.
     damaged: bool,
+    /// Opened at an entry in the middle ([`Self::at_entry`]): the entries
+    /// before it are not counted, so the record count is not checked.
+    from_middle: bool,
+    /// Where the entry last handed out starts (`None` after a resync).
+    last_position: Option<EntryPosition>,
 }
 
 /// Bytes read per step while filling a chunk (the buffer grows with the
@@ -66,7 +71,41 @@ impl<'a, R: TapeRead> ChunkArchiveReader<'a, R> {
             continues: false,
             resyncing: true,
             damaged: true,
+            from_middle: true,
+            last_position: None,
         }
+    }
+
+    /// Open the chunk archive in the middle, at the entry recorded at
+    /// `position` (see [`EntryPosition`]); the tape must be at the
+    /// archive's block `position.block` (LOCATE to the archive's first
+    /// logical object + `position.block`). A block with another sequence
+    /// number is an error ([`FormatError::SequenceGap`] or
+    /// [`FormatError::DuplicateBlock`]): the position was wrong. Entries
+    /// are read and verified as by [`Self::next_entry`] up to the end of
+    /// the archive; the content header is not read (its fields are empty).
+    pub fn at_entry(tape: &'a mut R, position: EntryPosition) -> Result<Self, FormatError> {
+        let mut reader = BlockReader::at_block(tape, position.block, true);
+        reader.begin_required()?;
+        reader.skip_in_block(position.offset as usize)?;
+        Ok(ChunkArchiveReader {
+            reader,
+            header: ContentHeader {
+                content_type: ContentType::ChunkArchive,
+                uuid: uuid::Uuid::nil(),
+                body_len: 0,
+            },
+            info: ChunkArchiveInfo {
+                store: String::new(),
+            },
+            index: 0,
+            done: false,
+            continues: false,
+            resyncing: false,
+            damaged: false,
+            from_middle: true,
+            last_position: None,
+        })
     }
 
     /// Continue from a reader whose content header was read already.
@@ -85,7 +124,21 @@ impl<'a, R: TapeRead> ChunkArchiveReader<'a, R> {
             continues: false,
             resyncing: false,
             damaged: false,
+            from_middle: false,
+            last_position: None,
         })
+    }
+
+    /// Where the entry last handed out starts in the archive (`None`
+    /// before the first, and for an entry found by resynchronising).
+    pub fn entry_position(&self) -> Option<EntryPosition> {
+        self.last_position
+    }
+
+    /// Where the next entry would start (the next payload byte).
+    pub fn next_position(&self) -> EntryPosition {
+        let (block, offset) = self.reader.next_byte_position();
+        EntryPosition { block, offset }
     }
 
     pub fn header(&self) -> &ContentHeader {
@@ -113,6 +166,8 @@ impl<'a, R: TapeRead> ChunkArchiveReader<'a, R> {
         if self.done {
             return Ok(None);
         }
+        self.last_position = None;
+        let (block, offset) = self.reader.next_byte_position();
         let mut raw = [0u8; ENTRY_HEADER_LEN];
         let got = self.reader.read_fill(&mut raw)?;
         if got == 0 {
@@ -145,6 +200,7 @@ impl<'a, R: TapeRead> ChunkArchiveReader<'a, R> {
             });
         }
         self.index += 1;
+        self.last_position = Some(EntryPosition { block, offset });
         Ok(Some(ChunkEntry {
             digest: header.digest,
             data,
@@ -210,6 +266,7 @@ impl<'a, R: TapeRead> ChunkArchiveReader<'a, R> {
                 Err(e) => return Err(e),
             }
             if sha256(&data) == header.digest {
+                self.last_position = None;
                 self.resyncing = false;
                 self.index += 1;
                 return Ok(Some(ChunkEntry {
@@ -243,7 +300,7 @@ impl<'a, R: TapeRead> ChunkArchiveReader<'a, R> {
         if partial && !end.incomplete {
             return Err(FormatError::TruncatedEntry { index: self.index });
         }
-        if end.record_count != self.index {
+        if !self.from_middle && end.record_count != self.index {
             return Err(FormatError::RecordCountMismatch {
                 recorded: end.record_count,
                 found: self.index,

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use zerocopy::IntoBytes;
 
 use super::block_writer::BlockWriter;
-use super::chunk_entry::{check_chunk_len, EntryHeader};
+use super::chunk_entry::{check_chunk_len, EntryHeader, EntryPosition};
 use super::content::{encode_content_start, ContentType};
 use super::error::FormatError;
 use super::pending::PendingArchive;
@@ -49,6 +49,8 @@ pub struct ChunkArchiveWriter<'a, T: TapeWrite> {
     begin: TapePosition,
     uuid: uuid::Uuid,
     digests: Vec<[u8; 32]>,
+    /// Where each entry of `digests` starts.
+    positions: Vec<EntryPosition>,
     chunk_bytes: u64,
 }
 
@@ -80,6 +82,7 @@ impl<'a, T: TapeWrite> ChunkArchiveWriter<'a, T> {
             begin,
             uuid,
             digests: Vec::new(),
+            positions: Vec::new(),
             chunk_bytes: 0,
         };
         // The content start is smaller than a block: early warning cannot
@@ -116,6 +119,7 @@ impl<'a, T: TapeWrite> ChunkArchiveWriter<'a, T> {
             stream.poison(&e);
             return Err(e);
         }
+        let (block, offset) = stream.next_byte_position();
         let header = EntryHeader::new(*digest, data.len() as u64);
         let header = header.as_bytes();
         let mut stored = stream.write(header)? == header.len();
@@ -126,6 +130,7 @@ impl<'a, T: TapeWrite> ChunkArchiveWriter<'a, T> {
         let bytes = stream.bytes();
         if stored {
             self.digests.push(*digest);
+            self.positions.push(EntryPosition { block, offset });
             self.chunk_bytes += data.len() as u64;
         }
         if stopped {
@@ -154,6 +159,7 @@ impl<'a, T: TapeWrite> ChunkArchiveWriter<'a, T> {
             blocks: summary.blocks,
             stream_bytes: summary.bytes,
             digests: std::mem::take(&mut self.digests),
+            positions: std::mem::take(&mut self.positions),
             chunk_bytes: self.chunk_bytes,
             continues_on_next_tape: incomplete,
             snapshot: None,

@@ -21,6 +21,14 @@ pub enum FormatError {
     #[error("invalid writer configuration: {0}")]
     InvalidConfig(String),
 
+    /// A recorded entry position points past the payload of its block.
+    #[error("entry position block {block} offset {offset} lies outside the block's {payload} payload bytes")]
+    EntryOutsideBlock {
+        block: u32,
+        offset: u32,
+        payload: usize,
+    },
+
     // --- block framing ---
     /// A block shorter than the block header.
     #[error("block {sequence} is {len} bytes, shorter than the {header} byte block header")]

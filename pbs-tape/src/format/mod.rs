@@ -56,7 +56,7 @@ pub use blob_reader::{
 pub use block::BLOCK_HEADER_LEN;
 pub use block_reader::{BlockReader, StreamEnd};
 pub use block_writer::{BlockWriter, StreamSummary};
-pub use chunk_entry::{hex, sha256, EntryHeader, ENTRY_HEADER_LEN};
+pub use chunk_entry::{hex, sha256, EntryHeader, EntryPosition, ENTRY_HEADER_LEN};
 pub use chunk_reader::{ChunkArchiveReader, ChunkEntry};
 pub use chunk_writer::{ChunkArchiveInfo, ChunkArchiveWriter, ChunkWrite};
 pub use content::{ContentHeader, ContentType, CONTENT_HEADER_LEN};

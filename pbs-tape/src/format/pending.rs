@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::chunk_entry::EntryPosition;
 use super::content::ContentType;
 
 /// One finished tape file, as recorded by the writer.
@@ -25,6 +26,10 @@ pub struct PendingArchive {
     /// Chunk archives: the digests of the entries complete on this tape, in
     /// tape order. Empty for other content types.
     pub digests: Vec<[u8; 32]>,
+    /// Chunk archives: where each entry of `digests` starts in the archive
+    /// (same order and length as `digests`).
+    #[serde(default)]
+    pub positions: Vec<EntryPosition>,
     /// Chunk archives: sum of the chunk data lengths in `digests`.
     pub chunk_bytes: u64,
     /// The archive was ended at early warning and continues on the next tape.

@@ -6,6 +6,7 @@ use super::blob_reader::{
     catalog_from_parts, snapshot_from_parts, CatalogArchive, SnapshotArchive,
 };
 use super::block_reader::BlockReader;
+use super::chunk_entry::EntryPosition;
 use super::chunk_reader::ChunkArchiveReader;
 use super::chunk_writer::ChunkArchiveInfo;
 use super::content::{read_content_header, ContentHeader, ContentType};
@@ -22,6 +23,8 @@ pub enum ScannedContent {
         info: ChunkArchiveInfo,
         /// Digests of the verified entries, in tape order.
         digests: Vec<[u8; 32]>,
+        /// Where each entry of `digests` starts in the archive.
+        positions: Vec<EntryPosition>,
         /// Sum of the chunk data lengths.
         chunk_bytes: u64,
         continues_on_next_tape: bool,
@@ -81,14 +84,18 @@ impl<'a, R: TapeRead> TapeScanner<'a, R> {
             ContentType::ChunkArchive => {
                 let mut chunks = ChunkArchiveReader::from_parts(reader, header)?;
                 let mut digests = Vec::new();
+                let mut positions = Vec::new();
                 let mut chunk_bytes = 0;
                 while let Some(entry) = chunks.next_entry()? {
                     digests.push(entry.digest);
+                    // next_entry (no resync) knows every entry's start.
+                    positions.extend(chunks.entry_position());
                     chunk_bytes += entry.data.len() as u64;
                 }
                 ScannedContent::ChunkArchive {
                     info: chunks.info().clone(),
                     digests,
+                    positions,
                     chunk_bytes,
                     continues_on_next_tape: chunks.continues_on_next_tape(),
                 }

@@ -461,3 +461,60 @@ fn read_ahead_stops_at_filemarks_and_passes_errors() {
     ));
     drop(ahead);
 }
+
+#[test]
+fn every_recorded_entry_position_opens_the_archive_at_that_entry() {
+    let mut w = MediaWriter::new(MemoryTape::new(), small_config()).unwrap();
+    w.write_media_label(&label()).unwrap();
+    let mut a = w.start_chunk_archive("store").unwrap();
+    // Entries smaller and larger than a block, starting anywhere in one.
+    let chunks: Vec<_> = (0..12)
+        .map(|i| chunk(i, 5_000 + i as usize * 23_000))
+        .collect();
+    for (data, digest) in &chunks {
+        a.add_chunk(digest, data).unwrap();
+    }
+    let pa = a.finish().unwrap();
+    w.commit().unwrap();
+    assert_eq!(pa.positions.len(), chunks.len());
+    assert!(pa.positions.windows(2).all(|p| p[0] < p[1]));
+    assert!(pa.positions.iter().any(|p| p.block > 2 && p.offset > 0));
+    let mut tape = w.into_tape();
+    for (i, position) in pa.positions.iter().enumerate() {
+        tape.locate_object(pa.first_object + u64::from(position.block))
+            .unwrap();
+        let mut r = ChunkArchiveReader::at_entry(&mut tape, *position).unwrap();
+        // From there on to the archive's end, every entry verified.
+        for (data, digest) in &chunks[i..] {
+            let e = r.next_entry().unwrap().unwrap();
+            assert_eq!((&e.digest, &e.data), (digest, data));
+        }
+        assert!(r.next_entry().unwrap().is_none());
+    }
+    // The scanner reads the same positions back.
+    tape.locate_file(1).unwrap();
+    match scan_tape(&mut tape, 1).next().unwrap().unwrap().content {
+        ScannedContent::ChunkArchive { positions, .. } => assert_eq!(positions, pa.positions),
+        other => panic!("unexpected {other:?}"),
+    }
+    // At the wrong block the reader says so instead of reading on.
+    let p = pa.positions[5];
+    tape.locate_object(pa.first_object + u64::from(p.block) + 1)
+        .unwrap();
+    assert!(matches!(
+        ChunkArchiveReader::at_entry(&mut tape, p),
+        Err(FormatError::SequenceGap { .. })
+    ));
+    // An offset past the block's payload is refused.
+    let last = *pa.positions.last().unwrap();
+    tape.locate_object(pa.first_object + u64::from(last.block))
+        .unwrap();
+    let beyond = EntryPosition {
+        block: last.block,
+        offset: 1 << 20,
+    };
+    assert!(matches!(
+        ChunkArchiveReader::at_entry(&mut tape, beyond),
+        Err(FormatError::EntryOutsideBlock { .. })
+    ));
+}

@@ -369,6 +369,7 @@ impl<T: TapeWrite> MediaWriter<T> {
                 blocks: summary.blocks,
                 stream_bytes: summary.bytes,
                 digests: Vec::new(),
+                positions: Vec::new(),
                 chunk_bytes: 0,
                 continues_on_next_tape: false,
                 snapshot,
