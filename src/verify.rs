@@ -32,6 +32,9 @@ pub enum VerifyError {
     /// An encrypted media set's key is missing or cannot be loaded.
     #[error(transparent)]
     Key(Box<KeyError>),
+    /// The set's reader registration (see [`crate::lock::SetReadLock`]).
+    #[error(transparent)]
+    Lock(Box<crate::lock::LockError>),
 }
 
 impl From<KeyError> for VerifyError {
@@ -158,6 +161,10 @@ pub fn verify_with_keys<D: TapeDevices>(
     let online = devices.online_labels()?;
     let mut tapes = Vec::new();
     for set in &sets {
+        // Registered as read: no backup reuses the set's tapes meanwhile
+        // (a set forgotten just before has no tapes left to check).
+        let _reading = crate::lock::SetReadLock::acquire(catalog.path(), *set)
+            .map_err(|e| VerifyError::Lock(Box::new(e)))?;
         for media in catalog.media_of_set(*set)? {
             let mut check = TapeCheck {
                 label: media.label.clone(),

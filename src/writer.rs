@@ -1002,8 +1002,23 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             }
         }
         // Forget before overwrite: an expired set goes as a whole before
-        // its tape's file 1 is written.
+        // its tape's file 1 is written; never while a restore reads it
+        // (it holds the set's read lock: the tape is skipped).
         if let JoinReason::Expired { set: old } = why {
+            let _reuse = match self.reuse_lock(old) {
+                Ok(lock) => lock,
+                Err(e) if e.is_busy() => {
+                    self.events.note(&format!(
+                        "skipped {label}: media set {old} is being read by a restore"
+                    ));
+                    self.unload_tape(tape, &label)?;
+                    return Ok(None);
+                }
+                Err(e) => {
+                    let _ = self.unload_tape(tape, &label);
+                    return Err(WriterError::Lock(Box::new(e)));
+                }
+            };
             let freed = self.catalog.forget_media_set(old)?;
             self.events.note(&format!(
                 "media set {old} expired: forgotten (tapes {}) before {label} is overwritten",
@@ -1012,6 +1027,12 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         }
         let writer = new_media_writer(tape, &self.options.format).map_err(format_err(&label))?;
         self.join_set(writer, media, None).map(Some)
+    }
+
+    /// The exclusive lock on expired set `set` while it is forgotten.
+    fn reuse_lock(&self, set: Uuid) -> Result<crate::lock::SetReuseLock, crate::lock::LockError> {
+        let dir = crate::lock::pool::locks_dir_for(self.catalog.path())?;
+        crate::lock::SetReuseLock::acquire_in(&dir, set, &crate::lock::process_command())
     }
 
     /// Loads a blank cartridge of the changer, proves it blank, labels it

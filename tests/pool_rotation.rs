@@ -259,3 +259,103 @@ impl ptape::writer::WriterEvents for Recorder {
         self.needed.push(request.labels.clone());
     }
 }
+
+/// While a restore reads an expired set (it holds the set's read lock),
+/// its tapes are not offered for reuse and a backup takes another tape;
+/// once the restore is done the set is reused. A second process is the
+/// same to `flock` as a second open file description here.
+#[test]
+fn an_expired_set_that_a_restore_reads_is_not_reused() {
+    use ptape::lock::{set_being_read, SetReadLock};
+    use ptape::pool::Reach;
+    use ptape::restore::{run_restore, RestoreOptions};
+
+    let dir = tempfile::tempdir().unwrap();
+    let src = common::make_tree(dir.path(), 64 * 1024);
+    let catalog_path = dir.path().join("catalog.db");
+    let mut cat = Catalog::open(&catalog_path).unwrap();
+    make_pool(&cat, "p", "always", "overwrite");
+    let mut devices = MemoryDevices::blank("RR", 3, u64::MAX);
+    let t0 = epoch("2026-02-01T12:00:00Z");
+    let (first, _) = backup_at(&mut cat, &mut devices, &src, "p", t0);
+    assert_eq!(first, ["RR0001L9"]);
+    let old_set = cat.media_by_label("RR0001L9").unwrap().unwrap().media_set;
+    let old_set = old_set.unwrap();
+    assert_eq!(sets_at(&cat, t0 + DAY)[&old_set].status, SetStatus::Expired);
+
+    // A restore reads the expired set: the next backup takes a blank
+    // cartridge instead of the (otherwise first) expired tape.
+    let reading = SetReadLock::acquire(Some(&catalog_path), old_set).unwrap();
+    let (second, reused) = backup_at(&mut cat, &mut devices, &src, "p", t0 + DAY);
+    assert_eq!(second, ["RR0002L9"]);
+    assert!(reused.is_empty());
+    assert!(sets_at(&cat, t0 + DAY).contains_key(&old_set));
+    assert!(!cat.snapshots(Some("p")).unwrap().is_empty());
+    drop(reading);
+
+    // The restore itself registers its set while it reads: seen by the
+    // planner from the restore's own tape callback.
+    let snapshot = cat
+        .snapshots(Some("p"))
+        .unwrap()
+        .into_iter()
+        .find(|s| s.media_set == old_set)
+        .unwrap();
+    struct Probe<'c> {
+        catalog: &'c Catalog,
+        locks: std::path::PathBuf,
+        set: Uuid,
+        seen: Vec<(bool, Vec<String>)>,
+    }
+    impl ptape::writer::WriterEvents for Probe<'_> {
+        fn tape(&mut self, _label: &str, _seq: u32) {
+            let plan = pool::plan_next_tape(
+                self.catalog,
+                "p",
+                None,
+                &Reach::Changer {
+                    name: ptape::devices::MEMORY_CHANGER.into(),
+                },
+                &[],
+                &moment(epoch("2026-02-01T12:00:00Z") + 2 * DAY),
+            )
+            .unwrap();
+            let offered = plan
+                .join
+                .iter()
+                .filter_map(|c| c.label().map(str::to_string))
+                .collect();
+            self.seen
+                .push((set_being_read(&self.locks, self.set), offered));
+        }
+    }
+    let mut probe = Probe {
+        catalog: &cat,
+        locks: dir.path().join("locks"),
+        set: old_set,
+        seen: Vec::new(),
+    };
+    let out = dir.path().join("out");
+    run_restore(
+        &mut devices,
+        &cat,
+        &RestoreOptions::new(&snapshot.name, &out),
+        &mut probe,
+    )
+    .unwrap();
+    assert!(!probe.seen.is_empty());
+    for (busy, offered) in &probe.seen {
+        assert!(busy, "the restore did not register its media set");
+        assert!(
+            !offered.iter().any(|l| l == "RR0001L9"),
+            "the tape being read was offered for reuse: {offered:?}"
+        );
+    }
+    assert!(!set_being_read(&dir.path().join("locks"), old_set));
+
+    // Restore done: the oldest expired set is reused now.
+    let (third, reused) = backup_at(&mut cat, &mut devices, &src, "p", t0 + 2 * DAY);
+    assert_eq!(third, ["RR0001L9"]);
+    assert_eq!(reused, [t0]);
+    assert!(!sets_at(&cat, t0 + 2 * DAY).contains_key(&old_set));
+}

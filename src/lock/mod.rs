@@ -34,7 +34,7 @@ use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 
 pub use device::{DeviceLock, DeviceRole};
-pub use pool::{MediaLock, PoolLock};
+pub use pool::{set_being_read, MediaLock, PoolLock, SetReadLock, SetReuseLock};
 pub use wait::{Polled, WaitPolicy};
 
 /// Environment variable overriding the lock directory (tests, non-root
@@ -349,7 +349,7 @@ impl Drop for LockFile {
 /// users sharing a device can lock it. A file another user created
 /// read-only is opened read-only (flock needs no write access; the holder
 /// record is then not written).
-fn open_lock_file(path: &Path) -> std::io::Result<File> {
+pub(crate) fn open_lock_file(path: &Path) -> std::io::Result<File> {
     let rw = OpenOptions::new()
         .read(true)
         .write(true)

@@ -405,9 +405,28 @@ pub fn plan_next_tape(
     now: &Moment,
 ) -> Result<TapePlan, PoolError> {
     let state = PoolState::load(catalog, pool)?;
-    let busy = HashSet::new();
+    let busy = sets_being_read(catalog, &state, now);
     let input = state.input(reach, &busy, blank, now);
     Ok(plan_tapes(&input, set))
+}
+
+/// The expired sets of `state` that a restore reads now (it holds their
+/// [`crate::lock::SetReadLock`]): their tapes are not offered for reuse.
+/// A lock directory that cannot be used hides nothing here; the writer's
+/// [`crate::lock::SetReuseLock`] then fails before any set is forgotten.
+pub fn sets_being_read(catalog: &Catalog, state: &PoolState, now: &Moment) -> HashSet<Uuid> {
+    let Ok(dir) = crate::lock::pool::locks_dir_for(catalog.path()) else {
+        return HashSet::new();
+    };
+    state
+        .sets
+        .iter()
+        .zip(state.lifetimes(now))
+        .filter(|(s, l)| {
+            l.status(now.time) == SetStatus::Expired && crate::lock::set_being_read(&dir, s.uuid)
+        })
+        .map(|(s, _)| s.uuid)
+        .collect()
 }
 
 /// After a successful job into `set`: a set of an `always` pool takes one

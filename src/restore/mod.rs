@@ -96,6 +96,13 @@ pub enum RestoreError {
     },
     #[error("snapshot {0}: {1}")]
     Invalid(String, String),
+    /// The set's reader registration (see [`crate::lock::SetReadLock`]).
+    #[error(transparent)]
+    Lock(Box<crate::lock::LockError>),
+    /// The snapshot's media set expired and was forgotten for reuse while
+    /// the restore started.
+    #[error("snapshot {0} is no longer in the catalog: its media set expired and a backup is reusing its tapes")]
+    Forgotten(String),
 }
 
 impl From<rusqlite::Error> for RestoreError {
@@ -305,9 +312,7 @@ pub fn run_restore<D: TapeDevices>(
     options: &RestoreOptions,
     events: &mut dyn WriterEvents,
 ) -> Result<RestoreResult, RestoreError> {
-    let snapshot = catalog
-        .snapshot(&options.snapshot)?
-        .ok_or_else(|| RestoreError::UnknownSnapshot(options.snapshot.clone()))?;
+    let (snapshot, _reading) = snapshot_for_reading(catalog, &options.snapshot)?;
     let mut keys = ReadKeys::new(options.keys.clone());
     let reason = format!("restore of {}", snapshot.name);
     let (index, mut reader) = start_reading(
@@ -330,6 +335,25 @@ pub fn run_restore<D: TapeDevices>(
     result.tapes = tapes;
     result.chunks = chunks;
     Ok(result)
+}
+
+/// The snapshot named `name`, with its media set registered as being read
+/// (a backup does not reuse the set's tapes while the lock is held). The
+/// snapshot is looked up again under the lock: a set forgotten for reuse
+/// meanwhile fails here, before any tape is touched.
+fn snapshot_for_reading(
+    catalog: &Catalog,
+    name: &str,
+) -> Result<(SnapshotRecord, crate::lock::SetReadLock), RestoreError> {
+    let snapshot = catalog
+        .snapshot(name)?
+        .ok_or_else(|| RestoreError::UnknownSnapshot(name.to_string()))?;
+    let lock = crate::lock::SetReadLock::acquire(catalog.path(), snapshot.media_set)
+        .map_err(|e| RestoreError::Lock(Box::new(e)))?;
+    match catalog.snapshot(name)? {
+        Some(again) if again.media_set == snapshot.media_set => Ok((again, lock)),
+        _ => Err(RestoreError::Forgotten(name.to_string())),
+    }
 }
 
 /// Reads the snapshot index of `snapshot` and returns it with a reader of
