@@ -171,14 +171,15 @@ impl SetReadLock {
             path: path.clone(),
             source,
         };
-        let polled = WaitPolicy::Wait(Some(SET_READ_WAIT)).poll(super::LOCK_POLL_INTERVAL, || {
-            let file = open_set_lock(&path)?;
-            match Flock::lock(file, FlockArg::LockSharedNonblock) {
-                Ok(lock) => Ok(Some(lock)),
-                Err((_, Errno::EWOULDBLOCK)) => Ok(None),
-                Err((_, errno)) => Err(io(std::io::Error::from(errno))),
-            }
-        })?;
+        let polled =
+            WaitPolicy::Wait(Some(SET_READ_WAIT)).poll(super::LOCK_POLL_INTERVAL, || {
+                let file = open_set_lock(&path)?;
+                match Flock::lock(file, FlockArg::LockSharedNonblock) {
+                    Ok(lock) => Ok(Some(lock)),
+                    Err((_, Errno::EWOULDBLOCK)) => Ok(None),
+                    Err((_, errno)) => Err(io(std::io::Error::from(errno))),
+                }
+            })?;
         match polled {
             super::Polled::Ready(lock) => Ok(SetReadLock { _lock: lock, set }),
             super::Polled::GaveUp { waited } => Err(LockError::TimedOut {
