@@ -25,6 +25,7 @@ use crate::catalog::{
 use crate::chunking::ChunkDigest;
 use crate::devices::{DeviceError, TapeDevices, TapeMotion};
 use crate::keys::{HardwareEncryption, KeyAccess, ReadKeys};
+use crate::pool::config_file::{RestoredPool, SettingsSource};
 use crate::reading::{locate, peek_content_header, prepare_keys, unload_read, TapeAccessError};
 use crate::stream::index::SnapshotIndex;
 use crate::writer::WriterEvents;
@@ -68,6 +69,10 @@ pub enum TapeScanState {
     Damaged,
     /// A ptape tape the catalog knows by another UUID: skipped.
     Conflict,
+    /// Its media set is encrypted with a key that is not in the key store
+    /// (or cannot be opened): tape and set recorded from the labels, no
+    /// archive read.
+    KeyMissing,
 }
 
 impl TapeScanState {
@@ -80,6 +85,7 @@ impl TapeScanState {
             TapeScanState::Foreign => "foreign",
             TapeScanState::Damaged => "damaged",
             TapeScanState::Conflict => "conflict",
+            TapeScanState::KeyMissing => "key-missing",
         }
     }
 }
@@ -103,6 +109,9 @@ pub struct TapeScanReport {
     pub archives_added: u64,
     /// Damage and other remarks.
     pub notes: Vec<String>,
+    /// Pools whose settings a catalog archive of this tape carried.
+    #[serde(skip)]
+    pools_with_settings: Vec<String>,
 }
 
 /// The outcome of a scan.
@@ -113,6 +122,11 @@ pub struct ScanReport {
     pub snapshots: u64,
     /// Snapshots whose local file index was rebuilt from tape.
     pub file_indexes_rebuilt: u64,
+    /// Pools the scan created (the catalog did not hold them), and where
+    /// their settings came from (`tape`: a catalog archive; `defaults`:
+    /// nothing recorded them). `ptape catalog scan` then applies
+    /// `pools.toml` ([`crate::pool::config_file::restore_pools`]).
+    pub pools: Vec<RestoredPool>,
 }
 
 /// One tape after pass 1.
@@ -160,6 +174,7 @@ pub fn scan_tapes_with_keys<D: TapeDevices>(
     events: &mut dyn WriterEvents,
 ) -> Result<ScanReport, ScanError> {
     let mut keys = ReadKeys::new(keys.clone());
+    let pools_before: HashSet<String> = catalog.pools()?.into_iter().map(|p| p.name).collect();
     let online = devices.online_labels()?;
     let changer = devices.changer_name();
     let labels = labels.unwrap_or_else(|| online.clone());
@@ -183,6 +198,7 @@ pub fn scan_tapes_with_keys<D: TapeDevices>(
             full_reads: 0,
             archives_added: 0,
             notes: Vec::new(),
+            pools_with_settings: Vec::new(),
         };
         // One cartridge that cannot be loaded or read does not stop the
         // scan of the others; a missing key does (nothing of its data is
@@ -203,7 +219,6 @@ pub fn scan_tapes_with_keys<D: TapeDevices>(
                         walked.push(w);
                     }
                     Ok(None) => {}
-                    Err(e @ ScanError::Tape(TapeAccessError::Key(_))) => return Err(e),
                     Err(ScanError::Tape(e)) => {
                         report.state = TapeScanState::Damaged;
                         report.notes.push(format!("damaged: {e}; skipped"));
@@ -314,11 +329,54 @@ pub fn scan_tapes_with_keys<D: TapeDevices>(
             catalog.sync_media_locations(changer, &online)?;
         }
     }
+    let pools = pools_created(catalog, &pools_before, &reports)?;
     Ok(ScanReport {
         tapes: reports,
         snapshots: catalog.snapshots(None)?.len() as u64,
         file_indexes_rebuilt: indexes_rebuilt,
+        pools,
     })
+}
+
+/// The pools the scan created. One that no catalog archive described got
+/// the defaults; it takes the encryption key of its newest media set, so
+/// the next backup does not start an unencrypted set for a pool whose
+/// tapes were encrypted.
+fn pools_created(
+    catalog: &Catalog,
+    before: &HashSet<String>,
+    reports: &[TapeScanReport],
+) -> Result<Vec<RestoredPool>, CatalogError> {
+    let mut created = Vec::new();
+    for pool in catalog.pools()? {
+        if before.contains(&pool.name) {
+            continue;
+        }
+        let described = reports
+            .iter()
+            .any(|r| r.pools_with_settings.contains(&pool.name));
+        let settings = if described {
+            SettingsSource::Tape
+        } else {
+            let newest_key = catalog
+                .media_sets(Some(&pool.name))?
+                .into_iter()
+                .max_by_key(|s| s.created)
+                .and_then(|s| s.encrypt);
+            if newest_key.is_some() && pool.encrypt.is_none() {
+                catalog.update_pool(&crate::catalog::PoolRecord {
+                    encrypt: newest_key,
+                    ..pool.clone()
+                })?;
+            }
+            SettingsSource::Defaults
+        };
+        created.push(RestoredPool {
+            name: pool.name,
+            settings,
+        });
+    }
+    Ok(created)
 }
 
 /// Pass 1 on the loaded (rewound) tape: labels, file headers, catalog
@@ -404,9 +462,29 @@ fn walk_tape<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite + HardwareEn
     };
     report.media_set = Some(set.uuid);
     report.seq_nr = Some(set.seq_nr);
-    // The set's key before its data (a missing key stops the scan here).
-    keys.prepare(tape, &label, &set)
-        .map_err(TapeAccessError::from)?;
+    // The set's key before its data. Without it no data is read: the tape
+    // and its set are recorded from the labels (the set's key fingerprint
+    // with them), the note says which key to bring back, and the scan goes
+    // on with the next tape.
+    let prepared = keys.prepare(tape, &label, &set);
+    if let (Err(e), Some(_)) = (&prepared, &set.encryption_key_fingerprint) {
+        let walked = Walked {
+            label: media_label,
+            set,
+            files: Vec::new(),
+            catalog_files: Vec::new(),
+            report: 0,
+        };
+        let rows = tape_catalog_of(&walked, catalog)?;
+        import(catalog, &rows, report)?;
+        set_location_here(catalog, walked.label.uuid, changer)?;
+        report.state = TapeScanState::KeyMissing;
+        report.notes.push(format!(
+            "{e}; its archives were not read: scan it again once the key is back"
+        ));
+        return Ok(None);
+    }
+    prepared.map_err(TapeAccessError::from)?;
     let mut files = Vec::new();
     let mut catalog_files = Vec::new();
     for n in 2.. {
@@ -490,7 +568,12 @@ fn import(
     report: &mut TapeScanReport,
 ) -> Result<u64, ScanError> {
     match catalog.import_tape(tc) {
-        Ok(n) => Ok(n as u64),
+        Ok(n) => {
+            if let Some(pool) = &tc.pool {
+                report.pools_with_settings.push(pool.name.clone());
+            }
+            Ok(n as u64)
+        }
         Err(CatalogError::MediaExists(label)) => {
             report.notes.push(format!(
                 "catalog rows of {label} not imported: the catalog knows another tape by that label"

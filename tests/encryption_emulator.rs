@@ -374,17 +374,40 @@ fn without_the_key_reading_fails_before_any_data_then_the_key_comes_back_from_ta
     .unwrap_err();
     assert!(matches!(err, VerifyError::Key(_)), "{err}");
     assert_eq!(err.to_string(), expected);
+    // A catalog scan records the tape and its set (with the key's
+    // fingerprint) from the labels, says which key to bring back, reads
+    // none of its data and goes on with the other cartridges.
     let mut fresh = Catalog::open(&lab.tmp.path().join("scan.db")).unwrap();
-    let err = ptape::scan::scan_tapes_with_keys(
+    let scan = ptape::scan::scan_tapes_with_keys(
         library_devices(&lab.lib),
         &mut fresh,
-        Some(vec![tape.clone()]),
+        None,
         false,
         &lab.keys(),
         &mut NoEvents,
     )
-    .unwrap_err();
-    assert_eq!(err.to_string(), expected);
+    .unwrap();
+    let report = scan.tapes.iter().find(|t| t.label == tape).unwrap();
+    assert_eq!(report.state, ptape::scan::TapeScanState::KeyMissing);
+    assert_eq!(report.media_set, Some(backup.media_set));
+    assert!(
+        report.notes.iter().any(|n| n.starts_with(&expected)),
+        "{:?}",
+        report.notes
+    );
+    assert_eq!(report.full_reads + report.catalog_archives, 0);
+    assert!(scan.tapes.len() > 1, "the scan stopped at {tape}");
+    assert!(scan
+        .tapes
+        .iter()
+        .filter(|t| t.label != tape)
+        .all(|t| t.state == ptape::scan::TapeScanState::Blank));
+    let recorded = fresh.media_by_label(&tape).unwrap().unwrap();
+    assert_eq!(recorded.media_set, Some(backup.media_set));
+    let set = fresh.media_set(backup.media_set).unwrap().unwrap();
+    assert_eq!(set.encrypt, Some(lab.fp.to_string()));
+    assert_eq!(scan.snapshots, 0);
+    assert_eq!(lab.key_in_drive(), None);
 
     // ptape key restore: the wrapped key from the media set label.
     let mut devices = library_devices(&lab.lib);
@@ -402,6 +425,18 @@ fn without_the_key_reading_fails_before_any_data_then_the_key_comes_back_from_ta
         .restore_with(&backup.snapshot, "out", lab.keys())
         .unwrap();
     assert_same_tree(&lab.src, &out.join("src"));
+    // With the key back, scanning again brings the tape's archives.
+    let scan = ptape::scan::scan_tapes_with_keys(
+        library_devices(&lab.lib),
+        &mut fresh,
+        Some(vec![tape.clone()]),
+        false,
+        &lab.keys(),
+        &mut NoEvents,
+    )
+    .unwrap();
+    assert_eq!(scan.tapes[0].state, ptape::scan::TapeScanState::Scanned);
+    assert!(fresh.snapshot(&backup.snapshot).unwrap().is_some());
 }
 
 #[test]

@@ -19,6 +19,7 @@
 //! time zone calendar events are matched in).
 
 pub mod alloc;
+pub mod config_file;
 pub mod media;
 pub mod media_set;
 pub mod template;

@@ -430,4 +430,41 @@ fn key_recovered_from_the_tape_with_its_passphrase() {
         .cli
         .fails(&["key", "restore", "--passphrase-file", s(&pass)]);
     assert!(err.contains("not encrypted"), "{err}");
+
+    // Named by barcode, the tape is loaded through the changer (the one in
+    // the drive goes back first) and put back into its slot.
+    env.cli.ok(&["key", "remove", "--force", &fp]);
+    let out = env
+        .cli
+        .ok(&["key", "restore", "--passphrase-file", s(&pass), "KY0001L9"]);
+    assert!(out.contains(&format!("imported key {fp}")), "{out}");
+    assert_eq!(env.cli.json(&["key", "show", &fp])["hint"], "ask the CFO");
+    let status = lib.status().unwrap();
+    let ky1 = status
+        .cartridges
+        .iter()
+        .find(|c| c.cartridge.barcode == "KY0001L9")
+        .unwrap();
+    assert!(
+        matches!(
+            ky1.location,
+            Some(pbs_tape::emulator::state::Location::Slot(_))
+        ),
+        "{:?}",
+        ky1.location
+    );
+    let err = env.cli.fails(&[
+        "key",
+        "restore",
+        "--changer",
+        "nosuch",
+        "--passphrase-file",
+        s(&pass),
+        "KY0001L9",
+    ]);
+    assert!(err.contains("no changer named nosuch"), "{err}");
+    let err = env
+        .cli
+        .fails(&["key", "restore", "--passphrase-file", s(&pass), "KY0009L9"]);
+    assert!(err.contains("cannot load KY0009L9"), "{err}");
 }

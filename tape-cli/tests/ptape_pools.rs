@@ -482,3 +482,127 @@ fn inventory_reads_unknown_labels() {
     let err = env.backup(t + 60, "default");
     assert!(!err.contains("PT0002L9"), "{err}");
 }
+
+/// Deletes the catalog (and its WAL files).
+fn lose_catalog(env: &Env) {
+    let catalog = env.cli.data_dir().join("catalog.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", catalog.display()));
+    }
+}
+
+fn scanned_pools(scan: &Value) -> Vec<(String, String)> {
+    scan["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["settings"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Pool definitions survive the loss of catalog.db: from pools.toml (which
+/// every pool command rewrites), else from the catalog archive on tape,
+/// else the defaults with a warning (exit 3).
+#[test]
+fn catalog_scan_brings_pools_back() {
+    let env = Env::new();
+    let t = MONDAY;
+    env.ok(
+        t,
+        &[
+            "pool",
+            "create",
+            "weekly",
+            "--allocation",
+            "mon",
+            "--retention",
+            "3w",
+            "--comment",
+            "kept three weeks",
+        ],
+    );
+    env.ok(t, &["pool", "create", "spare", "--retention", "1w"]);
+    env.backup(t, "weekly");
+    // Changed after the last backup: only pools.toml knows this.
+    env.ok(t, &["pool", "update", "weekly", "--retention", "5w"]);
+    let file = env.tmp.path().join("config/pools.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("[pool.weekly]"), "{text}");
+
+    // 1. From pools.toml: the latest settings, and the pool without tapes.
+    lose_catalog(&env);
+    let scan = env.json(t, &["catalog", "scan"]);
+    assert_eq!(
+        scanned_pools(&scan),
+        [
+            ("spare".to_string(), "pools-file".to_string()),
+            ("weekly".to_string(), "pools-file".to_string())
+        ]
+    );
+    let weekly = env.json(t, &["pool", "show", "weekly"]);
+    assert_eq!(weekly["allocation"], "mon");
+    assert_eq!(weekly["retention"], "5w");
+    assert_eq!(weekly["comment"], "kept three weeks");
+    assert_eq!(labels(&weekly["media"]), ["PT0001L9"]);
+    assert_eq!(env.json(t, &["pool", "show", "spare"])["retention"], "1w");
+
+    // 2. Without pools.toml: the settings the tape's catalog archive
+    //    recorded (as of the backup); the file is written again.
+    lose_catalog(&env);
+    std::fs::remove_file(&file).unwrap();
+    let scan = env.json(t, &["catalog", "scan"]);
+    assert_eq!(
+        scanned_pools(&scan),
+        [("weekly".to_string(), "tape".to_string())]
+    );
+    let weekly = env.json(t, &["pool", "show", "weekly"]);
+    assert_eq!(weekly["allocation"], "mon");
+    assert_eq!(weekly["retention"], "3w");
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("[pool.weekly]"));
+
+    // 3. Neither: the catalog archive (the tape's last file) is damaged.
+    //    The pool comes back by name with the defaults, and the scan says
+    //    so and exits 3.
+    lose_catalog(&env);
+    std::fs::remove_file(&file).unwrap();
+    let image = env.library().join("tapes/PT0001L9.tape");
+    let mut bytes = std::fs::read(&image).unwrap();
+    let n = bytes.len();
+    for b in &mut bytes[n - 40..n - 8] {
+        *b ^= 0x5A;
+    }
+    std::fs::write(&image, bytes).unwrap();
+    let run = env.run(t, &["catalog", "scan"]);
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "warning: pool weekly was recreated from its tapes with default settings \
+             (allocation continue, retention keep)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("ptape pool update weekly --allocation ... --retention ..."),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains("pool weekly: recreated, DEFAULT settings"),
+        "{}",
+        run.stdout
+    );
+    let weekly = env.json(t, &["pool", "show", "weekly"]);
+    assert_eq!(weekly["allocation"], "continue");
+    assert_eq!(labels(&weekly["media"]), ["PT0001L9"]);
+    assert_eq!(env.json(t, &["snapshots"]).as_array().unwrap().len(), 1);
+}

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use ptape::devices::TapeDevices;
 use ptape::keys::paperkey::{self, PaperFormat};
 use ptape::keys::{
     Fingerprint, Imported, Kdf, KeyError, KeyInfo, KeyStore, Passphrase, PASSPHRASE_ENV,
@@ -115,11 +116,19 @@ pub enum KeyCmd {
         #[command(flatten)]
         passphrase: PassphraseArgs,
     },
-    /// Recover the key of the tape in the drive from its media set label.
+    /// Recover the key of a tape from its media set label: the tape in the
+    /// drive, or cartridge LABEL, loaded through the drive's changer (and
+    /// put back into its slot afterwards).
     Restore {
-        /// Configured drive (default: the default drive).
+        /// Configured drive (default: the default drive, or with --changer
+        /// the first drive of that changer).
         #[arg(long)]
         drive: Option<String>,
+        /// Configured changer whose drive loads LABEL.
+        #[arg(long, requires = "label", conflicts_with = "drive")]
+        changer: Option<String>,
+        /// Barcode of the cartridge to load (default: the tape in the drive).
+        label: Option<String>,
         #[command(flatten)]
         passphrase: PassphraseArgs,
     },
@@ -298,18 +307,50 @@ pub fn key(cmd: KeyCmd, output: &PtapeOutputArgs) -> Result<()> {
             let (info, imported) = store.import(&config, &pass)?;
             print_imported(&info, imported, out)
         }
-        KeyCmd::Restore { drive, passphrase } => {
+        KeyCmd::Restore {
+            drive,
+            changer,
+            label,
+            passphrase,
+        } => {
             let config = ptape::config::load_config()?;
-            let devices = ptape::library::LibraryDevices::open(&config, drive.as_deref())?;
-            let mut tape = devices.open_drive()?;
+            let drive = match &changer {
+                Some(c) => Some(drive_of_changer(&config, c)?),
+                None => drive,
+            };
+            let mut devices = ptape::library::LibraryDevices::open(&config, drive.as_deref())?;
             let file = passphrase.passphrase_file;
-            let (found, info, imported) =
-                ptape::keys::restore_key_from_tape(&store, &mut tape, |fp, hint| {
-                    old_passphrase(file.as_deref(), fp, hint).map_err(|e| match e.downcast() {
-                        Ok(k) => k,
-                        Err(e) => KeyError::Corrupt(e.to_string()),
-                    })
-                })?;
+            let ask = |fp: &ptape::keys::Fingerprint, hint: Option<&str>| {
+                old_passphrase(file.as_deref(), fp, hint).map_err(|e| match e.downcast() {
+                    Ok(k) => k,
+                    Err(e) => KeyError::Corrupt(e.to_string()),
+                })
+            };
+            let (found, info, imported) = match &label {
+                None => {
+                    let mut tape = devices.open_drive()?;
+                    ptape::keys::restore_key_from_tape(&store, &mut tape, ask)?
+                }
+                Some(label) => {
+                    if devices.changer_name().is_none() {
+                        bail!(
+                            "drive {} has no changer to load {label} from; insert the \
+                             cartridge and run ptape key restore without LABEL",
+                            devices.drive_name()
+                        );
+                    }
+                    let mut tape = devices
+                        .load(label)
+                        .with_context(|| format!("cannot load {label}"))?;
+                    let restored = ptape::keys::restore_key_from_tape(&store, &mut tape, ask);
+                    let unloaded = devices.unload(tape);
+                    let restored = restored?;
+                    unloaded.with_context(|| {
+                        format!("key restored, but {label} could not be put back into its slot")
+                    })?;
+                    restored
+                }
+            };
             if !out.is_json() {
                 println!(
                     "tape {} (media set {}, pool {}):",
@@ -319,6 +360,23 @@ pub fn key(cmd: KeyCmd, output: &PtapeOutputArgs) -> Result<()> {
             print_imported(&info, imported, out)
         }
     }
+}
+
+/// The first configured drive of changer `name`.
+fn drive_of_changer(config: &ptape::config::Config, name: &str) -> Result<String> {
+    if config.changer(name).is_none() {
+        bail!("no changer named {name} is configured (ptape changer list)");
+    }
+    config
+        .drives
+        .iter()
+        .find(|d| d.changer.as_deref() == Some(name))
+        .map(|d| d.name.clone())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "changer {name} has no configured drive (ptape drive add --changer {name})"
+            )
+        })
 }
 
 fn print_created(info: &KeyInfo, out: OutputFormat) -> Result<()> {

@@ -166,9 +166,41 @@ fn pool_text(info: &PoolInfo) -> String {
     t.render()
 }
 
+/// Rewrites `pools.toml` after a pool changed in the catalog. The change
+/// stands either way; a file that cannot be written is a warning (exit 3).
+fn save_pools_file(catalog: &Catalog) -> Result<()> {
+    let written = pool::config_file::pools_file()
+        .map_err(anyhow::Error::from)
+        .and_then(|path| pool::config_file::save(catalog, &path).map_err(anyhow::Error::from));
+    if let Err(e) = written {
+        eprintln!(
+            "warning: the pool was changed in the catalog, but pools.toml (its copy that \
+             survives the loss of the catalog) was not written: {e:#}"
+        );
+        return Err(FinishedWithWarnings {
+            job: "pool",
+            count: 1,
+        }
+        .into());
+    }
+    Ok(())
+}
+
 pub fn pool(cmd: PoolCmd, out: OutputFormat) -> Result<()> {
     let catalog = Catalog::open_default()?;
     let now = now()?;
+    let changes = matches!(
+        cmd,
+        PoolCmd::Create { .. } | PoolCmd::Update { .. } | PoolCmd::Remove { .. }
+    );
+    pool_cmd(&catalog, cmd, out, &now)?;
+    if changes {
+        save_pools_file(&catalog)?;
+    }
+    Ok(())
+}
+
+fn pool_cmd(catalog: &Catalog, cmd: PoolCmd, out: OutputFormat, now: &Moment) -> Result<()> {
     match cmd {
         PoolCmd::Create { name, settings } => {
             let update = parse_settings(settings)?;
@@ -180,8 +212,8 @@ pub fn pool(cmd: PoolCmd, out: OutputFormat) -> Result<()> {
                 comment: update.comment.flatten(),
                 encrypt: update.encrypt.flatten(),
             };
-            pool::create_pool(&catalog, &name, settings, now.time)?;
-            let info = pool::pool_info(&catalog, &name, &now)?;
+            pool::create_pool(catalog, &name, settings, now.time)?;
+            let info = pool::pool_info(catalog, &name, now)?;
             out.print(&info, |i| {
                 format!("created pool {}\n{}", i.pool.name, pool_text(i))
             })
@@ -199,18 +231,18 @@ pub fn pool(cmd: PoolCmd, out: OutputFormat) -> Result<()> {
                     PoolProperty::Encrypt => update.encrypt = Some(None),
                 }
             }
-            pool::update_pool(&catalog, &name, update)?;
-            let info = pool::pool_info(&catalog, &name, &now)?;
+            pool::update_pool(catalog, &name, update)?;
+            let info = pool::pool_info(catalog, &name, now)?;
             out.print(&info, pool_text)
         }
         PoolCmd::Show { name } => {
-            let info = pool::pool_info(&catalog, &name, &now)?;
+            let info = pool::pool_info(catalog, &name, now)?;
             out.print(&info, pool_text)
         }
         PoolCmd::List => {
             let mut infos = Vec::new();
             for p in catalog.pools()? {
-                infos.push(pool::pool_info(&catalog, &p.name, &now)?);
+                infos.push(pool::pool_info(catalog, &p.name, now)?);
             }
             out.print(&infos, |infos| {
                 let mut t = ListTable::new(&[
@@ -235,7 +267,7 @@ pub fn pool(cmd: PoolCmd, out: OutputFormat) -> Result<()> {
             })
         }
         PoolCmd::Remove { name } => {
-            pool::remove_pool(&catalog, &name)?;
+            pool::remove_pool(catalog, &name)?;
             println!("removed pool {name}");
             Ok(())
         }

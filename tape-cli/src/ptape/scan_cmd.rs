@@ -8,6 +8,7 @@ use ptape::catalog::{browse, Catalog};
 use ptape::config;
 use ptape::keys::KeyAccess;
 use ptape::library::LibraryDevices;
+use ptape::pool::config_file::SettingsSource;
 use ptape::scan::{scan_tapes_with_keys, TapeScanState};
 use tape_cli::output::{opt, ListTable, OutputFormat};
 use tape_cli::report::FinishedWithWarnings;
@@ -113,6 +114,35 @@ pub fn catalog(cmd: CatalogCmd, out: OutputFormat) -> Result<()> {
         }
     }
     .context("catalog scan failed")?;
+    let mut report = report;
+    let pools_file = ptape::pool::config_file::pools_file()?;
+    report.pools = ptape::pool::config_file::restore_pools(&catalog, &pools_file, &report.pools)
+        .context("restoring pools from pools.toml")?;
+    let mut warnings = Vec::new();
+    for p in &report.pools {
+        if p.settings == SettingsSource::Defaults {
+            let pool = catalog.pool(&p.name)?;
+            let key = pool
+                .as_ref()
+                .and_then(|p| p.encrypt.clone())
+                .map(|k| format!(", encryption key {k} of its newest media set"))
+                .unwrap_or_default();
+            warnings.push(format!(
+                "pool {name} was recreated from its tapes with default settings (allocation continue, \
+                 retention keep{key}): neither {file} nor a catalog archive on tape recorded them; \
+                 set them with `ptape pool update {name} --allocation ... --retention ...` \
+                 (see docs/ptape.md \"Losing the catalog\")",
+                name = p.name,
+                file = pools_file.display(),
+            ));
+        }
+    }
+    if !report.pools.is_empty() {
+        // The file follows the catalog again (pools found only on tape).
+        if let Err(e) = ptape::pool::config_file::save(&catalog, &pools_file) {
+            warnings.push(format!("pools.toml not written: {e}"));
+        }
+    }
     out.print(&report, |r| {
         let mut t = ListTable::new(&[
             "tape",
@@ -142,24 +172,38 @@ pub fn catalog(cmd: CatalogCmd, out: OutputFormat) -> Result<()> {
                 },
             ]);
         }
-        format!(
+        let mut text = format!(
             "{}\n{} snapshots in the catalog; {} file indexes rebuilt",
             t.render(),
             r.snapshots,
             r.file_indexes_rebuilt
-        )
+        );
+        for p in &r.pools {
+            let from = match p.settings {
+                SettingsSource::PoolsFile => "settings from pools.toml",
+                SettingsSource::Tape => "settings from a catalog archive on tape",
+                SettingsSource::Defaults => "DEFAULT settings (see warning)",
+            };
+            text.push_str(&format!("\npool {}: recreated, {from}", p.name));
+        }
+        text
     })?;
-    // Damaged cartridges were skipped (or partly scanned): the scan of the
-    // others finished, with warnings (exit code 3).
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    // Damaged cartridges were skipped (or partly scanned), tapes whose key
+    // is missing recorded without their archives: the scan of the others
+    // finished, with warnings (exit code 3).
     let damaged = report
         .tapes
         .iter()
-        .filter(|t| t.state == TapeScanState::Damaged)
+        .filter(|t| matches!(t.state, TapeScanState::Damaged | TapeScanState::KeyMissing))
         .count() as u64;
-    if damaged > 0 {
+    let count = damaged + warnings.len() as u64;
+    if count > 0 {
         return Err(FinishedWithWarnings {
             job: "catalog scan",
-            count: damaged,
+            count,
         }
         .into());
     }
