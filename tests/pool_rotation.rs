@@ -359,3 +359,134 @@ fn an_expired_set_that_a_restore_reads_is_not_reused() {
     assert_eq!(reused, [t0]);
     assert!(!sets_at(&cat, t0 + 2 * DAY).contains_key(&old_set));
 }
+
+#[derive(Default)]
+struct Notes {
+    notes: Vec<String>,
+    needed: Vec<Vec<String>>,
+}
+
+impl ptape::writer::WriterEvents for Notes {
+    fn note(&mut self, message: &str) {
+        self.notes.push(message.to_string());
+    }
+    fn tape_needed(&mut self, request: &ptape::media_request::TapeRequest) {
+        self.notes.push(request.message());
+        self.needed.push(request.labels.clone());
+    }
+}
+
+/// The return from the vault: a vaulted tape makes the next backup start a
+/// new set ("last member is in vault"); a tape brought back before its set
+/// expired is never written, and once the set expired it is asked for,
+/// imported from the mail slot and reused.
+#[test]
+fn a_tape_back_from_the_vault_is_reused_only_after_its_set_expired() {
+    use ptape::lock::WaitPolicy;
+    use ptape::media_request::WaitForTapes;
+    use ptape::pool::media::{move_media, Destination};
+
+    let dir = tempfile::tempdir().unwrap();
+    let src = common::make_tree(dir.path(), 64 * 1024);
+    let mut cat = Catalog::open_in_memory().unwrap();
+    make_pool(&cat, "offsite", "continue", "1w");
+    let mut devices = MemoryDevices::blank("OV", 2, u64::MAX);
+    let t0 = epoch("2026-04-03T22:00:00Z");
+    let run = |cat: &mut Catalog, devices: &mut MemoryDevices, t: i64, wait: WaitPolicy| {
+        let mut o = BackupOptions::new("offsite", vec![src.clone()]);
+        o.id = Some("host".into());
+        o.clock = Clock::fixed_epoch(t);
+        o.wait = WaitForTapes {
+            policy: wait,
+            interval: std::time::Duration::from_millis(1),
+        };
+        let mut events = Notes::default();
+        let result = run_backup(&mut *devices, cat, &o, &mut events);
+        (result, events)
+    };
+    let to_vault = |cat: &Catalog, devices: &mut MemoryDevices, label: &str| {
+        // Exported (out of the library, offline), then recorded in the vault.
+        let tape = devices.cartridges.remove(label).unwrap();
+        let uuid = cat.media_by_label(label).unwrap().unwrap().uuid;
+        cat.set_media_location(uuid, MediaLocation::Offline, None)
+            .unwrap();
+        move_media(cat, label, &Destination::Vault("offsite".into())).unwrap();
+        tape
+    };
+
+    // Friday: the first set, its tape goes offsite.
+    let (first, _) = run(&mut cat, &mut devices, t0, WaitPolicy::NoWait);
+    let first = first.unwrap();
+    assert_eq!(first.tapes, ["OV0001L9"]);
+    let ov1 = to_vault(&cat, &mut devices, "OV0001L9");
+
+    // Saturday: the set's writable tape is in the vault: a new set.
+    let (second, events) = run(&mut cat, &mut devices, t0 + DAY, WaitPolicy::NoWait);
+    let second = second.unwrap();
+    assert_ne!(second.media_set, first.media_set);
+    assert_eq!(second.tapes, ["OV0002L9"]);
+    assert!(
+        events
+            .notes
+            .iter()
+            .any(|n| n == "new media set: last member is in vault 'offsite' (OV0001L9)"),
+        "{:?}",
+        events.notes
+    );
+    let sets = sets_at(&cat, t0 + DAY);
+    assert_eq!(sets[&first.media_set].closed, Some(t0 + DAY));
+    assert_eq!(sets[&first.media_set].expires, Some(t0 + 8 * DAY));
+    let ov2 = to_vault(&cat, &mut devices, "OV0002L9");
+
+    // OV0001L9 comes back early (recorded offline, put into the mail
+    // slot): its set has not expired, so no backup takes it, with or
+    // without waiting; it stays in the mail slot and keeps its set.
+    move_media(&cat, "OV0001L9", &Destination::Offline).unwrap();
+    devices.mailbox.insert("OV0001L9".into(), ov1);
+    for (t, wait) in [
+        (t0 + 2 * DAY, WaitPolicy::NoWait),
+        (t0 + 8 * DAY - 60, WaitPolicy::seconds(30)),
+    ] {
+        let (result, events) = run(&mut cat, &mut devices, t, wait);
+        assert!(result.is_err(), "a backup at {t} wrote");
+        assert!(
+            events.needed.iter().flatten().all(|l| l != "OV0001L9"),
+            "asked for OV0001L9 before its set expired: {:?}",
+            events.needed
+        );
+        assert!(devices.mailbox.contains_key("OV0001L9"));
+        assert_eq!(sets_at(&cat, t)[&first.media_set].members, ["OV0001L9"]);
+        assert!(cat.snapshot(&first.snapshot).unwrap().is_some());
+    }
+
+    // A week after its set closed it expired: without waiting the backup
+    // asks for it; waiting, it is imported from the mail slot and reused.
+    let t = t0 + 8 * DAY + 3600;
+    assert_eq!(
+        sets_at(&cat, t)[&first.media_set].status,
+        SetStatus::Expired
+    );
+    let (result, events) = run(&mut cat, &mut devices, t, WaitPolicy::NoWait);
+    assert!(result.is_err());
+    assert_eq!(events.needed, [vec!["OV0001L9".to_string()]]);
+    assert!(
+        events
+            .notes
+            .iter()
+            .any(|n| n.starts_with("please insert OV0001L9 into changer 'memory'")),
+        "{:?}",
+        events.notes
+    );
+    let (result, _) = run(&mut cat, &mut devices, t + 60, WaitPolicy::seconds(30));
+    let third = result.unwrap();
+    assert_eq!(third.tapes, ["OV0001L9"]);
+    assert!(devices.mailbox.is_empty());
+    assert!(cat.snapshot(&first.snapshot).unwrap().is_none());
+    // The second set (closed by the third, still in the vault) is kept.
+    assert!(cat.snapshot(&second.snapshot).unwrap().is_some());
+    assert_eq!(
+        cat.media_by_label("OV0002L9").unwrap().unwrap().location,
+        MediaLocation::Vault
+    );
+    drop(ov2);
+}

@@ -606,3 +606,84 @@ fn catalog_scan_brings_pools_back() {
     assert_eq!(labels(&weekly["media"]), ["PT0001L9"]);
     assert_eq!(env.json(t, &["snapshots"]).as_array().unwrap().len(), 1);
 }
+
+/// A standalone drive (no changer): a backup that needs a tape not in the
+/// drive asks for it by label ("please insert LABEL into drive 'D'");
+/// `--no-wait` fails at once with exit 1 and that message, writing
+/// nothing; with the tape inserted the same backup appends to it.
+#[test]
+fn a_standalone_drive_asks_for_the_tape_and_no_wait_fails() {
+    let env = Env::new();
+    let lib = env.tmp.path().join("standalone");
+    let lib_s = lib.to_str().unwrap();
+    env.tape_emu(&["create", lib_s, "--slots", "0"]);
+    let drive = lib.join("drive0");
+    let t = MONDAY;
+    env.ok(
+        t,
+        &["drive", "add", "sd", "--path", drive.to_str().unwrap()],
+    );
+    env.tape_emu(&["insert", lib_s, "0", "SA0001L9"]);
+    env.ok(
+        t,
+        &[
+            "label",
+            "--drive",
+            "sd",
+            "--barcode",
+            "SA0001L9",
+            "--pool",
+            "default",
+        ],
+    );
+    let src = env.source();
+    let backup = |time: i64, extra: &[&str]| {
+        let mut args = vec!["backup", "--drive", "sd", "--id", "h"];
+        args.extend(extra);
+        args.push(src.to_str().unwrap());
+        env.run(time, &args)
+    };
+    let first = backup(t, &[]);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let media = env.json(t, &["media", "list"]);
+    assert_eq!(media[0]["label"], "SA0001L9");
+    assert_eq!(media[0]["location"], "offline");
+
+    // The operator takes the tape out of the drive.
+    env.tape_emu(&["remove", lib_s, "0"]);
+    let run = backup(t + 60, &["--no-wait"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "please insert SA0001L9 into drive 'sd' (backup to pool 'default' appends to media set"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("SA0001L9 not online in drive 'sd'"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        env.json(t + 60, &["snapshots"]).as_array().unwrap().len(),
+        1
+    );
+
+    // The tape is back in the drive: the backup appends to it.
+    env.tape_emu(&["insert", lib_s, "0", "SA0001L9"]);
+    let run = backup(t + 120, &["--no-wait"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(!run.stderr.contains("please insert"), "{}", run.stderr);
+    assert_eq!(
+        env.json(t + 120, &["snapshots"]).as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(
+        env.json(t + 120, &["media-set", "list"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
