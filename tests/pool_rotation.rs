@@ -490,3 +490,90 @@ fn a_tape_back_from_the_vault_is_reused_only_after_its_set_expired() {
     );
     drop(ov2);
 }
+
+/// A restore that registers its set after the allocation chose one of its
+/// tapes, but before the backup forgot the set: the backup's reuse lock
+/// fails, the tape is skipped (unloaded, never written) and the next one
+/// is taken. Simulated by devices that register a reader when the chosen
+/// tape is loaded.
+#[test]
+fn a_restore_arriving_after_the_choice_still_keeps_its_set() {
+    use ptape::devices::{DeviceError, TapeDevices};
+    use ptape::lock::SetReadLock;
+
+    struct RacingRestore {
+        inner: MemoryDevices,
+        catalog: std::path::PathBuf,
+        target: Option<(String, Uuid)>,
+        reader: Option<SetReadLock>,
+    }
+    impl TapeDevices for RacingRestore {
+        type Tape = <MemoryDevices as TapeDevices>::Tape;
+        fn online_labels(&mut self) -> Result<Vec<String>, DeviceError> {
+            self.inner.online_labels()
+        }
+        fn can_autolabel(&self) -> bool {
+            self.inner.can_autolabel()
+        }
+        fn drive_name(&self) -> String {
+            self.inner.drive_name()
+        }
+        fn changer_name(&self) -> Option<String> {
+            self.inner.changer_name()
+        }
+        fn load(&mut self, label: &str) -> Result<Self::Tape, DeviceError> {
+            if let Some((tape, set)) = &self.target {
+                if tape == label && self.reader.is_none() {
+                    self.reader = Some(SetReadLock::acquire(Some(&self.catalog), *set).unwrap());
+                }
+            }
+            self.inner.load(label)
+        }
+        fn unload(&mut self, tape: Self::Tape) -> Result<(), DeviceError> {
+            self.inner.unload(tape)
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let src = common::make_tree(dir.path(), 64 * 1024);
+    let catalog_path = dir.path().join("catalog.db");
+    let mut cat = Catalog::open(&catalog_path).unwrap();
+    make_pool(&cat, "p", "always", "overwrite");
+    let mut devices = MemoryDevices::blank("RC", 2, u64::MAX);
+    let t0 = epoch("2026-02-01T12:00:00Z");
+    let (first, _) = backup_at(&mut cat, &mut devices, &src, "p", t0);
+    assert_eq!(first, ["RC0001L9"]);
+    let old_set = cat
+        .media_by_label("RC0001L9")
+        .unwrap()
+        .unwrap()
+        .media_set
+        .unwrap();
+    let mut racing = RacingRestore {
+        inner: devices,
+        catalog: catalog_path.clone(),
+        target: Some(("RC0001L9".into(), old_set)),
+        reader: None,
+    };
+    let mut o = BackupOptions::new("p", vec![src.clone()]);
+    o.id = Some("host".into());
+    o.clock = Clock::fixed_epoch(t0 + DAY);
+    let mut notes = Notes::default();
+    let result = run_backup(&mut racing, &mut cat, &o, &mut notes).unwrap();
+    assert!(
+        racing.reader.is_some(),
+        "the expired tape was not chosen first"
+    );
+    assert_eq!(result.tapes, ["RC0002L9"]);
+    assert!(
+        notes
+            .notes
+            .iter()
+            .any(|n| n
+                == &format!("skipped RC0001L9: media set {old_set} is being read by a restore")),
+        "{:?}",
+        notes.notes
+    );
+    assert_eq!(sets_at(&cat, t0 + DAY)[&old_set].members, ["RC0001L9"]);
+    assert_eq!(cat.snapshots(Some("p")).unwrap().len(), 2);
+}
