@@ -13,6 +13,7 @@ use super::DriveError;
 use crate::scsi::opcodes::{READ_ATTRIBUTE, WRITE_ATTRIBUTE};
 use crate::scsi::ScsiTransport;
 
+use crate::spec::mam::format;
 pub use crate::spec::mam::{
     id, SA_ATTRIBUTE_LIST, SA_ATTRIBUTE_VALUES, SA_PARTITION_LIST, SA_SUPPORTED_ATTRIBUTES,
     SA_VOLUME_LIST,
@@ -31,19 +32,19 @@ pub enum MamFormat {
 impl MamFormat {
     pub fn from_bits(bits: u8) -> Self {
         match bits & 0x03 {
-            0 => MamFormat::Binary,
-            1 => MamFormat::Ascii,
-            2 => MamFormat::Text,
+            format::BINARY => MamFormat::Binary,
+            format::ASCII => MamFormat::Ascii,
+            format::TEXT => MamFormat::Text,
             _ => MamFormat::Reserved,
         }
     }
 
     pub fn bits(self) -> u8 {
         match self {
-            MamFormat::Binary => 0,
-            MamFormat::Ascii => 1,
-            MamFormat::Text => 2,
-            MamFormat::Reserved => 3,
+            MamFormat::Binary => format::BINARY,
+            MamFormat::Ascii => format::ASCII,
+            MamFormat::Text => format::TEXT,
+            MamFormat::Reserved => 0b11,
         }
     }
 }

@@ -46,3 +46,11 @@ pub mod id {
     pub const BARCODE: u16 = 0x0806;
     pub const MEDIA_POOL: u16 = 0x0808;
 }
+
+/// FORMAT field of an attribute header (SPC-5 7.4.1, table "attribute
+/// format"), byte 2 bits 1..0.
+pub mod format {
+    pub const BINARY: u8 = 0b00;
+    pub const ASCII: u8 = 0b01;
+    pub const TEXT: u8 = 0b10;
+}

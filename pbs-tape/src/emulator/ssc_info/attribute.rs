@@ -18,15 +18,11 @@ use super::{drive_density, medium, parameter_list, respond, InfoContext, MediumC
 use crate::emulator::state::{CartridgeKind, LibraryConfig};
 use crate::scsi::{DataDirection, SenseData, SenseKey};
 use crate::spec::lto::{LTO_ASSIGNING_ORGANIZATION, LTO_MEDIA_WIDTH};
+use crate::spec::mam::format::{ASCII, BINARY, TEXT};
 use crate::spec::mam::{
     id, SA_ATTRIBUTE_LIST, SA_ATTRIBUTE_VALUES, SA_PARTITION_LIST, SA_SUPPORTED_ATTRIBUTES,
     SA_VOLUME_LIST,
 };
-
-/// FORMAT field of an attribute (SPC-5 7.4.1, "attribute format").
-const BINARY: u8 = 0b00;
-const ASCII: u8 = 0b01;
-const TEXT: u8 = 0b10;
 
 /// The standard attributes the emulated cartridge memory knows, with
 /// their FORMAT and length (`None`: variable), from SPC-5's tables of

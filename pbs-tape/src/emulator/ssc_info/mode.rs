@@ -469,6 +469,35 @@ mod tests {
         ([0x55, 0x10, 0, 0, 0, 0, 0, hi, lo, 0], bytes)
     }
 
+    /// The bytes themselves, from SPC-5 7.5.6 (header(10)), SSC-5 8.3.1
+    /// (block descriptor) and 8.3.2 (data compression page).
+    #[test]
+    fn sense_bytes_literal() {
+        let mut f = Fixture::new();
+        let got = f.read(&sense10(0x0f, 0, 0), 4096).unwrap();
+        #[rustfmt::skip]
+        let want = vec![
+            0x00, 0x1e, 0x00, 0x10, 0x00, 0x00, 0x00, 0x08, // 30 bytes follow, buffered mode 1, BDL 8
+            0x60, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // LTO-9 density, variable blocks
+            0x0f, 0x0e, 0xc0, 0x80, 0x00, 0x00, 0x00, 0x01, // DCE|DCC, DDE, algorithm 1
+            0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+        ];
+        assert_eq!(got, want);
+        // MODE SENSE(6), DBD, device configuration page: header(6), page 0x10.
+        let six = f.read(&[0x1a, 0x08, 0x10, 0, 255, 0], 255).unwrap();
+        #[rustfmt::skip]
+        let want6 = vec![
+            0x13, 0x00, 0x10, 0x00, // 19 bytes follow, no block descriptor
+            0x10, 0x0e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // active format/partition 0
+            0x40, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00, // LOIS, SEW, compression selected
+        ];
+        assert_eq!(six, want6);
+        // The extension subpage: SPF set, subpage 1, 2-byte length 1Ch.
+        let ext = f.read(&sense10(0x10, 0x01, 0), 4096).unwrap();
+        assert_eq!(ext.len(), 8 + 8 + 32);
+        assert_eq!(&ext[16..20], &[0x50, 0x01, 0x00, 0x1c]);
+    }
+
     #[test]
     fn sense_round_trip() {
         let mut f = Fixture::new();

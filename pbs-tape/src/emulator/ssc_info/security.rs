@@ -317,6 +317,33 @@ mod tests {
         [0xb5, 0x20, 0x00, 0x10, 0, 0, a0, a1, a2, a3, 0, 0]
     }
 
+    /// The encoders' bytes, from SSC-5 8.5.2.4 (capabilities page and
+    /// standard algorithm descriptor) and 8.5.2.2/3 (support pages).
+    #[test]
+    fn page_bytes_literal() {
+        #[rustfmt::skip]
+        let aes = [
+            0x02, 0x00, 0x00, 0x14, // index 2, descriptor length 20
+            0x8a, 0x00, 0x00, 0x00, 0x00, 0x00, // AVFMV, DECRYPT_C=ENCRYPT_C=10b; no KAD
+            0x00, 0x20, // key length 32
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x01, 0x00, 0x14, // AES-256-GCM
+        ];
+        assert_eq!(
+            super::algorithm(2, 0x0001_0014, 32, super::CRYPT_C_DEVICE_SERVER),
+            aes
+        );
+        let cap = super::capabilities_page(super::EncryptionControl::Application);
+        assert_eq!(&cap[..5], &[0x00, 0x10, 0x00, 16 + 48, 0x01]);
+        assert_eq!(&cap[44..68], &aes);
+        let lib = super::capabilities_page(super::EncryptionControl::Library);
+        assert_eq!((lib[4], lib[44 + 4]), (0x02, 0x85));
+        assert_eq!(
+            super::code_list_page(0x0001, &[0x0010]),
+            vec![0x00, 0x01, 0x00, 0x02, 0x00, 0x10]
+        );
+    }
+
     #[test]
     fn capabilities_need_lookup() {
         let mut f = Fixture::new();
