@@ -11,7 +11,9 @@
 //! reads the changer (or the label of the tape in a standalone drive); a
 //! wanted cartridge found in an import/export slot (or a configured export
 //! slot) is moved into a free storage slot ([`TapeDevices::import`]). When
-//! the policy gives up the error names every tape still missing.
+//! the policy gives up the error names every tape still missing. A job
+//! asked to stop ([`WriterEvents::stop_requested`]) stops waiting at the
+//! next look.
 
 use std::time::Duration;
 
@@ -119,6 +121,10 @@ pub enum RequestError {
         policy: WaitPolicy,
         waited: Duration,
     },
+    /// The job was asked to stop while it waited (a scheduled job's
+    /// SIGTERM).
+    #[error("{}: stopped while waiting for {} in {}", .request.reason, .request.labels.join(", "), .request.target())]
+    Stopped { request: Box<TapeRequest> },
     #[error(transparent)]
     Device(Box<DeviceError>),
 }
@@ -150,6 +156,7 @@ impl RequestError {
     pub fn missing(&self) -> &[String] {
         match self {
             RequestError::NotInserted { missing, .. } => missing,
+            RequestError::Stopped { request } => &request.labels,
             RequestError::Device(_) => &[],
         }
     }
@@ -206,6 +213,7 @@ pub fn wait_for_tapes_with<D: TapeDevices + ?Sized>(
     }
     events.tape_needed(&asked);
     let mut last = online;
+    // Ready(None): asked to stop while waiting.
     let polled = wait.policy.poll_with(clock, wait.interval, || {
         let online = if wait.policy.waits() {
             poll_online(devices, &asked)?
@@ -214,13 +222,19 @@ pub fn wait_for_tapes_with<D: TapeDevices + ?Sized>(
         };
         let ready = asked.satisfied(&online);
         last = online.clone();
-        Ok::<_, DeviceError>(ready.then_some(online))
+        if ready {
+            return Ok::<_, DeviceError>(Some(Some(online)));
+        }
+        Ok(events.stop_requested().then_some(None))
     })?;
     match polled {
-        Polled::Ready(online) => {
+        Polled::Ready(Some(online)) => {
             events.note(&format!("tape inserted into {}", asked.target()));
             Ok(online)
         }
+        Polled::Ready(None) => Err(RequestError::Stopped {
+            request: Box::new(asked),
+        }),
         Polled::GaveUp { waited } => Err(RequestError::NotInserted {
             missing: asked
                 .labels

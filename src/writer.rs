@@ -167,9 +167,11 @@ pub trait WriterEvents {
     fn warning(&mut self, message: &str) {
         self.note(&format!("warning: {message}"));
     }
-    /// Asked after each chunk archive: true stops the job there, after a
-    /// barrier commit of what was written ([`WriterError::Stopped`]).
-    /// A scheduled job's SIGTERM ends up here.
+    /// Asked after each chunk (written or found in the media set): true
+    /// ends the chunk archive being written there (complete, only
+    /// shorter), commits what was written with a barrier and stops the job
+    /// ([`WriterError::Stopped`]; no snapshot is recorded). A job's SIGTERM
+    /// ends up here. Keep it cheap (a flag).
     fn stop_requested(&mut self) -> bool {
         false
     }
@@ -293,6 +295,9 @@ enum Stop {
     SourceGone(SourceStop),
     ArchiveFull,
     TapeFull,
+    /// [`WriterEvents::stop_requested`] said stop: the archive being
+    /// written was ended early (complete, only shorter).
+    Requested,
 }
 
 fn format_err(label: &str) -> impl FnOnce(FormatError) -> WriterError + '_ {
@@ -447,6 +452,12 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                     };
                     return Err(WriterError::Source(why));
                 }
+                Stop::Requested => {
+                    self.events
+                        .note("stop requested: committing what was written, then stopping");
+                    self.checkpoint(None)?;
+                    return Err(WriterError::Stopped);
+                }
                 Stop::ArchiveFull => {
                     if self.events.stop_requested() {
                         self.checkpoint(None)?;
@@ -512,6 +523,11 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                 events.chunk(len, true);
             }
             match outcome {
+                // Asked after every chunk (a flag in a job): a stop does
+                // not wait for an archive of several GiB to fill.
+                ChunkWrite::Stored {
+                    archive_full: false,
+                } if events.stop_requested() => break Stop::Requested,
                 ChunkWrite::Stored {
                     archive_full: false,
                 } => {}
@@ -1272,6 +1288,10 @@ fn next_new_chunk(
             Ok(SourceItem::Chunk(c)) if known.contains(&c.digest) => {
                 summary.chunks_deduplicated += 1;
                 events.chunk(c.data().len() as u64, false);
+                // A run that only finds known chunks stops as promptly.
+                if events.stop_requested() {
+                    return Err(Stop::Requested);
+                }
             }
             Ok(SourceItem::Chunk(c)) => return Ok(c),
             // Taken over from the reference only when in the media set;
@@ -1279,6 +1299,9 @@ fn next_new_chunk(
             Ok(SourceItem::Reused { digest, len }) if known.contains(&digest) => {
                 summary.chunks_deduplicated += 1;
                 events.chunk(len, false);
+                if events.stop_requested() {
+                    return Err(Stop::Requested);
+                }
             }
             Ok(SourceItem::Reused { digest, .. }) => {
                 return Err(Stop::SourceGone(SourceStop::Invalid(format!(

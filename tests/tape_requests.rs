@@ -273,3 +273,65 @@ fn export_with_fewer_free_mail_slots_than_members_exports_what_fits() {
     assert_eq!(again.not_exported.len(), 2);
     assert!(again.not_exported[0].reason.contains("not in the library"));
 }
+
+/// Asks to stop after `after` looks (a scheduled job's SIGTERM while it
+/// waits for a tape).
+#[derive(Default)]
+struct StopWhileWaiting {
+    after: u32,
+    looks: u32,
+    requests: u32,
+}
+
+impl WriterEvents for StopWhileWaiting {
+    fn tape_needed(&mut self, _request: &TapeRequest) {
+        self.requests += 1;
+    }
+    fn stop_requested(&mut self) -> bool {
+        self.looks += 1;
+        self.looks > self.after
+    }
+}
+
+#[test]
+fn a_stop_request_ends_a_wait_without_limit_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = common::make_tree(dir.path(), 256 * 1024);
+    let mut cat = Catalog::open_in_memory().unwrap();
+    let mut devices = MemoryDevices::blank("PT", 1, u64::MAX);
+    run_backup(
+        &mut devices,
+        &mut cat,
+        &options(&src, "one", WaitPolicy::NoWait),
+        &mut Recorder::default(),
+    )
+    .unwrap();
+    let shelf = devices.cartridges.remove("PT0001L9").unwrap();
+    let mut events = StopWhileWaiting {
+        after: 3,
+        ..StopWhileWaiting::default()
+    };
+    let err = run_backup(
+        &mut devices,
+        &mut cat,
+        &options(&src, "two", WaitPolicy::FOREVER),
+        &mut events,
+    )
+    .unwrap_err();
+    let text = format!("{err}");
+    assert!(
+        text.contains("stopped while waiting for PT0001L9"),
+        "{text}"
+    );
+    assert_eq!(events.requests, 1, "asked once");
+    assert_eq!(
+        events.looks, 4,
+        "stopped at the first look after the request"
+    );
+    let ptape::backup::BackupError::Writer(WriterError::TapeNotInserted(request)) = &err else {
+        panic!("unexpected error {err:?}");
+    };
+    assert_eq!(request.missing(), ["PT0001L9"]);
+    assert_eq!(cat.snapshots(None).unwrap().len(), 1);
+    devices.cartridges.insert("PT0001L9".into(), shelf);
+}

@@ -277,3 +277,109 @@ fn expired_media_sets_are_reused_live_ones_never() {
         Some(third.media_set)
     );
 }
+
+/// Asks to stop once `after` chunks were written (a job's SIGTERM).
+struct StopAfter {
+    after: u64,
+    written: u64,
+    asked: u64,
+    notes: Vec<String>,
+}
+
+impl ptape::writer::WriterEvents for StopAfter {
+    fn chunk(&mut self, _len: u64, written: bool) {
+        self.written += u64::from(written);
+    }
+    fn note(&mut self, message: &str) {
+        self.notes.push(message.to_string());
+    }
+    fn stop_requested(&mut self) -> bool {
+        self.asked += 1;
+        self.written >= self.after
+    }
+}
+
+#[test]
+fn a_stop_request_ends_the_archive_at_the_next_chunk_commits_it_and_records_no_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = common::make_tree(dir.path(), 6 * 1024 * 1024);
+    let mut cat = Catalog::open_in_memory().unwrap();
+    let mut devices = MemoryDevices::blank("ST", 2, u64::MAX);
+    let chunk_rows = |cat: &Catalog| -> i64 {
+        cat.connection()
+            .query_row("SELECT count(*) FROM chunks", [], |r| r.get(0))
+            .unwrap()
+    };
+    let mut stopper = StopAfter {
+        after: 10,
+        written: 0,
+        asked: 0,
+        notes: Vec::new(),
+    };
+    let err = run_backup(
+        &mut devices,
+        &mut cat,
+        &options("default", src.clone(), "host"),
+        &mut stopper,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("stopped on request"), "{err}");
+    assert!(
+        stopper
+            .notes
+            .iter()
+            .any(|n| n.starts_with("stop requested")),
+        "{:?}",
+        stopper.notes
+    );
+    // Stopped right after the 10th chunk (the 4 MiB archive holds ~60),
+    // and those 10 are committed: in the catalog and on the tape.
+    assert_eq!(stopper.written, 10);
+    assert_eq!(chunk_rows(&cat), 10);
+    assert!(cat.snapshots(None).unwrap().is_empty());
+    let media = cat.media_by_label("ST0001L9").unwrap().unwrap();
+    assert_eq!(media.status, MediaStatus::Writable);
+    let archives = cat.archives_of_media(media.uuid).unwrap();
+    assert!(archives.iter().all(|a| a.complete), "{archives:?}");
+    let on_tape: HashSet<Digest> = digests_on_tape(&mut devices, "ST0001L9", &cat)
+        .into_iter()
+        .collect();
+    assert_eq!(on_tape.len(), 10);
+    let set = cat.media_sets(None).unwrap()[0].uuid;
+    assert_eq!(on_tape, set_digests(&cat, set));
+
+    // The next run appends to the same tape and takes the 10 over.
+    let next = run_backup(
+        &mut devices,
+        &mut cat,
+        &options("default", src.clone(), "host"),
+        &mut NoEvents,
+    )
+    .unwrap();
+    assert_eq!(next.tapes, ["ST0001L9"]);
+    assert_eq!(next.media_set, set);
+    assert!(next.chunks_deduplicated >= 10, "{next:?}");
+    let snap = cat.snapshot(&next.snapshot).unwrap().unwrap();
+    let tape = devices.cartridges.get_mut("ST0001L9").unwrap();
+    tape.locate_file(snap.file_number).unwrap();
+    let archive = read_snapshot_archive(tape).unwrap();
+    let manifest = SnapshotIndex::read(&archive.manifest[..]).unwrap();
+    let unique: HashSet<Digest> = manifest.unique_digests().into_iter().collect();
+    assert_eq!(set_digests(&cat, set), unique);
+
+    // A run that finds only known chunks stops as promptly.
+    let rows = chunk_rows(&cat);
+    let mut at_once = StopAfter {
+        after: 0,
+        written: 0,
+        asked: 0,
+        notes: Vec::new(),
+    };
+    let mut later = options("default", src, "host");
+    later.clock = ptape::schedule::Clock::fixed_epoch(jiff::Timestamp::now().as_second() + 60);
+    let err = run_backup(&mut devices, &mut cat, &later, &mut at_once).unwrap_err();
+    assert!(err.to_string().contains("stopped on request"), "{err}");
+    assert_eq!(at_once.asked, 1);
+    assert_eq!(chunk_rows(&cat), rows);
+    assert_eq!(cat.snapshots(None).unwrap().len(), 1);
+}

@@ -3,10 +3,12 @@
 //!
 //! - Wakes at every wall-clock minute (and on signals and child exits),
 //!   asks [`super::scheduler`] which jobs are due and starts each as a
-//!   child process `ptape job run ID --scheduled`: a crashing job cannot
-//!   take the daemon or other jobs with it. Children of one daemon run in
+//!   child process `ptape job run ID --scheduled --wait[=SECS]|--no-wait`
+//!   (the daemon's [`DaemonOptions::wait`]): a crashing job cannot take the
+//!   daemon or other jobs with it. Children of one daemon run in
 //!   parallel; each reserves its drive itself and waits while it is busy
-//!   (`drive = "any"`: the first free drive of the pool's changer).
+//!   (`drive = "any"`: the first free drive of the pool's changer), and
+//!   waits for a tape that must be inserted.
 //! - Never starts a job whose previous run still goes on.
 //! - Reloads `jobs.toml` on SIGHUP and when the file changes; a file that
 //!   does not check keeps the previous jobs (the error is logged).
@@ -37,6 +39,7 @@ use super::config::{jobs_path, JobsConfig};
 use super::scheduler::Decision;
 use super::{decisions, run, JobError};
 use crate::catalog::Catalog;
+use crate::lock::WaitPolicy;
 use crate::schedule::Clock;
 
 /// Environment variable a child job gets: the daemon's pid. The child
@@ -55,6 +58,10 @@ pub struct DaemonOptions {
     pub keep_logs: u32,
     /// Wake interval instead of each wall-clock minute (tests).
     pub tick: Option<Duration>,
+    /// How long scheduled runs wait for a busy drive or a tape to be
+    /// inserted (`ptape daemon --wait[=SECS]|--no-wait`; by default as long
+    /// as it takes).
+    pub wait: WaitPolicy,
 }
 
 /// Errors of starting the daemon.
@@ -217,11 +224,16 @@ pub fn run_daemon(options: &DaemonOptions) -> Result<(), DaemonError> {
     let mut jobs = JobsConfig::load_from(&path).map_err(job_err)?;
     let mut jobs_mtime = mtime(&path);
     say(&format!(
-        "started (pid {}), {} job{} from {}",
+        "started (pid {}), {} job{} from {}; jobs wait for busy drives and missing tapes: {}",
         std::process::id(),
         jobs.jobs.len(),
         if jobs.jobs.len() == 1 { "" } else { "s" },
-        path.display()
+        path.display(),
+        match options.wait.limit() {
+            None => "as long as it takes".to_string(),
+            Some(d) if d.is_zero() => "no (--no-wait)".to_string(),
+            Some(d) => format!("at most {}", crate::lock::wait::format_wait(d)),
+        }
     ));
     prune(&data_dir, options.keep_logs, &clock);
     let mut last_prune = clock.now_epoch();
@@ -340,9 +352,19 @@ fn sleep_time(tick: Option<Duration>) -> Duration {
     Duration::from_millis((60_000 - ms) as u64 + 50)
 }
 
+/// The `--wait`/`--no-wait` argument that gives a child `policy`.
+pub fn wait_arg(policy: WaitPolicy) -> String {
+    match policy.limit() {
+        None => "--wait".to_string(),
+        Some(d) if d.is_zero() => "--no-wait".to_string(),
+        // Rounded up: a limit below a second still waits.
+        Some(d) => format!("--wait={}", d.as_secs() + u64::from(d.subsec_nanos() > 0)),
+    }
+}
+
 fn start_job(options: &DaemonOptions, id: &str) -> std::io::Result<Child> {
     Command::new(&options.exe)
-        .args(["job", "run", id, "--scheduled"])
+        .args(["job", "run", id, "--scheduled", &wait_arg(options.wait)])
         .env(DAEMON_PID_VAR, std::process::id().to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -18,7 +18,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::backup::{run_backup, BackupOptions};
 use crate::catalog::{Catalog, CatalogError, MediaLocation};
@@ -57,8 +57,11 @@ pub struct RunRequest {
     pub scheduled: bool,
     /// Where "now" comes from (run start and end, snapshot time).
     pub clock: Clock,
-    /// How long to wait for a busy drive (`None`: as long as it takes).
-    pub drive_wait: Option<Duration>,
+    /// How long to wait for a busy drive and for a tape to be inserted
+    /// (`--wait[=SECS]`/`--no-wait`, the same meaning as for every ptape
+    /// command; `ptape job run` defaults to no wait, scheduled runs to
+    /// waiting as long as it takes). A stop request ends either wait.
+    pub wait: WaitPolicy,
     /// Set to stop the run: it ends `interrupted` (the backup stops at
     /// its next barrier and keeps the catalog consistent).
     pub stop: Arc<AtomicBool>,
@@ -73,7 +76,7 @@ impl RunRequest {
             job,
             scheduled: false,
             clock: Clock::System,
-            drive_wait: None,
+            wait: WaitPolicy::NoWait,
             stop: Arc::new(AtomicBool::new(false)),
             echo: true,
         }
@@ -200,12 +203,13 @@ pub struct DriveReservation {
 }
 
 /// Takes the device lock of the first free drive of `candidates`, trying
-/// again every [`LOCK_POLL_INTERVAL`] while all are busy; `Err(why)` when
-/// stopped, out of time, or a drive cannot be locked at all.
+/// again every [`LOCK_POLL_INTERVAL`] while all are busy and `wait`
+/// allows; `Err(why)` when stopped, out of time, or a drive cannot be
+/// locked at all.
 fn reserve_drive(
     candidates: &[ResolvedDrive],
     command: &str,
-    wait: Option<Duration>,
+    wait: WaitPolicy,
     stop: &AtomicBool,
     log: &mut TaskLog,
 ) -> Result<DriveReservation, String> {
@@ -238,6 +242,12 @@ fn reserve_drive(
                 Err(e) => return Err(e.to_string()),
             }
         }
+        if !wait.waits() {
+            return Err(format!(
+                "{}; not waiting for it (run with --wait[=SECS] to wait)",
+                busy.join("; ")
+            ));
+        }
         if !told {
             log.line(&format!("waiting for drive lock: {}", busy.join("; ")));
             told = true;
@@ -245,7 +255,7 @@ fn reserve_drive(
         if stop.load(Ordering::SeqCst) {
             return Err("stopped while waiting for a drive".into());
         }
-        if wait.is_some_and(|w| started.elapsed() >= w) {
+        if wait.limit().is_some_and(|w| started.elapsed() >= w) {
             return Err(format!(
                 "{}; gave up after waiting {}",
                 busy.join("; "),
@@ -448,7 +458,7 @@ fn backup_step(
         }
     }
     let command = format!("ptape job run {}", req.id);
-    let reservation = match reserve_drive(&candidates, &command, req.drive_wait, &req.stop, log) {
+    let reservation = match reserve_drive(&candidates, &command, req.wait, &req.stop, log) {
         Ok(r) => r,
         Err(why) if req.stop.load(Ordering::SeqCst) => return fail(RunState::Interrupted, why),
         Err(why) => return fail(RunState::Error, why),
@@ -464,7 +474,7 @@ fn backup_step(
     // with them.
     let locks = crate::library::LockOptions {
         command: command.clone(),
-        wait: WaitPolicy::NoWait,
+        wait: req.wait,
     };
     let devices = match LibraryDevices::from_resolved_holding(drive, lock, locks) {
         Ok(d) => d,
@@ -474,6 +484,7 @@ fn backup_step(
     options.id = Some(req.id.clone());
     options.excludes = req.job.exclude.clone();
     options.clock = req.clock;
+    options.wait = crate::media_request::WaitForTapes::new(req.wait);
     // The pool's key opens with the passphrase file named in the job,
     // else with $PTAPE_PASSPHRASE (the daemon passes its environment on;
     // systemd: EnvironmentFile=), else only if stored unwrapped.
@@ -624,7 +635,7 @@ pub fn stop_on_signals(stop: Arc<AtomicBool>) -> std::io::Result<()> {
                 eprintln!("ptape: {sig} again: exiting now");
                 std::process::exit(130);
             }
-            eprintln!("ptape: {sig}: stopping after the next barrier commit");
+            eprintln!("ptape: {sig}: stopping at the next safe point (after the chunk being written, committing what was written)");
         })?;
     Ok(())
 }

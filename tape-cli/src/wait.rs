@@ -36,6 +36,16 @@ pub struct WaitArgs {
 }
 
 impl WaitArgs {
+    /// The policy the arguments ask for; `default` when neither flag was
+    /// given (`ptape daemon`: its jobs wait as long as it takes).
+    pub fn policy_or(&self, default: WaitPolicy) -> WaitPolicy {
+        if !self.no_wait && self.wait.is_none() {
+            default
+        } else {
+            self.policy()
+        }
+    }
+
     /// The policy the arguments ask for.
     pub fn policy(&self) -> WaitPolicy {
         match (self.no_wait, self.wait) {

@@ -135,10 +135,16 @@ impl Env {
     }
 
     fn daemon(&self, name: &str) -> Daemon {
+        self.daemon_with(name, &[])
+    }
+
+    /// `ptape daemon ARGS...`.
+    fn daemon_with(&self, name: &str, args: &[&str]) -> Daemon {
         let log = self.tmp.path().join(format!("{name}.log"));
         let child = self
             .process()
             .args(["daemon"])
+            .args(args)
             .env("PTAPE_TEST_TICK", "0.5")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -708,4 +714,108 @@ fn a_scheduled_run_posts_its_outcome_to_the_jobs_webhook() {
         log.contains("notified web (webhook) of job_finished"),
         "{log}"
     );
+}
+
+#[test]
+fn sigterm_to_the_daemon_mid_write_stops_the_job_interrupted_and_the_next_run_succeeds() {
+    let env = Env::new();
+    let src = env.source("src", 192 << 20, 14);
+    env.ok(&["pool", "create", "daily"]);
+    env.job_created_ago(
+        120,
+        &["big", "--schedule", "*:*", "--pool", "daily", s(&src)],
+    );
+    let mut daemon = env.daemon("daemon");
+    let log = env.data_dir().join("jobs/logs/1.log");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !std::fs::read_to_string(&log).is_ok_and(|l| l.contains("percentage done: 10%")) {
+        assert!(
+            Instant::now() < deadline,
+            "the run never wrote: {}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let exit = daemon.terminate();
+    assert!(exit.success(), "{exit:?}: {}", daemon.log());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let runs = env.json(&["job", "history"]);
+    assert_eq!(runs[0]["state"], "interrupted", "{runs}\n{text}");
+    assert!(
+        runs[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("stopped on request"),
+        "{runs}"
+    );
+    assert!(!text.contains("percentage done: 100%"), "{text}");
+    assert!(env.json(&["snapshots"]).as_array().unwrap().is_empty());
+    // The drive is free and the tape appendable: a run by hand succeeds.
+    let out = env.json(&["job", "run", "big"]);
+    assert_eq!(out["state"], "ok", "{out}");
+    let verify = env
+        .ptape()
+        .args(["verify", "--pool", "daily"])
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{verify:?}");
+}
+
+#[test]
+fn wait_and_no_wait_mean_the_same_for_job_runs_by_hand_and_for_the_daemon() {
+    let env = Env::new();
+    env.two_drive_library();
+    let a = env.source("a", 1 << 20, 15);
+    env.job_created_ago(
+        120,
+        &[
+            "ja",
+            "--schedule",
+            "*:*",
+            "--pool",
+            "pa",
+            "--drive",
+            "d1",
+            s(&a),
+        ],
+    );
+    let path = env.tmp.path().join("lib/drive1");
+    let held = ptape::lock::DeviceLock::acquire(
+        ptape::lock::DeviceRole::Drive,
+        "d1",
+        s(&path),
+        "pmt status",
+        ptape::lock::WaitPolicy::NoWait,
+    )
+    .unwrap();
+    // The daemon with --no-wait: its scheduled run fails at once.
+    let daemon = env.daemon_with("daemon", &["--no-wait"]);
+    daemon.wait_log("jobs wait for busy drives and missing tapes: no (--no-wait)");
+    let runs = env.wait_history(60, "the scheduled run", |r| finished(r, 1));
+    drop(daemon);
+    assert_eq!(runs[0]["state"], "error", "{runs:?}");
+    let log = env.task_log(&runs[0]);
+    assert!(log.contains("task triggered by schedule"), "{log}");
+    assert!(log.contains("not waiting for it"), "{log}");
+    // By hand: no waiting unless asked (like ptape backup) either.
+    let err = env.fails(&["job", "run", "ja"]);
+    assert!(err.contains("pmt status"), "{err}");
+    assert!(err.contains("--wait"), "{err}");
+    let err = env.fails(&["job", "run", "ja", "--wait=1"]);
+    assert!(err.contains("gave up after waiting"), "{err}");
+    let err = env.fails(&["--no-wait", "job", "run", "ja"]);
+    assert!(err.contains("not waiting"), "{err}");
+    let runs = env.json(&["job", "history"]);
+    assert_eq!(runs.as_array().unwrap().len(), 4, "{runs}");
+    assert!(
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["state"] == "error"),
+        "{runs}"
+    );
+    let log = env.task_log(&runs[1]);
+    assert!(log.contains("waiting for drive lock"), "{log}");
+
+    drop(held);
 }

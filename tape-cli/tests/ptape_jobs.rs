@@ -723,3 +723,104 @@ fn a_job_run_tells_its_targets_and_a_failing_target_does_not_fail_it() {
     );
     assert_eq!(rx.requests().len(), 2);
 }
+
+#[test]
+fn sigterm_to_a_writing_job_run_stops_it_interrupted_and_the_tape_stays_appendable() {
+    use cli_util::http_receiver::Receiver;
+    let env = Env::new();
+    let src = env.source("src", 192 << 20, 13);
+    env.ok(&["pool", "create", "daily"]);
+    let rx = Receiver::start(&[]);
+    env.ok(&["notify", "add", "web", "--webhook", &rx.url]);
+    env.ok(&[
+        "job",
+        "create",
+        "big",
+        "--schedule",
+        "daily",
+        "--pool",
+        "daily",
+        "--notify",
+        "web",
+        s(&src),
+    ]);
+    let mut child = env
+        .process()
+        .args(["job", "run", "big"])
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = env.data_dir().join("jobs/logs/1.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !std::fs::read_to_string(&log).is_ok_and(|l| l.contains("percentage done: 10%")) {
+        assert!(std::time::Instant::now() < deadline, "the run never wrote");
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{status:?}");
+
+    let runs = env.json(&["job", "history"]);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(runs[0]["state"], "interrupted", "{runs}\n{text}");
+    let message = runs[0]["message"].as_str().unwrap();
+    assert!(message.contains("stopped on request"), "{message}");
+    assert_eq!(runs[0]["snapshot"], Value::Null);
+    assert!(text.contains("stop requested"), "{text}");
+    assert!(
+        !text.contains("percentage done: 100%"),
+        "it ran to the end: {text}"
+    );
+    assert!(text.contains("TASK INTERRUPTED"), "{text}");
+    // Nothing half-committed: no snapshot, the tape writable, every
+    // archive on it complete and readable.
+    assert!(env.json(&["snapshots"]).as_array().unwrap().is_empty());
+    let media = env.json(&["media", "list"]);
+    assert!(
+        media
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["status"] == "writable"),
+        "{media}"
+    );
+    let verify = env
+        .ptape()
+        .args(["verify", "--pool", "daily"])
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{verify:?}");
+    // The targets heard of it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while rx.requests().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no notification");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let doc = rx.requests()[0].json();
+    assert_eq!(doc["state"], "interrupted", "{doc}");
+    assert_eq!(doc["severity"], "error");
+    assert_eq!(doc["error"], runs[0]["message"]);
+
+    // The next run appends to the same tape and succeeds.
+    let out = env.json(&["job", "run", "big"]);
+    assert_eq!(out["state"], "ok", "{out}");
+    assert_eq!(
+        out["tapes"],
+        serde_json::json!([media[0]["label"]]),
+        "{out}"
+    );
+    let snaps = env.json(&["snapshots"]);
+    assert_eq!(snaps.as_array().unwrap().len(), 1, "{snaps}");
+    let verify = env
+        .ptape()
+        .args(["verify", "--pool", "daily"])
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{verify:?}");
+}

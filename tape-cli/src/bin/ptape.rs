@@ -146,8 +146,10 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Catalog(cmd) => scan_cmd::catalog(cmd, out),
         Cmd::CalendarEvent(args) => calendar_cmd::calendar_event(args, clock()?, out),
         Cmd::Key(cmd) => key_cmds::key(cmd, &cli.output),
-        Cmd::Job(cmd) => job_cmds::job(cmd, out),
-        Cmd::Daemon(args) => job_cmds::daemon(args),
+        Cmd::Job(cmd) => job_cmds::job(cmd, out, cli.wait.policy()),
+        Cmd::Daemon(args) => {
+            job_cmds::daemon(args, cli.wait.policy_or(ptape::lock::WaitPolicy::FOREVER))
+        }
         Cmd::Notify(cmd) => notify_cmds::notify_cmd(cmd, out),
         Cmd::Doc(doc) => run_doc_command(&doc, Cli::command()),
     }

@@ -1,7 +1,7 @@
 //! `ptape job ...` and `ptape daemon`: scheduled backup jobs.
 
+use ptape::lock::WaitPolicy;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
@@ -141,12 +141,10 @@ pub struct UpdateArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Job id.
+    /// Job id. The global --wait[=SECS] waits for a busy drive and for a
+    /// tape to be inserted (default: --no-wait, fail at once naming what is
+    /// missing).
     id: String,
-    /// Give up when the drive is still busy after SECS seconds (default:
-    /// wait as long as it takes).
-    #[arg(long, value_name = "SECS")]
-    drive_wait: Option<u64>,
     /// Started by ptape daemon (logged as triggered by the schedule).
     #[arg(long, hide = true)]
     scheduled: bool,
@@ -202,7 +200,7 @@ fn check_drive(drive: &Option<String>) -> Result<()> {
     Ok(())
 }
 
-pub fn job(cmd: JobCmd, out: OutputFormat) -> Result<()> {
+pub fn job(cmd: JobCmd, out: OutputFormat, wait: WaitPolicy) -> Result<()> {
     let clock = Clock::from_env()?;
     match cmd {
         JobCmd::Create(a) => {
@@ -302,7 +300,7 @@ pub fn job(cmd: JobCmd, out: OutputFormat) -> Result<()> {
                 format!("removed job {id}")
             })
         }
-        JobCmd::Run(a) => run(a, clock, out),
+        JobCmd::Run(a) => run(a, clock, out, wait),
         JobCmd::History { id, limit } => {
             let catalog = Catalog::open_default()?;
             if let Some(id) = &id {
@@ -455,7 +453,7 @@ fn show_text(i: &JobInfo) -> String {
     t.render()
 }
 
-fn run(a: RunArgs, clock: Clock, out: OutputFormat) -> Result<()> {
+fn run(a: RunArgs, clock: Clock, out: OutputFormat, wait: WaitPolicy) -> Result<()> {
     if a.scheduled && !ptape::job::daemon::die_with_daemon() {
         bail!("the daemon that started this job is gone; not running it");
     }
@@ -463,7 +461,7 @@ fn run(a: RunArgs, clock: Clock, out: OutputFormat) -> Result<()> {
     let mut req = RunRequest::new(&a.id, jobs.job(&a.id)?.clone());
     req.scheduled = a.scheduled;
     req.clock = clock;
-    req.drive_wait = a.drive_wait.map(Duration::from_secs);
+    req.wait = wait;
     ptape::job::run::stop_on_signals(req.stop.clone())?;
     let record = run_job(&req)?;
     let view = record.view();
@@ -504,11 +502,14 @@ fn run(a: RunArgs, clock: Clock, out: OutputFormat) -> Result<()> {
     }
 }
 
-pub fn daemon(args: DaemonArgs) -> Result<()> {
+/// `wait`: the global --wait/--no-wait of `ptape daemon` (neither: the
+/// jobs wait as long as it takes).
+pub fn daemon(args: DaemonArgs, wait: WaitPolicy) -> Result<()> {
     let options = ptape::job::daemon::DaemonOptions {
         exe: std::env::current_exe().context("cannot find the ptape binary")?,
         keep_logs: args.keep_logs,
         tick: ptape::job::daemon::tick_from_env()?,
+        wait,
     };
     ptape::job::daemon::run_daemon(&options)?;
     Ok(())
