@@ -501,6 +501,15 @@ impl crate::devices::TapeDevices for Arriving {
     }
 }
 
+/// A job log (no stop requested).
+#[derive(Default)]
+struct Notes(Vec<String>);
+impl WriterEvents for Notes {
+    fn note(&mut self, message: &str) {
+        self.0.push(message.to_string());
+    }
+}
+
 /// Sleeping only counts.
 struct Ticks(std::time::Instant);
 impl crate::lock::wait::WaitClock for Ticks {
@@ -517,7 +526,7 @@ fn a_tape_request_is_notified_once_while_the_job_polls_for_it() {
     use crate::media_request::{wait_for_tapes_with, WaitForTapes};
     let rx = Receiver::start(&[]);
     let notifier = fast(vec![webhook(&rx.url, 0, None)]);
-    let mut log = Log::default();
+    let mut log = Notes::default();
     let mut events =
         NotifyingEvents::new(&mut log, &notifier, Some("nightly".into())).with_pool("daily");
     let mut devices = Arriving {
