@@ -74,7 +74,8 @@ pub trait TapeMotion {
 
 /// A drive (and maybe a changer) from which tapes are loaded by label.
 pub trait TapeDevices {
-    type Tape: TapeWrite + TapeRead + TapeMotion + crate::keys::HardwareEncryption;
+    /// `Send`: a restore reads the tape on a thread of its own.
+    type Tape: TapeWrite + TapeRead + TapeMotion + crate::keys::HardwareEncryption + Send;
 
     /// Labels (barcodes) of the data cartridges that can be loaded now.
     /// Cleaning cartridges are never listed.

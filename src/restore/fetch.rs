@@ -12,6 +12,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crossbeam_channel::bounded;
+
 use pbs_tape::format::{ChunkArchiveReader, EntryPosition, FormatError, TapeWrite};
 use rusqlite::params;
 use uuid::Uuid;
@@ -27,6 +29,12 @@ use crate::writer::WriterEvents;
 
 /// Takes one verified chunk (digest, bytes).
 pub(super) type Deliver<'d> = dyn FnMut(&Digest, &[u8]) -> Result<(), RestoreError> + 'd;
+
+/// Takes one verified chunk read from tape (on the reading thread).
+type Take<'d> = dyn FnMut(Digest, Vec<u8>) -> Result<(), RestoreError> + 'd;
+
+/// Verified chunks queued between the reading thread and the writer.
+const CHUNKS_IN_FLIGHT: usize = 2;
 
 /// What a fetch could not do: the planned digests not read, one message
 /// per damaged archive that lost needed chunks, one per damaged archive
@@ -257,21 +265,52 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
                 events.tape(&label, media.seq_nr.unwrap_or(0));
                 self.tapes_read.push(label.clone());
             }
-            let mut outcome = Ok(());
-            for (&file, wanted) in &plan.files[&media.uuid] {
-                let mut left: HashSet<Digest> = wanted.digests.keys().copied().collect();
-                let read = read_file(
-                    &mut tape,
-                    &label,
-                    file,
-                    wanted,
-                    &mut left,
-                    &mut |d, data| {
-                        self.chunks_read += 1;
-                        events.chunk(data.len() as u64, true);
-                        deliver(d, data)
-                    },
-                );
+            // The tape is read (and every chunk verified) on a thread of
+            // its own while this one writes the chunks out: reading and
+            // SHA-256 overlap with the restore's file writes.
+            let files = &plan.files[&media.uuid];
+            let (tape, outcomes, delivered) = std::thread::scope(|scope| {
+                let (tx, rx) = bounded::<(Digest, Vec<u8>)>(CHUNKS_IN_FLIGHT);
+                let label = label.as_str();
+                let reader = scope.spawn(move || {
+                    let mut outcomes = Vec::new();
+                    for (&file, wanted) in files {
+                        let mut left: HashSet<Digest> = wanted.digests.keys().copied().collect();
+                        let read =
+                            read_file(&mut tape, label, file, wanted, &mut left, &mut |d, data| {
+                                tx.send((d, data)).map_err(|_| {
+                                    RestoreError::Invalid(
+                                        label.to_string(),
+                                        "the restore stopped taking chunks".into(),
+                                    )
+                                })
+                            });
+                        let stop = read.is_err();
+                        outcomes.push((read, left));
+                        if stop {
+                            break;
+                        }
+                    }
+                    (tape, outcomes)
+                });
+                let mut delivered = Ok(());
+                for (digest, data) in rx.iter() {
+                    self.chunks_read += 1;
+                    events.chunk(data.len() as u64, true);
+                    if let Err(e) = deliver(&digest, &data) {
+                        delivered = Err(e);
+                        break;
+                    }
+                }
+                drop(rx);
+                match reader.join() {
+                    Ok((tape, outcomes)) => (tape, outcomes, delivered),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            });
+            self.loaded = Some((tape, media));
+            delivered?;
+            for (read, left) in outcomes {
                 match read {
                     Ok(None) => {}
                     Ok(Some(problem)) => {
@@ -282,15 +321,10 @@ impl<'a, D: TapeDevices> SetReader<'a, D> {
                             problems.push(problem);
                         }
                     }
-                    Err(e) => {
-                        outcome = Err(e);
-                        break;
-                    }
+                    Err(e) => return Err(e),
                 }
                 lost.extend(left);
             }
-            self.loaded = Some((tape, media));
-            outcome?;
         }
         Ok((lost, problems, recovered))
     }
@@ -317,7 +351,7 @@ fn read_file<T: pbs_tape::format::TapeRead + TapeWrite + TapeMotion>(
     file: u64,
     wanted: &FilePlan,
     left: &mut HashSet<Digest>,
-    deliver: &mut Deliver<'_>,
+    deliver: &mut Take<'_>,
 ) -> Result<Option<String>, RestoreError> {
     if let Some(first_object) = wanted.first_object {
         read_positioned(tape, first_object, wanted, left, deliver)?;
@@ -341,7 +375,7 @@ fn read_positioned<T: pbs_tape::format::TapeRead + TapeWrite + TapeMotion>(
     first_object: u64,
     wanted: &FilePlan,
     left: &mut HashSet<Digest>,
-    deliver: &mut Deliver<'_>,
+    deliver: &mut Take<'_>,
 ) -> Result<(), RestoreError> {
     let mut targets: Vec<(EntryPosition, Digest)> = left
         .iter()
@@ -372,7 +406,7 @@ fn read_positioned<T: pbs_tape::format::TapeRead + TapeWrite + TapeMotion>(
                 return Ok(());
             };
             if left.remove(&entry.digest) {
-                deliver(&entry.digest, &entry.data)?;
+                deliver(entry.digest, entry.data)?;
             }
             while next < targets.len()
                 && (targets[next].0 <= here || !left.contains(&targets[next].1))
@@ -398,7 +432,7 @@ fn read_sequential<T: pbs_tape::format::TapeRead + TapeWrite + TapeMotion>(
     label: &str,
     file: u64,
     left: &mut HashSet<Digest>,
-    deliver: &mut Deliver<'_>,
+    deliver: &mut Take<'_>,
 ) -> Result<Option<String>, RestoreError> {
     locate(tape, label, file)?;
     let mut damage: Option<String> = None;
@@ -418,7 +452,7 @@ fn read_sequential<T: pbs_tape::format::TapeRead + TapeWrite + TapeMotion>(
             match reader.next_entry_resync() {
                 Ok(Some(entry)) => {
                     if left.remove(&entry.digest) {
-                        deliver(&entry.digest, &entry.data)?;
+                        deliver(entry.digest, entry.data)?;
                     }
                 }
                 Ok(None) => break,

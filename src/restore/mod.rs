@@ -817,7 +817,7 @@ impl PayloadWriter<'_> {
         }
         let bytes = &data[(from - offset) as usize..(to - offset) as usize];
         let file_pos = from - start;
-        if bytes.iter().all(|&b| b == 0) {
+        if is_zero(bytes) {
             return Ok(());
         }
         let path = temp_path(&self.target.join(safe_relative(&e.path)?), at);
@@ -834,27 +834,72 @@ impl PayloadWriter<'_> {
             }
         };
         let (path, f) = &file;
-        // Skip all-zero blocks aligned to the file: holes stay holes.
-        let mut pos = 0usize;
-        while pos < bytes.len() {
-            let block_end = (((file_pos as usize + pos) / HOLE_BLOCK + 1) * HOLE_BLOCK
-                - file_pos as usize)
-                .min(bytes.len());
-            let block = &bytes[pos..block_end];
-            if block.iter().any(|&b| b != 0) {
-                f.write_all_at(block, file_pos + pos as u64)
-                    .map_err(io_err(path))?;
-            }
-            pos = block_end;
+        for (from, to) in data_runs(bytes, file_pos) {
+            f.write_all_at(&bytes[from..to], file_pos + from as u64)
+                .map_err(io_err(path))?;
         }
         self.open = Some(file);
         Ok(())
     }
 }
 
+/// The byte ranges of `bytes` (which go to file offset `file_pos`) to
+/// write: runs of consecutive file-aligned [`HOLE_BLOCK`]s that are not
+/// all zeros, each written with one call (all-zero blocks are skipped, so
+/// holes stay holes).
+fn data_runs(bytes: &[u8], file_pos: u64) -> Vec<(usize, usize)> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut pos = 0usize;
+    while pos < bytes.len() {
+        let into_block = ((file_pos + pos as u64) % HOLE_BLOCK as u64) as usize;
+        let block_end = (pos + HOLE_BLOCK - into_block).min(bytes.len());
+        if !is_zero(&bytes[pos..block_end]) {
+            match runs.last_mut() {
+                Some(run) if run.1 == pos => run.1 = block_end,
+                _ => runs.push((pos, block_end)),
+            }
+        }
+        pos = block_end;
+    }
+    runs
+}
+
+/// True when every byte is zero (compared a word at a time).
+fn is_zero(bytes: &[u8]) -> bool {
+    let mut words = bytes.chunks_exact(16);
+    let zero_words = words
+        .by_ref()
+        .all(|w| u128::from_ne_bytes(w.try_into().unwrap_or([1; 16])) == 0);
+    zero_words && words.remainder().iter().all(|&b| b == 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_runs_join_blocks_and_skip_zero_blocks() {
+        let b = HOLE_BLOCK;
+        let mut bytes = vec![0u8; 5 * b];
+        bytes[10] = 1; // block 0
+        bytes[b + 5] = 1; // block 1
+        bytes[4 * b - 1] = 1; // block 3
+        assert_eq!(data_runs(&bytes, 0), vec![(0, 2 * b), (3 * b, 4 * b)]);
+        // At a file offset inside a block: blocks are aligned to the file.
+        assert_eq!(
+            data_runs(&bytes[..b], 100),
+            vec![(0, b - 100), (b - 100, b)]
+                .into_iter()
+                .filter(|&(from, to)| !is_zero(&bytes[from..to]))
+                .collect::<Vec<_>>()
+        );
+        assert!(data_runs(&vec![0u8; 3 * b + 7], 0).is_empty());
+        assert_eq!(data_runs(&[7u8; 33], 5), vec![(0, 33)]);
+        assert!(is_zero(&[0u8; 31]));
+        assert!(!is_zero(&[
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
+        ]));
+    }
 
     fn entry(path: &str, kind: Kind, offset: u64, size: u64, link: Option<&str>) -> Entry {
         let mut e = Entry::new(RawPath(path.as_bytes().to_vec()), kind);
