@@ -297,7 +297,15 @@ impl<'a> Encoder<'a> {
         };
         let sink = &mut *self.sink;
         let mut pay = |d: &[u8]| sink.chunk(StreamKind::Payload, d);
-        let read = match self.payload.read_file(&file, &mut pay) {
+        // A file whose allocated blocks cover its size has no holes
+        // (most files): read it straight through.
+        let dense = before.blocks().saturating_mul(512) >= before.len();
+        let read = if dense {
+            self.payload.read_dense_file(&file, &mut pay)
+        } else {
+            self.payload.read_file(&file, &mut pay)
+        };
+        let read = match read {
             Ok(n) => n,
             Err(ReadError::Sink(e)) => return Err(self.stop(e)),
             Err(ReadError::Io { read, error }) => {
