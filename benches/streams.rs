@@ -116,6 +116,37 @@ impl Target {
     }
 }
 
+/// CPU seconds (user + system) used so far by this process (all its
+/// threads) and by its waited-for children (tar), from /proc/self/stat.
+/// On a loaded machine these are steadier than wall times: the CPU ratio
+/// says how much work ptape does per byte compared with tar.
+fn cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // utime, stime, cutime, cstime are fields 14-17 (1-based); `rest`
+    // starts at field 3.
+    let tick = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .map_or(100.0, |t| t as f64);
+    let at = |i: usize| f.get(i - 3).copied().unwrap_or(0.0) / tick;
+    (at(14) + at(15), at(16) + at(17))
+}
+
+/// Runs `f`, returning its result and the CPU seconds it took (this
+/// process's threads plus children waited for meanwhile).
+fn cpu_of<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let (s0, c0) = cpu_seconds();
+    let out = f();
+    let (s1, c1) = cpu_seconds();
+    (out, (s1 - s0) + (c1 - c0))
+}
+
 fn tar(args: &[&str], dir: &Path) -> f64 {
     let t = Instant::now();
     let status = std::process::Command::new("tar")
@@ -173,17 +204,17 @@ fn part_a(root: &Path) {
     }
     let dir = root.join("a");
     settle();
-    let tar_c = tar(&["cf", "tree.tar", "src"], &dir);
+    let (tar_c, tar_c_cpu) = cpu_of(|| tar(&["cf", "tree.tar", "src"], &dir));
     std::fs::create_dir_all(dir.join("untar")).expect("mkdir");
     settle();
-    let tar_x = tar(&["xf", "../tree.tar"], &dir.join("untar"));
+    let (tar_x, tar_x_cpu) = cpu_of(|| tar(&["xf", "../tree.tar"], &dir.join("untar")));
     std::fs::remove_dir_all(dir.join("untar")).expect("rm");
     std::fs::remove_file(dir.join("tree.tar")).expect("rm");
     let mut target = Target::new(&dir.join("t"), total * 2 + (1 << 30));
     settle();
-    let (b, backup) = target.backup(&src);
+    let ((b, backup), backup_cpu) = cpu_of(|| target.backup(&src));
     settle();
-    let (r, restore) = target.restore(&b.snapshot, &dir.join("restored"));
+    let ((r, restore), restore_cpu) = cpu_of(|| target.restore(&b.snapshot, &dir.join("restored")));
     assert_eq!(r.bytes, written);
     let (cr, xr) = (tar_c / backup, tar_x / restore);
     println!("(a) {gib} GiB in {n} random files of 64 MiB ({written} bytes)");
@@ -192,6 +223,11 @@ fn part_a(root: &Path) {
     println!(
         "    {} payload chunks, {} bytes written",
         b.payload_chunks, b.bytes_written
+    );
+    println!(
+        "    CPU seconds: tar cf {tar_c_cpu:.2}, backup {backup_cpu:.2} (ratio {:.2}); tar xf {tar_x_cpu:.2}, restore {restore_cpu:.2} (ratio {:.2})",
+        tar_c_cpu / backup_cpu.max(0.01),
+        tar_x_cpu / restore_cpu.max(0.01)
     );
     std::fs::remove_dir_all(&dir).expect("rm");
 }
@@ -226,11 +262,11 @@ fn part_bc(root: &Path) {
     let src = dir.join("src");
     let bytes = small_tree(&src, n, 100, 8000);
     settle();
-    let tar_c = tar(&["cf", "tree.tar", "src"], &dir);
+    let (tar_c, tar_c_cpu) = cpu_of(|| tar(&["cf", "tree.tar", "src"], &dir));
     std::fs::remove_file(dir.join("tree.tar")).expect("rm");
     let mut target = Target::new(&dir.join("t"), 4 * bytes + (1 << 30));
     settle();
-    let (first, t1) = target.backup(&src);
+    let ((first, t1), t1_cpu) = cpu_of(|| target.backup(&src));
     let ratio = tar_c / t1;
     let chunk_limit = first.total_bytes / MIB + 64;
     println!("(b) {n} files of 100 to 8000 bytes ({bytes} bytes)");
@@ -241,8 +277,12 @@ fn part_bc(root: &Path) {
         verdict(first.payload_chunks <= chunk_limit),
         first.metadata_chunks
     );
+    println!(
+        "    CPU seconds: tar cf {tar_c_cpu:.2}, backup {t1_cpu:.2} (ratio {:.2})",
+        tar_c_cpu / t1_cpu.max(0.01)
+    );
     settle();
-    let (second, t2) = target.backup(&src);
+    let ((second, t2), t2_cpu) = cpu_of(|| target.backup(&src));
     let speedup = t1 / t2;
     let read_share = second.read_bytes as f64 / bytes.max(1) as f64 * 100.0;
     println!(
@@ -250,6 +290,10 @@ fn part_bc(root: &Path) {
         second.reference
     );
     println!("    first run     {t1:7.2} s   second run    {t2:7.2} s   {speedup:5.1}x faster (target >= 5x: {})", verdict(speedup >= 5.0));
+    println!(
+        "    CPU seconds: first run {t1_cpu:.2}, second run {t2_cpu:.2} ({:.1}x less)",
+        t1_cpu / t2_cpu.max(0.01)
+    );
     println!(
         "    read {} of {bytes} payload bytes = {read_share:.2} % (target < 5 %: {}); {} new chunks",
         second.read_bytes,
