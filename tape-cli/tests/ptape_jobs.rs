@@ -461,32 +461,56 @@ fn unattended_operation_doc_commands_run() {
         .split("\n## Unattended operation\n")
         .nth(1)
         .expect("docs/ptape.md has no section \"Unattended operation\"");
-    let block = section
-        .split("```sh\n")
-        .nth(1)
-        .and_then(|b| b.split("```").next())
-        .unwrap();
+    let section = section.split("\n## ").next().unwrap();
     let env = Env::new();
     let src = env.source("srv", 2 << 20, 9);
+    let rx = cli_util::http_receiver::Receiver::start(&[]);
     let mut ran = 0;
-    for line in block.lines().filter(|l| l.starts_with("ptape ")) {
-        let words: Vec<String> = shell_words(line)
-            .into_iter()
-            .skip(1)
-            .map(|w| if w == "/srv" { s(&src).to_string() } else { w })
-            .collect();
-        let out = env.ptape().args(&words).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{line}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        ran += 1;
+    // Every `sh` block of the section (the systemd one has no ptape line);
+    // each block a minute after the one before (distinct snapshot times).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for (n, block) in section.split("```sh\n").skip(1).enumerate() {
+        let block = block.split("```").next().unwrap();
+        for line in block.lines().filter(|l| l.starts_with("ptape ")) {
+            let words: Vec<String> = shell_words(line)
+                .into_iter()
+                .skip(1)
+                .map(|w| match w.as_str() {
+                    "/srv" => s(&src).to_string(),
+                    "http://127.0.0.1:8080/hooks/tape" => rx.url.clone(),
+                    _ => w,
+                })
+                .collect();
+            let out = env
+                .ptape()
+                .env("PTAPE_TEST_NOW", format!("@{}", now + 60 * n as u64))
+                .args(&words)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{line}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            ran += 1;
+        }
     }
-    assert!(ran >= 8, "{ran} commands");
+    assert!(ran >= 12, "{ran} commands");
     let runs = env.json(&["job", "history", "srv"]);
-    assert_eq!(runs[0]["state"], "ok");
+    assert_eq!(runs.as_array().unwrap().len(), 2, "{runs}");
+    assert!(runs.as_array().unwrap().iter().all(|r| r["state"] == "ok"));
     assert!(env.ok(&["job", "list"]).contains("*:0/30"));
+    // The second run told the webhook.
+    let reqs = rx.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    let doc = reqs[0].json();
+    assert_eq!(doc["event"], "job_finished");
+    assert_eq!(doc["job"], "srv");
+    assert_eq!(doc["run"], 2);
+    assert_eq!(doc["snapshot"], runs[0]["snapshot"]);
     // The unit runs the daemon and reloads with SIGHUP.
     let unit = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../systemd/ptape.service"),

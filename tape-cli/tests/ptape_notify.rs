@@ -425,3 +425,81 @@ fn backup_with_an_unknown_target_fails_before_writing() {
     );
     assert!(env.json(&["snapshots"]).as_array().unwrap().is_empty());
 }
+
+/// The words of a command line with single-quoted parts.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let (mut quoted, mut any) = (false, false);
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut word));
+                    any = false;
+                }
+            }
+            c => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(word);
+    }
+    words
+}
+
+#[test]
+fn notifications_doc_commands_run() {
+    let doc = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/ptape.md"));
+    let section = doc
+        .split("\n## Notifications\n")
+        .nth(1)
+        .expect("docs/ptape.md has no section \"Notifications\"");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    let env = Env::new();
+    let rx = Receiver::start(&[]);
+    let event = env.script("tape-event", "cat >/dev/null");
+    env.script("sendmail", "cat >/dev/null");
+    // Continued lines joined, comments dropped.
+    let text = block.replace("\\\n", " ");
+    let mut ran = 0;
+    for line in text.lines().filter(|l| l.starts_with("ptape ")) {
+        let line = line.split(" #").next().unwrap();
+        let words: Vec<String> = shell_words(line)
+            .into_iter()
+            .skip(1)
+            .map(|w| match w.as_str() {
+                "https://chat.example.org/hooks/tape" => rx.url.clone(),
+                "/usr/local/bin/tape-event" => event.clone(),
+                _ => w,
+            })
+            .collect();
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        env.ok(&words);
+        ran += 1;
+    }
+    assert_eq!(ran, 6, "{block}");
+    let reqs = rx.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert_eq!(reqs[0].json()["event"], "test");
+    assert_eq!(reqs[0].header("authorization"), Some("Bearer 0123"));
+    let left: Vec<String> = env
+        .json(&["notify", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(left, ["ops", "admin"]);
+}
