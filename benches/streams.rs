@@ -13,6 +13,10 @@
 //!   restore (the peak is reset between them through /proc/self/clear_refs).
 //!
 //! Each line prints the measured figure, the target and `met`/`NOT MET`.
+//! Parts (a) to (c) also print the CPU seconds of tar (a waited-for child)
+//! and of ptape (all threads of this process) and their ratio: on a
+//! shared, loaded machine wall-clock ratios swing by 3x between runs,
+//! the CPU ratios by about 10 %.
 //! Sizes: `PTAPE_BENCH_STREAMS_GIB` (a; default 1), `PTAPE_BENCH_SMALL_FILES`
 //! (b, c; default 50000), `PTAPE_BENCH_TINY_FILES` (d; default 2000000);
 //! `PTAPE_BENCH_PARTS` picks parts (default `abcd`); `PTAPE_BENCH_DIR`
