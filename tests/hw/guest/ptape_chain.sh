@@ -5,8 +5,8 @@
 # cartridges, snapshots, restore whole and --path (on drive 1), verify, an
 # encrypted backup with a passphrase-protected `ptape key` whose data the
 # drive refuses without the key, key recovery from the tape and from a
-# paper key, catalog scan after deleting the database (pools live in the
-# database: the scan runs last), and pmt selftest refusing a labelled
+# paper key, catalog scan after deleting the database (snapshots and pools
+# come back; it runs last), and pmt selftest refusing a labelled
 # cartridge.
 
 PC=/tmp/pchain
@@ -154,6 +154,12 @@ chk_chain_catalog_scan() {
     jqo '.[].name' | sort >"$PC/snaps.scan"
     printf '%s\n' "$SNAP" $ESNAP | sort >"$PC/snaps.want"
     same_text "$PC/snaps.want" "$PC/snaps.scan" "ptape snapshots after the scan" || return 1
+    # the pools come back too (pools.toml beside the key store), the
+    # encrypted one with its key
+    run ptape pool list --output-format json
+    rc_is 0 "ptape pool list after the scan" || return 1
+    eq "$(jqo '[.[].name | select(. == "enc" or . == "hw")] | sort | join(",")')" "enc,hw" "ptape pool list after the scan: pools" || return 1
+    eq "$(jqo '.[] | select(.name == "enc") | .encrypt')" "$FP" "pool enc after the scan: its key" || return 1
     CMD_TIMEOUT=900
     run ptape restore "$SNAP" "$PC/rescan"
     CMD_TIMEOUT=60
@@ -303,6 +309,6 @@ group_ptape_chain() {
     check "ptape encrypted pool (pbkdf2 key, --passphrase-file): backup, restore identical" chk_chain_encrypted
     check "encrypted archive on tape: no key left in the drive, labels plain; dd and pmt read refused without a key (07/74/01) and with another (07/74/03)" chk_chain_encrypted_on_tape
     check "key removed: restore names the key; ptape key restore from tape, restore; paper key import" chk_chain_key_recovery
-    check "ptape catalog scan after deleting the database (both media sets), then restore" chk_chain_catalog_scan
+    check "ptape catalog scan after deleting the database (both media sets, both pools), then restore" chk_chain_catalog_scan
     check "pmt selftest refuses a ptape-labelled cartridge (no --force)" chk_chain_selftest_refuses
 }
