@@ -819,3 +819,105 @@ fn wait_and_no_wait_mean_the_same_for_job_runs_by_hand_and_for_the_daemon() {
 
     drop(held);
 }
+
+#[test]
+fn a_job_whose_tape_was_exported_asks_for_it_once_and_waits_for_the_mail_slot() {
+    use cli_util::http_receiver::Receiver;
+    let env = Env::new();
+    env.two_drive_library();
+    let a = env.source("a", 1 << 20, 16);
+    let rx = Receiver::start(&[]);
+    env.ok(&["notify", "add", "web", "--webhook", &rx.url]);
+    env.ok(&[
+        "job",
+        "create",
+        "ja",
+        "--schedule",
+        "daily",
+        "--pool",
+        "pa",
+        "--drive",
+        "d0",
+        "--export-media-set",
+        "--notify",
+        "web",
+        s(&a),
+    ]);
+    let at = |later: u64| format!("@{}", now() + later);
+    let first = env
+        .ptape()
+        .env("PTAPE_TEST_NOW", at(0))
+        .args(["job", "run", "ja", "--output-format", "json"])
+        .output()
+        .unwrap();
+    assert!(first.status.success(), "{first:?}");
+    let first: Value = serde_json::from_slice(&first.stdout).unwrap();
+    let tape = first["tapes"][0].as_str().unwrap().to_string();
+    env.ok(&["job", "update", "ja", "--keep-media"]);
+    let events = |rx: &Receiver| -> Vec<Value> { rx.requests().iter().map(|r| r.json()).collect() };
+    assert_eq!(events(&rx).len(), 1);
+
+    // Its media set continues on the exported tape: without --wait the run
+    // asks for it once and fails.
+    let out = env
+        .ptape()
+        .env("PTAPE_TEST_NOW", at(60))
+        .args(["job", "run", "ja"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let got = events(&rx);
+    let names: Vec<&str> = got.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["job_finished", "tape_needed", "job_finished"],
+        "{got:?}"
+    );
+    let need = &got[1];
+    assert_eq!(need["labels"], serde_json::json!([tape]), "{need}");
+    assert_eq!(need["need"], "any");
+    assert_eq!(need["changer"], "lib");
+    assert_eq!(need["drive"], "d0");
+    assert_eq!(need["pool"], "pa");
+    assert_eq!(need["job"], "ja");
+    assert!(
+        need["reason"]
+            .as_str()
+            .unwrap()
+            .contains("appends to media set"),
+        "{need}"
+    );
+    assert_eq!(
+        need["subject"],
+        format!("ptape: insert tape {tape} into changer lib")
+    );
+    assert_eq!(got[2]["state"], "error");
+
+    // With --wait it asks once more and takes the tape from the mail slot.
+    let out = env
+        .ptape()
+        .env("PTAPE_TEST_NOW", at(120))
+        .args(["job", "run", "ja", "--wait=120", "--output-format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(run["tapes"], serde_json::json!([tape]), "{run}");
+    let got = events(&rx);
+    let names: Vec<&str> = got.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "job_finished",
+            "tape_needed",
+            "job_finished",
+            "tape_needed",
+            "job_finished"
+        ],
+        "{got:?}"
+    );
+    assert_eq!(got[4]["state"], "ok");
+    let log = env.task_log(&run);
+    assert!(log.contains(&format!("please insert {tape}")), "{log}");
+    assert!(log.contains("tape inserted into changer 'lib'"), "{log}");
+}

@@ -105,6 +105,11 @@ enum Cmd {
     #[command(subcommand)]
     Job(job_cmds::JobCmd),
     /// Run due jobs on schedule (foreground; logs to stderr).
+    ///
+    /// Scheduled runs wait for a busy drive and for a tape to be inserted as
+    /// long as it takes; the global --wait=SECS bounds that, --no-wait makes
+    /// them fail at once. SIGTERM/SIGINT: start nothing new, stop running
+    /// jobs after the chunk being written, wait for them, exit.
     Daemon(job_cmds::DaemonArgs),
     /// Notification targets: webhooks, mail, commands.
     #[command(subcommand)]

@@ -33,6 +33,11 @@ pub enum JobCmd {
         id: String,
     },
     /// Run a job now, in the foreground (the same run as a scheduled one).
+    ///
+    /// The global --wait[=SECS] waits for a busy drive and for a tape to be
+    /// inserted; by default (--no-wait) the run fails at once naming what is
+    /// missing. SIGINT/SIGTERM stop it after the chunk being written (what
+    /// was written is committed; the run is interrupted).
     Run(RunArgs),
     /// Past and running runs, newest first.
     History {
@@ -141,9 +146,7 @@ pub struct UpdateArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Job id. The global --wait[=SECS] waits for a busy drive and for a
-    /// tape to be inserted (default: --no-wait, fail at once naming what is
-    /// missing).
+    /// Job id.
     id: String,
     /// Started by ptape daemon (logged as triggered by the schedule).
     #[arg(long, hide = true)]
