@@ -297,6 +297,32 @@ fn a_path_at_the_end_of_a_big_archive_is_read_by_locate() {
         bytes_read(lab, "BK0001L9") - before
     };
     let located = restore_last(&lab, "by-position");
+    // A whole restore reads the chunk archive once: the metadata chunk
+    // (written after the payload) by position, then the payload chunks
+    // from the first on, instead of the archive twice from its start.
+    let whole_restore = |lab: &Lab, out: &str| -> u64 {
+        let before = bytes_read(lab, "BK0001L9");
+        let r = lab.restore(&backup.snapshot, out, &[]);
+        assert_eq!(r.files, 16);
+        assert!(r.damaged.is_empty(), "{:?}", r.damaged);
+        restore_util::assert_same_tree(&src, &lab.path(out).join("data"));
+        bytes_read(lab, "BK0001L9") - before
+    };
+    let chunk_bytes: i64 = lab
+        .catalog
+        .connection()
+        .query_row(
+            "SELECT sum(bytes) FROM archives WHERE content = 'chunks'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let chunk_bytes = chunk_bytes as u64;
+    let whole = whole_restore(&lab, "whole-by-position");
+    assert!(
+        whole < chunk_bytes + chunk_bytes / 10,
+        "a whole restore read {whole} bytes of a {chunk_bytes}-byte archive"
+    );
 
     // Positions that are wrong (a catalog that disagrees with the tape)
     // are noticed and the archive is read from its start.
@@ -313,6 +339,11 @@ fn a_path_at_the_end_of_a_big_archive_is_read_by_locate() {
         .execute("UPDATE chunks SET block = NULL, block_offset = NULL", [])
         .unwrap();
     let sequential = restore_last(&lab, "sequential");
+    let whole_sequential = whole_restore(&lab, "whole-sequential");
+    assert!(
+        whole_sequential > chunk_bytes + chunk_bytes / 2,
+        "without positions a whole restore read only {whole_sequential} bytes"
+    );
     assert!(
         sequential > 30 * MIB,
         "the sequential read took only {sequential} bytes"
@@ -343,6 +374,7 @@ fn a_path_at_the_end_of_a_big_archive_is_read_by_locate() {
         "{after_scan} bytes after the scan"
     );
     eprintln!(
-        "bytes read: by position {located}, sequentially {sequential}, after a scan {after_scan}"
+        "bytes read: by position {located}, sequentially {sequential}, after a scan {after_scan}; \
+         whole restore {whole} by position, {whole_sequential} without, chunk archive {chunk_bytes}"
     );
 }
