@@ -164,6 +164,24 @@ fn damaged_catalog_archive_falls_back_to_a_full_read() {
         .count() as u64;
     assert!(tape.full_reads >= data_archives, "{tape:?}");
     assert_eq!(rows(&original).1, rows(&rebuilt).1);
+    // Reading the chunk archives recorded where each entry starts, the
+    // same positions the backup recorded.
+    let positions = |c: &Catalog| -> Vec<(Vec<u8>, Option<i64>, Option<i64>)> {
+        let mut stmt = c
+            .connection()
+            .prepare(
+                "SELECT digest, block, block_offset FROM chunks ORDER BY media, file_number, seq",
+            )
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let scanned = positions(&rebuilt);
+    assert!(!scanned.is_empty());
+    assert!(scanned.iter().all(|(_, b, o)| b.is_some() && o.is_some()));
+    assert_eq!(scanned, positions(&original));
     assert!(rebuilt.snapshot(&backup.snapshot).unwrap().is_some());
     lab.restore_and_compare(&rebuilt, &backup.snapshot, "out");
 }
