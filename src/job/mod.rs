@@ -9,7 +9,6 @@
 //! - [`scheduler`]: pure decisions (due, not due, catch-up) over an
 //!   instant the caller passes.
 //! - [`run`]: one run, the same for `ptape job run` and the daemon.
-//! - [`media`]: eject or export the media set after a successful run.
 //! - [`daemon`]: `ptape daemon`, which starts due jobs as child processes.
 
 pub mod config;
@@ -17,7 +16,6 @@ pub mod daemon;
 pub mod history;
 pub mod lock;
 pub mod log;
-pub mod media;
 pub mod run;
 pub mod scheduler;
 

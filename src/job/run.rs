@@ -464,7 +464,7 @@ fn backup_step(
         Err(why) => return fail(RunState::Error, why),
     };
     let DriveReservation { drive, lock } = reservation;
-    let job_drive = drive.clone();
+    let drive_name = drive.name.clone();
     log.line(&format!("using drive {} ({})", drive.name, drive.path));
     if let Err(e) = history::set_run_drive(catalog, run, &drive.name) {
         return fail(RunState::Error, e.to_string());
@@ -476,9 +476,35 @@ fn backup_step(
         command: command.clone(),
         wait: req.wait,
     };
-    let devices = match LibraryDevices::from_resolved_holding(drive, lock, locks) {
+    let mut devices = match LibraryDevices::from_resolved_holding(drive, lock, locks) {
         Ok(d) => d,
         Err(e) => return fail(RunState::Error, e.to_string()),
+    };
+    // The drive stays locked through the backup and what follows it
+    // (export, eject); the line is written before the lock is released,
+    // so a job that waited for the drive logs its start after this.
+    let done = backup_on(req, catalog, log, notifier, &mut devices);
+    log.line(&format!("releasing drive {drive_name}"));
+    drop(devices);
+    done
+}
+
+/// The backup on the locked `devices`, then `export_media_set` or `eject`.
+fn backup_on(
+    req: &RunRequest,
+    catalog: &mut Catalog,
+    log: &mut TaskLog,
+    notifier: &Notifier,
+    devices: &mut LibraryDevices,
+) -> (RunState, RunOutcome) {
+    let fail = |state, message: String| {
+        (
+            state,
+            RunOutcome {
+                message: Some(message),
+                ..RunOutcome::default()
+            },
+        )
     };
     let mut options = BackupOptions::new(&req.job.pool, req.job.paths.clone());
     options.id = Some(req.id.clone());
@@ -518,7 +544,7 @@ fn backup_step(
     // tape damaged) go to the job's targets as they happen.
     let mut notifying =
         NotifyingEvents::new(&mut events, notifier, Some(req.id.clone())).with_pool(&req.job.pool);
-    let result = run_backup(devices, catalog, &options, &mut notifying);
+    let result = run_backup(&mut *devices, catalog, &options, &mut notifying);
     drop(notifying);
     let (state, outcome) = match result {
         Ok(r) => {
@@ -542,7 +568,7 @@ fn backup_step(
             }
             // The snapshot is committed: what is left to do with the
             // tapes cannot fail the job, only add a warning.
-            if let Err(why) = after_job(req, catalog, &job_drive, r.media_set, log) {
+            if let Err(why) = after_job(req, catalog, devices, r.media_set, log) {
                 log.line(&format!("warning: {why}"));
                 notes.push(why);
                 warnings += 1;
@@ -569,44 +595,62 @@ fn backup_step(
     (state, outcome)
 }
 
-/// `eject` or `export_media_set` after a successful backup.
+/// `export_media_set` (a drive in a changer; a standalone drive ejects
+/// instead) or `eject` after a successful backup, on the job's locked
+/// devices (the changer is locked around each move).
 fn after_job(
     req: &RunRequest,
     catalog: &Catalog,
-    drive: &ResolvedDrive,
+    devices: &mut LibraryDevices,
     set: uuid::Uuid,
     log: &mut TaskLog,
 ) -> Result<(), String> {
-    if req.job.export_media_set {
-        let report = super::media::export_media_set(catalog, drive, set)
+    use crate::devices::TapeDevices;
+    if req.job.export_media_set && devices.changer_name().is_some() {
+        let now = crate::pool::Moment::new(req.clock.now_epoch(), jiff::tz::TimeZone::system());
+        let report = crate::pool::export_media_set(catalog, devices, &set.to_string(), &now)
             .map_err(|e| format!("media set export failed: {e}"))?;
         log.line(&format!(
             "exported media set {set}: {}",
             if report.exported.is_empty() {
                 "no tape was online".to_string()
             } else {
-                report.exported.join(", ")
+                report
+                    .exported
+                    .iter()
+                    .map(|t| format!("{} (slot {})", t.label, t.slot))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         ));
-        if !report.left.is_empty() {
+        if !report.not_exported.is_empty() {
             return Err(format!(
                 "media set export left {} in the library: {}",
                 report
-                    .left
+                    .not_exported
                     .iter()
-                    .map(|(l, _)| l.as_str())
+                    .map(|t| t.label.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
                 report
-                    .left
+                    .not_exported
                     .iter()
-                    .map(|(l, why)| format!("{l}: {why}"))
+                    .map(|t| format!("{}: {}", t.label, t.reason))
                     .collect::<Vec<_>>()
                     .join("; ")
             ));
         }
-    } else if req.job.eject {
-        log.line(&super::media::eject(drive)?);
+    } else if req.job.eject || req.job.export_media_set {
+        devices
+            .eject()
+            .map_err(|e| format!("eject from drive {} failed: {e}", devices.drive_name()))?;
+        log.line(&match devices.changer_name() {
+            Some(c) => format!(
+                "the job's tapes are back in their slots of changer {c} (drive {} is empty)",
+                devices.drive_name()
+            ),
+            None => format!("ejected the cartridge from drive {}", devices.drive_name()),
+        });
     }
     Ok(())
 }

@@ -445,14 +445,17 @@ fn a_job_whose_drive_is_busy_waits_for_it() {
         logs[1]
     );
     let (w, o) = (waited[0], 1 - waited[0]);
-    // The waiting run had the drive only after the other run ended.
+    // The waiting run had the drive only after the other run released it
+    // (that line is written just before the release).
     let free = stamp_of(&logs[w], "is free after");
-    let other_end = ms(&runs[o]["end"]);
-    assert!(free >= other_end, "{free} < {other_end}\n{history}");
+    let released = stamp_of(&logs[o], "releasing drive d0");
+    assert!(free >= released, "{free} < {released}\n{history}");
     assert!(
-        stamp_of(&logs[w], "writing to tape") >= other_end,
+        stamp_of(&logs[w], "writing to tape") >= released,
         "{history}"
     );
+    // ... which was after the other run's last tape activity.
+    assert!(released >= stamp_of(&logs[o], "snapshot "), "{}", logs[o]);
     assert!(logs[w].contains("using drive d0"), "{}", logs[w]);
 }
 
