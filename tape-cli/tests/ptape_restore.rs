@@ -396,12 +396,23 @@ fn backup_export_media_set_fills_the_mail_slot_and_names_the_rest() {
     assert!(state.ie_slots.iter().all(Option::is_none));
 
     let src = env.src.to_str().unwrap();
+    // A command target records what the job tells.
+    let told = env.out("told.json");
+    let hook = env.out("hook.sh");
+    std::fs::write(&hook, format!("#!/bin/sh\ncat > '{}'\n", told.display())).unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    env.ptape()
+        .args(["notify", "add", "hook", "--command", s(&hook)])
+        .assert()
+        .success();
     let out = env
         .ptape()
         .args([
             "backup",
             "--id",
             "cli",
+            "--notify",
+            "hook",
             "--export-media-set",
             "--chunk-min",
             "16384",
@@ -436,6 +447,11 @@ fn backup_export_media_set_fills_the_mail_slot_and_names_the_rest() {
     }
     let state = env.lib.read_state().unwrap();
     assert_eq!(state.ie_slots, vec![Some(tapes[0].clone())]);
+    // The notification tells the same: warnings, one per tape left.
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&told).unwrap()).unwrap();
+    assert_eq!(doc["state"], "warnings", "{doc}");
+    assert_eq!(doc["warnings"], tapes.len() as u64 - 1, "{doc}");
 
     // On demand, after the mail slot was emptied: the next one goes.
     env.lib

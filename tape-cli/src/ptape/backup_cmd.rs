@@ -149,35 +149,57 @@ pub fn backup(args: BackupArgs, out: OutputFormat, wait: WaitPolicy) -> Result<(
     let mut progress = Progress::new(ptape::source::estimate_bytes(&options.sources));
     let mut events = NotifyingEvents::new(&mut progress, &notifier, None).with_pool(&pool);
     let result = run_backup(&mut devices, &mut catalog, &options, &mut events);
-    events.notify(Event::JobFinished(finished_event(
-        &result,
-        pool,
-        start,
-        clock.now_epoch(),
-    )));
+    // Only after a successful job: export wins over eject. Its outcome is
+    // part of what the notification tells.
+    let mut after_job_warnings = 0;
+    let mut after_job: Result<()> = Ok(());
+    // Printed once the progress line is gone.
+    let mut after_text = None;
+    if let Ok(r) = &result {
+        if args.export_media_set && devices.changer_name().is_some() {
+            let exported = crate::pool_cmds::now().and_then(|now| {
+                ptape::pool::export_media_set(
+                    &catalog,
+                    &mut devices,
+                    &r.media_set.to_string(),
+                    &now,
+                )
+                .context("the backup succeeded, but exporting its media set failed")
+            });
+            match exported {
+                Ok(export) => {
+                    after_text = Some(crate::pool_cmds::export_text(&export));
+                    after_job_warnings = export.not_exported.len() as u64;
+                }
+                Err(e) => after_job = Err(e),
+            }
+        } else if args.eject || args.export_media_set {
+            match devices.eject() {
+                Ok(()) => after_text = Some("tape ejected".to_string()),
+                Err(e) => {
+                    after_job = Err(e).context("the backup succeeded, but ejecting the tape failed")
+                }
+            }
+        }
+    }
+    let mut event = finished_event(&result, pool, start, clock.now_epoch());
+    if after_job_warnings > 0 {
+        event.state = JobState::Warnings;
+        event.warnings += after_job_warnings;
+    }
+    if let Err(e) = &after_job {
+        event.state = JobState::Error;
+        event.error = Some(format!("{e:#}"));
+    }
+    events.notify(Event::JobFinished(event));
     report_failed_notifications(&events.outcomes, "backup");
     drop(events);
     progress.finish();
-    let result = result.context("backup failed")?;
-    // Only after a successful job: export wins over eject.
-    let mut after_job_warnings = 0;
-    if args.export_media_set && devices.changer_name().is_some() {
-        let now = crate::pool_cmds::now()?;
-        let export = ptape::pool::export_media_set(
-            &catalog,
-            &mut devices,
-            &result.media_set.to_string(),
-            &now,
-        )
-        .context("the backup succeeded, but exporting its media set failed")?;
-        eprintln!("{}", crate::pool_cmds::export_text(&export));
-        after_job_warnings = export.not_exported.len() as u64;
-    } else if args.eject || args.export_media_set {
-        devices
-            .eject()
-            .context("the backup succeeded, but ejecting the tape failed")?;
-        eprintln!("tape ejected");
+    if let Some(text) = after_text {
+        eprintln!("{text}");
     }
+    let result = result.context("backup failed")?;
+    after_job?;
     out.print(&result, |r| {
         let mut text = format!(
             "snapshot {}\n{} entries, {} bytes; {} new chunks ({} bytes) on {}; {} chunks already on tape",
