@@ -3,6 +3,8 @@
 //! Snapshot names are `POOL/ID/TIME`: the pool, an identifier of the
 //! backed-up machine or data (default: the host name) and the job's start
 //! time in UTC, RFC 3339 to the second (`default/web1/2026-11-25T12:00:00Z`).
+//! A name taken (in the catalog, or reserved by a running job) moves to the
+//! next free second ([`reserve_snapshot_name`]): names never collide.
 //!
 //! The job succeeds only when the format layer's final barrier returned the
 //! snapshot archive as durable and its rows are in the catalog. On any
@@ -31,8 +33,10 @@ pub enum BackupError {
     NoSources,
     #[error("invalid snapshot id {0:?}: use letters, digits, '-', '_' and '.', no '/'")]
     InvalidId(String),
-    #[error("snapshot {0} already exists; retry in a second")]
+    #[error("no free snapshot name for {0} within {SNAPSHOT_NAME_TRIES} seconds of the job's start; retry")]
     SnapshotExists(String),
+    #[error("reserving the snapshot name: {0}")]
+    NameLock(#[from] crate::lock::LockError),
     #[error(transparent)]
     Sources(#[from] crate::stream::walk::WalkError),
     #[error(transparent)]
@@ -176,6 +180,75 @@ pub fn parse_snapshot_name(name: &str) -> Option<(&str, &str, i64)> {
     Some((pool, id, time))
 }
 
+/// How many names (start time, then each next second) a job tries.
+pub const SNAPSHOT_NAME_TRIES: i64 = 600;
+
+/// A snapshot name reserved by a running job: a lock file beside the
+/// catalog (`locks/snapshot-NAME.lock`) held until the job ends.
+#[derive(Debug)]
+pub struct NameReservation {
+    lock: Option<crate::lock::LockFile>,
+}
+
+impl NameReservation {
+    /// The snapshot is committed: the catalog holds the name from now on,
+    /// so the lock file can go (a job that locks the removed file still
+    /// finds the name in the catalog and takes the next one).
+    pub fn committed(mut self) {
+        if let Some(lock) = self.lock.take() {
+            let _ = std::fs::remove_file(lock.path());
+            lock.release();
+        }
+    }
+}
+
+/// Reserves the snapshot name of a job of `pool`/`id` started at `time`:
+/// `POOL/ID/TIME`, or when that name is taken (in the catalog, or reserved
+/// by a running job) the next free second's, so two backups of one pool
+/// and id started in the same second both get a name of their own.
+/// Returns the name, its time and the reservation. An in-memory catalog
+/// (private to this process) needs no reservation.
+pub fn reserve_snapshot_name(
+    catalog: &Catalog,
+    pool: &str,
+    id: &str,
+    time: i64,
+) -> Result<(String, i64, NameReservation), BackupError> {
+    let dir = match catalog.path() {
+        Some(path) => Some(crate::lock::pool::locks_dir_for(Some(path))?),
+        None => None,
+    };
+    for t in time..time.saturating_add(SNAPSHOT_NAME_TRIES) {
+        let name = snapshot_name(pool, id, t);
+        if catalog.snapshot(&name)?.is_some() {
+            continue;
+        }
+        let Some(dir) = &dir else {
+            return Ok((name, t, NameReservation { lock: None }));
+        };
+        let path = dir.join(format!(
+            "snapshot-{}.lock",
+            crate::lock::file_name_part(&name)
+        ));
+        let lock = match crate::lock::LockFile::acquire(
+            &path,
+            &format!("snapshot name {name}"),
+            &crate::lock::Holder::this_process("ptape backup"),
+            crate::lock::WaitPolicy::NoWait,
+        ) {
+            Ok(lock) => lock,
+            Err(e) if e.is_busy() => continue,
+            Err(e) => return Err(e.into()),
+        };
+        // Committed by a job that finished while we took the lock?
+        if catalog.snapshot(&name)?.is_some() {
+            continue;
+        }
+        return Ok((name, t, NameReservation { lock: Some(lock) }));
+    }
+    Err(BackupError::SnapshotExists(snapshot_name(pool, id, time)))
+}
+
 /// Runs a backup job on `devices`; see the module documentation.
 pub fn run_backup<D: TapeDevices>(
     devices: D,
@@ -230,11 +303,8 @@ fn run_backup_hashing<D: TapeDevices>(
         Some(id) => return Err(BackupError::InvalidId(id.clone())),
         None => default_id(),
     };
-    let time = options.clock.now_epoch();
-    let name = snapshot_name(&options.pool, &id, time);
-    if catalog.snapshot(&name)?.is_some() {
-        return Err(BackupError::SnapshotExists(name));
-    }
+    let (name, time, reservation) =
+        reserve_snapshot_name(catalog, &options.pool, &id, options.clock.now_epoch())?;
     let mut writer_options = WriterOptions::new(&options.pool);
     writer_options.new_media_set = options.new_media_set;
     writer_options.auto_label = options.auto_label;
@@ -325,6 +395,7 @@ fn run_backup_hashing<D: TapeDevices>(
         len,
     };
     let mut job: JobSummary = writer.finish_job(&mut data, time)?;
+    reservation.committed();
     // The snapshot is committed: fill the local file index.
     let indexed = match (
         streams.staging.take(),

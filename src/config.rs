@@ -100,6 +100,10 @@ pub struct DriveConfig {
     /// Index of this drive among the changer's data transfer elements.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changer_drivenum: Option<u32>,
+    /// Clean the drive with a cleaning cartridge of its changer when it
+    /// asks for cleaning (TapeAlert CLEAN_NOW / CLEAN_PERIODIC).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_clean: bool,
 }
 
 /// One configured media changer.
@@ -146,6 +150,8 @@ pub struct ResolvedDrive {
     pub export_slots: Vec<usize>,
     /// True when this is the embedded emulated library (no configuration).
     pub embedded: bool,
+    /// Clean the drive when it asks for it ([`DriveConfig::auto_clean`]).
+    pub auto_clean: bool,
 }
 
 fn env_dir(var: &str) -> Option<PathBuf> {
@@ -423,6 +429,7 @@ impl Config {
                     .map(|c| c.path.clone()),
                 changer_drivenum: d.changer_drivenum.unwrap_or(0),
                 embedded: false,
+                auto_clean: d.auto_clean,
             }),
             None => {
                 let dir = embedded_library_dir()?;
@@ -434,6 +441,7 @@ impl Config {
                     changer_path: Some(dir.join(EMBEDDED_CHANGER).to_string_lossy().into_owned()),
                     changer_drivenum: 0,
                     embedded: true,
+                    auto_clean: false,
                 })
             }
         }
@@ -575,6 +583,7 @@ mod tests {
             path: "/dev/sg2".into(),
             changer: Some("lib1".into()),
             changer_drivenum: Some(1),
+            auto_clean: false,
         })
         .unwrap();
         c
@@ -641,7 +650,8 @@ mod tests {
                 name: "lto9".into(),
                 path: "/dev/sg9".into(),
                 changer: None,
-                changer_drivenum: None
+                changer_drivenum: None,
+                auto_clean: false,
             }),
             Err(ConfigError::Duplicate { .. })
         ));

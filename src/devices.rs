@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use pbs_tape::drive::tape_alert::TapeAlertFlags;
 use pbs_tape::format::{MemoryTape, TapeIoError, TapeRead, TapeWrite};
 
 /// Errors of loading, unloading and positioning tapes.
@@ -117,6 +118,27 @@ pub trait TapeDevices {
             labels,
             "no changer: take the tape out of the drive by hand",
         ))
+    }
+
+    /// The TapeAlert flags the drive raised since they were last read
+    /// (LOG SENSE page 0x2E, or 0x12; reading clears them on most
+    /// drives). A drive that has no TapeAlert pages reports none.
+    fn tape_alerts(&mut self, _tape: &mut Self::Tape) -> Result<TapeAlertFlags, DeviceError> {
+        Ok(TapeAlertFlags::empty())
+    }
+
+    /// True when the drive is configured to be cleaned automatically
+    /// (`ptape drive update NAME --auto-clean`) when it asks for cleaning.
+    fn auto_clean(&self) -> bool {
+        false
+    }
+
+    /// Cleans the (empty) drive with a cleaning cartridge of its changer
+    /// and puts the cartridge back; returns the cleaning cartridge's
+    /// barcode, or `None` when there is no changer or no usable cleaning
+    /// cartridge.
+    fn clean_drive(&mut self) -> Result<Option<String>, DeviceError> {
+        Ok(None)
     }
 }
 

@@ -8,7 +8,8 @@
 
 use std::path::Path;
 
-use pbs_tape::changer::{is_cleaning_barcode, MediaChanger, Place};
+use pbs_tape::changer::{clean_drive, is_cleaning_barcode, ChangerError, MediaChanger, Place};
+use pbs_tape::drive::tape_alert::{read_tape_alert_flags, TapeAlertFlags};
 use pbs_tape::drive::{DriveError, LtoDrive};
 use pbs_tape::emulator::state::LibraryConfig;
 use pbs_tape::emulator::{EmuError, Library};
@@ -515,6 +516,37 @@ impl TapeDevices for LibraryDevices {
         }
         Ok(report)
     }
+
+    fn tape_alerts(&mut self, tape: &mut LtoDrive) -> Result<TapeAlertFlags, DeviceError> {
+        let (t, path) = tape.transport_and_path();
+        match read_tape_alert_flags(t, path) {
+            Ok(flags) => Ok(flags),
+            // A drive without TapeAlert pages raises no flags.
+            Err(DriveError::NotSupported { .. }) => Ok(TapeAlertFlags::empty()),
+            Err(e) => Err(drive_err(&self.drive.path)(e)),
+        }
+    }
+
+    fn auto_clean(&self) -> bool {
+        self.drive.auto_clean
+    }
+
+    fn clean_drive(&mut self) -> Result<Option<String>, DeviceError> {
+        let drivenum = self.drive.changer_drivenum as usize;
+        let path = self.drive.changer_path.clone().unwrap_or_default();
+        if self.changer.is_none() {
+            return Ok(None);
+        }
+        let _changer_lock = self.lock_changer()?;
+        let Some(changer) = self.changer.as_mut() else {
+            return Ok(None);
+        };
+        match clean_drive(changer, drivenum, CLEANING_WAIT) {
+            Ok(report) => Ok(Some(report.barcode)),
+            Err(ChangerError::NoCleaningCartridge) => Ok(None),
+            Err(e) => Err(changer_err(&path)(e)),
+        }
+    }
 }
 
 impl LibraryDevices {
@@ -562,4 +594,8 @@ impl LibraryDevices {
             }
         }
     }
+
 }
+
+/// Longest wait for a drive to finish cleaning (LTO drives take 1-3 min).
+const CLEANING_WAIT: std::time::Duration = std::time::Duration::from_secs(600);

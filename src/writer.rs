@@ -33,6 +33,7 @@
 use std::collections::HashSet;
 use std::io::Seek;
 
+use pbs_tape::drive::tape_alert::TapeAlertFlags;
 use pbs_tape::format::{
     ChunkWrite, ContentType, FormatError, MediaLabel, MediaSetLabel, MediaWriter, PendingArchive,
     ProducerSet, ProducerToken, TapePosition, WriterConfig,
@@ -55,6 +56,7 @@ use crate::schedule::Clock;
 use crate::source::{SourceChunk, SourceItem, SourceReader, SourceStop, Streams};
 
 mod append;
+pub mod health;
 
 /// Name of the chunk store recorded in chunk archives.
 pub const CHUNK_STORE: &str = "ptape";
@@ -80,6 +82,14 @@ pub enum WriterError {
     /// The tape the job needs did not come (see [`crate::media_request`]).
     #[error("{0}")]
     TapeNotInserted(#[from] RequestError),
+    /// Every candidate tape was found damaged (TapeAlert) when loaded.
+    #[error("no writable tape for pool {pool:?}: {reasons}")]
+    NoHealthyMedia { pool: String, reasons: String },
+    /// The drive raised critical media TapeAlert flags for a tape this job
+    /// wrote: it is marked damaged and the job fails (its data there is at
+    /// risk; the next job writes the chunks again on another tape).
+    #[error("tape {label} is damaged, the drive reports {alerts}; it is marked damaged and the job failed (the next backup writes its data again on another tape)")]
+    TapeDamaged { label: String, alerts: String },
     #[error("tape {label}: the cartridge carries media UUID {found}, the catalog expects {expected}; refusing to write")]
     WrongMedia {
         label: String,
@@ -287,6 +297,10 @@ pub struct PoolWriter<'a, D: TapeDevices> {
     /// Tapes this job mounted, held until the job ends so that a
     /// concurrent job on the pool takes the next one.
     media_locks: Vec<MediaLock>,
+    /// Cleaning flags the drive raised during the job.
+    cleaning: TapeAlertFlags,
+    /// Why tapes were passed over (critical TapeAlert flags at load).
+    passed_over: Vec<String>,
 }
 
 /// Why the chunk loop handed control back.
@@ -389,6 +403,8 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             mounted: None,
             pool_lock,
             media_locks: Vec::new(),
+            cleaning: TapeAlertFlags::empty(),
+            passed_over: Vec::new(),
         })
     }
 
@@ -610,10 +626,9 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         self.write_catalog_archives()?;
         pool::job_finished(self.catalog, &self.pool, self.set.uuid, &self.moment())?;
         if let Some(mounted) = self.mounted.take() {
-            let label = mounted.media.label.clone();
-            let tape = mounted.writer.into_tape();
-            self.unload_tape(tape, &label)?;
+            self.done_with(mounted, None)?;
         }
+        self.clean_if_asked();
         Ok(())
     }
 
@@ -717,14 +732,129 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         Ok(())
     }
 
-    /// Marks the mounted tape (full or damaged) and unloads it.
+    /// Reads the drive's TapeAlert flags for the loaded tape `media` and
+    /// acts on them (see [`health`]). Returns the critical media flags when
+    /// the tape was marked damaged because of them.
+    fn check_alerts(
+        &mut self,
+        tape: &mut D::Tape,
+        media: Option<&MediaRecord>,
+        label: &str,
+    ) -> Result<Option<String>, WriterError> {
+        let flags = match self.devices.tape_alerts(tape) {
+            Ok(flags) => flags,
+            Err(e) => {
+                self.events
+                    .note(&format!("tape {label}: TapeAlert flags not read: {e}"));
+                return Ok(None);
+            }
+        };
+        let alerts = health::Alerts::classify(flags);
+        if !alerts.cleaning.is_empty() {
+            self.cleaning |= alerts.cleaning;
+            self.events.note(&format!(
+                "drive {} asks for cleaning: {}",
+                self.devices.drive_name(),
+                health::describe(alerts.cleaning)
+            ));
+        }
+        if !alerts.other.is_empty() {
+            self.summary.warnings += 1;
+            self.events.warning(&format!(
+                "drive {} with tape {label}: {}",
+                self.devices.drive_name(),
+                health::describe(alerts.other)
+            ));
+        }
+        if alerts.media_damage.is_empty() {
+            return Ok(None);
+        }
+        let text = health::describe(alerts.media_damage);
+        if let Some(media) = media {
+            self.catalog
+                .set_media_status(media.uuid, MediaStatus::Damaged)?;
+            // Its chunks no longer count: the job writes them again.
+            if self.set_in_catalog {
+                self.known = self.catalog.media_set_digests(self.set.uuid)?;
+            }
+        }
+        self.summary.warnings += 1;
+        self.events
+            .warning(&format!("tape {label} marked damaged: {text}"));
+        Ok(Some(text))
+    }
+
+    /// Done with the mounted tape: TapeAlert flags checked, then marked
+    /// (`status`, when given) and unloaded. Critical media flags mark it
+    /// damaged instead and fail the job: what it holds is at risk.
+    fn done_with(
+        &mut self,
+        mounted: Mounted<D::Tape>,
+        status: Option<MediaStatus>,
+    ) -> Result<(), WriterError> {
+        let label = mounted.media.label.clone();
+        let mut tape = mounted.writer.into_tape();
+        let damage = match self.check_alerts(&mut tape, Some(&mounted.media), &label) {
+            Ok(d) => d,
+            Err(e) => {
+                let _ = self.unload_tape(tape, &label);
+                return Err(e);
+            }
+        };
+        if damage.is_none() {
+            if let Some(status) = status {
+                self.catalog.set_media_status(mounted.media.uuid, status)?;
+                self.events.note(&format!("tape {label} is {status}"));
+            }
+        }
+        self.unload_tape(tape, &label)?;
+        match damage {
+            Some(alerts) => Err(WriterError::TapeDamaged { label, alerts }),
+            None => Ok(()),
+        }
+    }
+
+    /// After the last unload: cleans the drive when it asked for it and is
+    /// configured to be cleaned automatically, else reports it.
+    fn clean_if_asked(&mut self) {
+        if self.cleaning.is_empty() {
+            return;
+        }
+        let drive = self.devices.drive_name();
+        let why = health::describe(self.cleaning);
+        if !self.devices.auto_clean() {
+            self.summary.warnings += 1;
+            self.events.warning(&format!(
+                "drive {drive} needs cleaning ({why}): clean it (pmtx clean) or let ptape do it (ptape drive update {drive} --auto-clean)"
+            ));
+            return;
+        }
+        match self.devices.clean_drive() {
+            Ok(Some(cartridge)) => {
+                self.cleaning = TapeAlertFlags::empty();
+                self.events
+                    .note(&format!("drive {drive} cleaned with {cartridge} ({why})"));
+            }
+            Ok(None) => {
+                self.summary.warnings += 1;
+                self.events.warning(&format!(
+                    "drive {drive} needs cleaning ({why}), but its library has no usable cleaning cartridge"
+                ));
+            }
+            Err(e) => {
+                self.summary.warnings += 1;
+                self.events.warning(&format!(
+                    "drive {drive} needs cleaning ({why}); cleaning failed: {e}"
+                ));
+            }
+        }
+    }
+
+    /// Marks the mounted tape (full or damaged) and unloads it; a tape the
+    /// drive reports damaged (TapeAlert) fails the job.
     fn retire_mounted(&mut self, status: MediaStatus) -> Result<(), WriterError> {
         if let Some(mounted) = self.mounted.take() {
-            let label = mounted.media.label.clone();
-            self.catalog.set_media_status(mounted.media.uuid, status)?;
-            self.events.note(&format!("tape {label} is {status}"));
-            let tape = mounted.writer.into_tape();
-            self.unload_tape(tape, &label)?;
+            self.done_with(mounted, Some(status))?;
         }
         Ok(())
     }
@@ -791,7 +921,11 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                     asked = true;
                     continue;
                 }
-                return self.mount_for_append(last);
+                match self.mount_for_append(last)? {
+                    Some(mounted) => return Ok(mounted),
+                    // Found damaged at load: plan again without it.
+                    None => continue,
+                }
             }
             for choice in plan.join {
                 let mounted = match choice {
@@ -812,6 +946,15 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             }
             // Nothing here will do: ask for the tapes that would.
             let labels: Vec<String> = plan.insert.into_iter().map(|m| m.label).collect();
+            if labels.is_empty() && !self.passed_over.is_empty() {
+                return Err(WriterError::NoHealthyMedia {
+                    pool: self.pool.name.clone(),
+                    reasons: format!(
+                        "the drive reported damage on {}",
+                        self.passed_over.join("; ")
+                    ),
+                });
+            }
             if labels.is_empty() {
                 return Err(WriterError::NoWritableMedia {
                     pool: self.pool.name.clone(),
@@ -888,9 +1031,47 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         })
     }
 
-    fn mount_for_append(&mut self, media: MediaRecord) -> Result<Mounted<D::Tape>, WriterError> {
+    /// TapeAlert flags of a tape just loaded ([`Self::check_alerts`]):
+    /// `false` when it is damaged (marked, unloaded, passed over).
+    fn healthy_at_load(
+        &mut self,
+        tape: &mut Option<D::Tape>,
+        media: Option<&MediaRecord>,
+        label: &str,
+    ) -> Result<bool, WriterError> {
+        let Some(t) = tape.as_mut() else {
+            return Ok(false);
+        };
+        match self.check_alerts(t, media, label) {
+            Ok(None) => Ok(true),
+            Ok(Some(alerts)) => {
+                self.passed_over.push(format!("{label}: {alerts}"));
+                if let Some(t) = tape.take() {
+                    self.unload_tape(t, label)?;
+                }
+                Ok(false)
+            }
+            Err(e) => {
+                if let Some(t) = tape.take() {
+                    let _ = self.unload_tape(t, label);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn mount_for_append(
+        &mut self,
+        media: MediaRecord,
+    ) -> Result<Option<Mounted<D::Tape>>, WriterError> {
         let label = media.label.clone();
-        let mut tape = self.load_for_writing(&label)?;
+        let mut loaded = Some(self.load_for_writing(&label)?);
+        if !self.healthy_at_load(&mut loaded, Some(&media), &label)? {
+            return Ok(None);
+        }
+        let Some(mut tape) = loaded else {
+            return Ok(None);
+        };
         let drive = self.devices.drive_name();
         let mut key = None;
         let set_key = &self.set_key;
@@ -936,7 +1117,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             .media_by_uuid(media.uuid)?
             .ok_or_else(|| CatalogError::UnknownMedia(label.clone()))?;
         self.record_location_here(media.uuid)?;
-        Ok(Mounted { media, writer, key })
+        Ok(Some(Mounted { media, writer, key }))
     }
 
     /// Loads `label` for writing and sets its drive up (see
@@ -1000,7 +1181,13 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
     ) -> Result<Option<Mounted<D::Tape>>, WriterError> {
         let label = media.label.clone();
         let drive = self.devices.drive_name();
-        let mut tape = self.load_for_writing(&label)?;
+        let mut loaded = Some(self.load_for_writing(&label)?);
+        if !self.healthy_at_load(&mut loaded, Some(&media), &label)? {
+            return Ok(None);
+        }
+        let Some(mut tape) = loaded else {
+            return Ok(None);
+        };
         match append::prove_join_point(&mut tape, self.catalog, &media, media.media_set, &drive) {
             Ok(()) => {}
             Err(
@@ -1055,7 +1242,13 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
     /// for the pool and adds it to the set. `None`: it is not blank
     /// (skipped, unloaded; never overwritten).
     fn mount_blank(&mut self, label: &str) -> Result<Option<Mounted<D::Tape>>, WriterError> {
-        let mut tape = self.load_for_writing(label)?;
+        let mut loaded = Some(self.load_for_writing(label)?);
+        if !self.healthy_at_load(&mut loaded, None, label)? {
+            return Ok(None);
+        }
+        let Some(mut tape) = loaded else {
+            return Ok(None);
+        };
         match append::prove_blank(&mut tape, label) {
             Ok(()) => {}
             Err(e @ WriterError::ForeignData { .. }) => {

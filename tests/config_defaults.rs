@@ -44,6 +44,7 @@ fn default_paths_follow_config_else_embedded_library() {
         path: "/dev/sg6".into(),
         changer: Some("lib".into()),
         changer_drivenum: None,
+        auto_clean: false,
     })
     .unwrap();
     config::save_config(&cfg).unwrap();

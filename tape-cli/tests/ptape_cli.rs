@@ -144,6 +144,13 @@ fn pools_drives_and_changers_are_configured() {
     let drives = env.json(&["drive", "list"]);
     assert_eq!(drives[0]["name"], "lto");
     assert_eq!(drives[0]["changer"], "lib1");
+    assert!(drives[0].get("auto_clean").is_none());
+    env.ok(&["drive", "update", "lto", "--auto-clean"]);
+    assert_eq!(env.json(&["drive", "list"])[0]["auto_clean"], true);
+    env.ok(&["drive", "update", "lto", "--auto-clean=false"]);
+    assert!(env.json(&["drive", "list"])[0].get("auto_clean").is_none());
+    let err = env.fails(&["drive", "update", "nope", "--auto-clean"]);
+    assert!(err.contains("nope"), "{err}");
     let err = env.fails(&["changer", "remove", "lib1"]);
     assert!(err.contains("still used by drive"), "{err}");
     let err = env.fails(&["drive", "add", "bad", "--path", "/x", "--changer", "nope"]);

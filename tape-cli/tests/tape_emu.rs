@@ -278,3 +278,54 @@ fn status_survives_a_broken_image() {
         .success()
         .stdout(contains("unreadable image"));
 }
+
+/// `tape-emu fault tape-alert --flags ...`: the drive raises the flags when
+/// the chosen command arrives and answers them in LOG SENSE page 0x2E
+/// (reading it clears them), like a real drive.
+#[test]
+fn tape_alert_fault_raises_flags_in_log_sense() {
+    use pbs_tape::drive::tape_alert::{read_tape_alert_flags, TapeAlertFlags};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lib");
+    create(&dir, &["--slots", "0"]);
+    run("insert", &dir, &["0", "TAPE01L9"]).success();
+    fails("fault", &dir, &["tape-alert"], "tape-alert needs the flags");
+    fails(
+        "fault",
+        &dir,
+        &["tape-alert", "--flags", "65"],
+        "does not exist",
+    );
+    fails(
+        "fault",
+        &dir,
+        &["tape-alert", "--flags", "SHINY"],
+        "unknown TapeAlert flag",
+    );
+    fails(
+        "fault",
+        &dir,
+        &["write-error", "--flags", "4"],
+        "tape-alert only",
+    );
+    run(
+        "fault",
+        &dir,
+        &["tape-alert", "--flags", "MEDIA,clean-now", "--after", "1"],
+    )
+    .success()
+    .stdout(contains("tape-alert (flags 4,20)"));
+    let mut dev = open_device(&dir.join("drive0")).unwrap();
+    // The fault fires on the second command.
+    let _ = tur(&mut dev);
+    let _ = tur(&mut dev);
+    assert_eq!(
+        read_tape_alert_flags(&mut dev, "drive0").unwrap(),
+        TapeAlertFlags::MEDIA | TapeAlertFlags::CLEAN_NOW
+    );
+    assert_eq!(
+        read_tape_alert_flags(&mut dev, "drive0").unwrap(),
+        TapeAlertFlags::empty(),
+        "reading page 0x2E clears the flags"
+    );
+}

@@ -232,9 +232,9 @@ pub fn corrupt_image(lib: &Library, barcode: &str) {
     std::fs::write(&path, bytes).unwrap();
 }
 
-/// Drive 0 and the changer of `lib` as ptape's library devices.
-pub fn library_devices(lib: &Library) -> LibraryDevices {
-    LibraryDevices::from_resolved(ResolvedDrive {
+/// Drive 0 and the changer of `lib` as a resolved drive configuration.
+pub fn library_resolved(lib: &Library) -> ResolvedDrive {
+    ResolvedDrive {
         name: "drive0".into(),
         path: lib.drive_device_path(0).display().to_string(),
         changer: Some("changer".into()),
@@ -242,8 +242,12 @@ pub fn library_devices(lib: &Library) -> LibraryDevices {
         changer_drivenum: 0,
         embedded: false,
         ..Default::default()
-    })
-    .unwrap()
+    }
+}
+
+/// Drive 0 and the changer of `lib` as ptape's library devices.
+pub fn library_devices(lib: &Library) -> LibraryDevices {
+    LibraryDevices::from_resolved(library_resolved(lib)).unwrap()
 }
 
 /// Options for a backup of `src` as snapshot `id` into pool "default",

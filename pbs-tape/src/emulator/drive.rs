@@ -219,6 +219,7 @@ impl EmulatedDrive {
             match fault::count_command(&self.lib, self.device(), class) {
                 Ok(Some(FaultKind::Timeout)) => return Err(ScsiError::Timeout(timeout)),
                 Ok(Some(FaultKind::PowerLoss)) => self.power_loss(),
+                Ok(Some(FaultKind::TapeAlert(flags))) => self.file.settings.tape_alerts |= flags,
                 Ok(fired) => self.fired = fired,
                 Err(e) => return Ok(Err(common::internal_failure(e))),
             }

@@ -33,6 +33,11 @@ pub enum FaultKind {
     PowerLoss,
     /// The chosen command never answers (the transport reports a timeout).
     Timeout,
+    /// The drive raises these TapeAlert flags (bit n-1 is flag n, as in
+    /// [`crate::drive::tape_alert::TapeAlertFlags`]) when the chosen
+    /// command arrives; the command itself succeeds. The host reads them
+    /// from LOG SENSE page 0x2E (which clears them) or 0x12.
+    TapeAlert(u64),
 }
 
 /// One armed fault.
@@ -43,7 +48,7 @@ pub struct FaultSpec {
     /// Number of matching commands that pass before the fault fires
     /// (0: the next matching command). Matching commands are WRITE(6) for
     /// write faults, READ(6) for read faults, MOVE/EXCHANGE MEDIUM for move
-    /// faults, any command for timeout and power loss.
+    /// faults, any command for timeout, power loss and TapeAlert flags.
     pub after: u64,
 }
 
@@ -62,13 +67,15 @@ pub enum FaultClass {
 
 impl FaultKind {
     /// All kinds, for help texts and parsing.
-    pub const ALL: [FaultKind; 6] = [
+    /// (`TapeAlert` with no flags: the flags are given separately.)
+    pub const ALL: [FaultKind; 7] = [
         FaultKind::WriteError,
         FaultKind::DeferredWriteError,
         FaultKind::ReadError,
         FaultKind::MoveHardwareError,
         FaultKind::PowerLoss,
         FaultKind::Timeout,
+        FaultKind::TapeAlert(0),
     ];
 
     /// Which commands this fault counts.
@@ -77,7 +84,7 @@ impl FaultKind {
             FaultKind::WriteError | FaultKind::DeferredWriteError => FaultClass::Write,
             FaultKind::ReadError => FaultClass::Read,
             FaultKind::MoveHardwareError => FaultClass::Move,
-            FaultKind::PowerLoss | FaultKind::Timeout => FaultClass::Any,
+            FaultKind::PowerLoss | FaultKind::Timeout | FaultKind::TapeAlert(_) => FaultClass::Any,
         }
     }
 
@@ -90,19 +97,30 @@ impl FaultKind {
             FaultKind::MoveHardwareError => "move-hardware-error",
             FaultKind::PowerLoss => "power-loss",
             FaultKind::Timeout => "timeout",
+            FaultKind::TapeAlert(_) => "tape-alert",
         }
     }
 }
 
 impl std::fmt::Display for FaultKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+        f.write_str(self.name())?;
+        if let FaultKind::TapeAlert(flags) = self {
+            let numbers: Vec<String> =
+                crate::drive::tape_alert::TapeAlertFlags::from_bits_retain(*flags)
+                    .entries()
+                    .iter()
+                    .map(|e| e.flag.to_string())
+                    .collect();
+            write!(f, " (flags {})", numbers.join(","))?;
+        }
+        Ok(())
     }
 }
 
 /// An unknown fault name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown fault '{0}' (known: write-error, deferred-write-error, read-error, move-hardware-error, power-loss, timeout)")]
+#[error("unknown fault '{0}' (known: write-error, deferred-write-error, read-error, move-hardware-error, power-loss, timeout, tape-alert)")]
 pub struct UnknownFault(pub String);
 
 impl std::str::FromStr for FaultKind {

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{CommandFactory, Parser, Subcommand};
+use pbs_tape::drive::tape_alert::TapeAlertFlags;
 use pbs_tape::emulator::barcode::parse_barcode_list;
 use pbs_tape::emulator::fault::{DeviceId, FaultKind, FaultSpec};
 use pbs_tape::emulator::library::LibraryStatus;
@@ -164,8 +165,10 @@ struct FaultArgs {
     /// Library directory.
     dir: PathBuf,
     /// What goes wrong, or `clear` to remove all armed faults.
+    /// `tape-alert` raises the TapeAlert flags given with `--flags` (the
+    /// drive answers them in LOG SENSE page 0x2E, like a real drive).
     #[arg(value_parser = ["write-error", "deferred-write-error", "read-error",
-        "move-hardware-error", "power-loss", "timeout", "clear"])]
+        "move-hardware-error", "power-loss", "timeout", "tape-alert", "clear"])]
     kind: String,
     /// Device: `changer` or `driveN`.
     #[arg(long, default_value = "drive0")]
@@ -173,6 +176,22 @@ struct FaultArgs {
     /// Matching commands that pass before the fault fires.
     #[arg(long, default_value_t = 0)]
     after: u64,
+    /// TapeAlert flags for `tape-alert`: numbers 1-64 or names, comma
+    /// separated (e.g. `4`, `MEDIA,CLEAN_NOW`, `clean-now`).
+    #[arg(long, value_delimiter = ',', value_parser = parse_tape_alert_flag)]
+    flags: Vec<TapeAlertFlags>,
+}
+
+/// One TapeAlert flag by number (1-64) or name (`CLEAN_NOW`, `clean-now`).
+fn parse_tape_alert_flag(text: &str) -> Result<TapeAlertFlags, String> {
+    let t = text.trim();
+    if let Ok(n) = t.parse::<u8>() {
+        return TapeAlertFlags::from_number(n)
+            .ok_or_else(|| format!("TapeAlert flag {n} does not exist (1-64)"));
+    }
+    TapeAlertFlags::from_name(&t.to_ascii_uppercase().replace('-', "_")).ok_or_else(|| {
+        format!("unknown TapeAlert flag {t:?} (a number 1-64 or a name like CLEAN_NOW)")
+    })
 }
 
 fn parse_number_u16(text: &str) -> Result<u16, String> {
@@ -463,7 +482,21 @@ fn main() -> std::process::ExitCode {
                 println!("cleared all faults");
                 return Ok(());
             }
-            let kind: FaultKind = args.kind.parse()?;
+            let mut kind: FaultKind = args.kind.parse()?;
+            let flags = args
+                .flags
+                .iter()
+                .fold(TapeAlertFlags::empty(), |all, f| all | *f);
+            match (&mut kind, flags.is_empty()) {
+                (FaultKind::TapeAlert(bits), false) => *bits = flags.bits(),
+                (FaultKind::TapeAlert(_), true) => {
+                    anyhow::bail!(
+                        "tape-alert needs the flags to raise: --flags 4 or --flags MEDIA,CLEAN_NOW"
+                    )
+                }
+                (_, false) => anyhow::bail!("--flags belongs to tape-alert only"),
+                (_, true) => {}
+            }
             let device: DeviceId = args.device.parse().map_err(anyhow::Error::msg)?;
             lib.arm_fault(FaultSpec {
                 device,

@@ -22,6 +22,20 @@ pub enum DriveCmd {
         /// Index of the drive in that changer.
         #[arg(long)]
         changer_drivenum: Option<u32>,
+        /// Clean the drive with a cleaning cartridge (CLN...) of its changer
+        /// when it asks for cleaning (TapeAlert flags read at load and after
+        /// each job).
+        #[arg(long)]
+        auto_clean: bool,
+    },
+    /// Change a drive's settings.
+    Update {
+        /// Name of the drive.
+        name: String,
+        /// Clean automatically when the drive asks for it (`--auto-clean`,
+        /// `--auto-clean=false` to stop).
+        #[arg(long, required = true, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+        auto_clean: Option<bool>,
     },
     /// Remove a drive.
     Remove { name: String },
@@ -59,13 +73,14 @@ pub fn drive(cmd: DriveCmd, out: OutputFormat) -> Result<()> {
     let mut cfg = config::load_config()?;
     match cmd {
         DriveCmd::List => out.print(&cfg.drives, |drives| {
-            let mut t = ListTable::new(&["name", "path", "changer", "drivenum"]);
+            let mut t = ListTable::new(&["name", "path", "changer", "drivenum", "auto-clean"]);
             for d in drives {
                 t.row([
                     d.name.clone(),
                     d.path.clone(),
                     opt(d.changer.as_ref()),
                     opt(d.changer_drivenum),
+                    if d.auto_clean { "yes" } else { "no" }.to_string(),
                 ]);
             }
             t.render()
@@ -75,15 +90,34 @@ pub fn drive(cmd: DriveCmd, out: OutputFormat) -> Result<()> {
             path,
             changer,
             changer_drivenum,
+            auto_clean,
         } => {
             cfg.add_drive(DriveConfig {
                 name: name.clone(),
                 path,
                 changer,
                 changer_drivenum,
+                auto_clean,
             })?;
             config::save_config(&cfg)?;
             println!("added drive {name}");
+            Ok(())
+        }
+        DriveCmd::Update { name, auto_clean } => {
+            cfg.drive(&name)?;
+            let drive = cfg
+                .drives
+                .iter_mut()
+                .find(|d| d.name == name)
+                .ok_or_else(|| anyhow::anyhow!("no drive named {name:?} is configured"))?;
+            // Required by clap: there is nothing else to change yet.
+            let auto_clean = auto_clean.unwrap_or(drive.auto_clean);
+            drive.auto_clean = auto_clean;
+            config::save_config(&cfg)?;
+            println!(
+                "drive {name}: automatic cleaning {}",
+                if auto_clean { "on" } else { "off" }
+            );
             Ok(())
         }
         DriveCmd::Remove { name } => {
