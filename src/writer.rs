@@ -455,7 +455,19 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         loop {
             self.ensure_mounted()?;
             self.check_encryption()?;
-            let stop = self.chunk_loop(items, &mut carry)?;
+            let stop = match self.chunk_loop(items, &mut carry) {
+                Ok(stop) => stop,
+                Err(e) => {
+                    if is_volume_overflow(&e) {
+                        // The chunks of the open archive are lost with it and
+                        // the source cannot give them again: the job fails,
+                        // but the tape is full, and the next job goes on
+                        // with another one.
+                        self.mark_mounted_full("a chunk archive")?;
+                    }
+                    return Err(e);
+                }
+            };
             match stop {
                 Stop::Done(streams) => return Ok(streams),
                 Stop::SourceGone(SourceStop::Invalid(why)) => return Err(WriterError::Source(why)),
@@ -660,6 +672,19 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         }
         if written {
             self.commit(None)?;
+        }
+        Ok(())
+    }
+
+    /// The mounted tape hit VOLUME OVERFLOW in `what`: it is full.
+    fn mark_mounted_full(&mut self, what: &str) -> Result<(), WriterError> {
+        if let Some(m) = &self.mounted {
+            let label = m.media.label.clone();
+            self.catalog
+                .set_media_status(m.media.uuid, MediaStatus::Full)?;
+            self.events.note(&format!(
+                "tape {label} reached its physical end (VOLUME OVERFLOW) in {what}: marked full"
+            ));
         }
         Ok(())
     }
@@ -1451,6 +1476,21 @@ fn lock_pool(catalog: &Catalog, pool: &str) -> Result<Option<PoolLock>, WriterEr
 
 /// Shortest wait for another job's allocation on the same pool.
 pub const POOL_LOCK_MIN_WAIT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+/// True when the tape reached its physical end (SSC VOLUME OVERFLOW).
+fn is_volume_overflow(e: &WriterError) -> bool {
+    match e {
+        WriterError::Tape(TapeAccessError::Format { source, .. }) => source.is_end_of_medium(),
+        WriterError::Tape(TapeAccessError::Device { source, .. }) => match &**source {
+            DeviceError::Tape(t) => t.is_end_of_medium(),
+            DeviceError::Drive { source, .. } => {
+                matches!(**source, pbs_tape::drive::DriveError::EndOfMedium { .. })
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
 
 /// A media writer with the job's settings, the block size fitted to the drive.
 fn new_media_writer<T: pbs_tape::format::TapeWrite>(

@@ -115,9 +115,19 @@ fn read_error_is_never_end_of_data() {
         .unwrap();
     let mut buf = vec![0u8; 1000];
     let err = drive.read_block(&mut buf).unwrap_err();
+    // The medium error, with the position the drive reports after it (the
+    // head stays before the block): never end of data.
+    let DriveError::AtBlock {
+        block: 0,
+        file: Some(0),
+        source,
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
     assert!(
         matches!(
-            err,
+            **source,
             DriveError::Scsi {
                 command: "READ(6)",
                 ..
@@ -126,6 +136,11 @@ fn read_error_is_never_end_of_data() {
         "{err:?}"
     );
     assert!(err.to_string().contains("MEDIUM ERROR"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("information 1000 (position after the error: block 0, file 0)"),
+        "{err}"
+    );
 }
 
 #[test]

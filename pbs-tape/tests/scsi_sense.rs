@@ -22,7 +22,7 @@ fn fixed_tape_medium_error_with_information() {
     assert!(!s.filemark && !s.eom && !s.ili);
     assert_eq!(
         s.to_string(),
-        "MEDIUM ERROR: medium format corrupted (03/3100) at block 748"
+        "MEDIUM ERROR: medium format corrupted (03/3100) information 748"
     );
 }
 
@@ -134,7 +134,7 @@ fn fixed_deferred_write_error_and_flags() {
     assert_eq!(s.key, SenseKey::MediumError);
     assert_eq!(
         s.to_string(),
-        "deferred error: MEDIUM ERROR: write error (03/0C00) at block 1234 [EOM]"
+        "deferred error: MEDIUM ERROR: write error (03/0C00) information 1234 [EOM]"
     );
 }
 

@@ -98,6 +98,14 @@ fn medium_error_shows_decoded_sense() {
         )),
         "{err}"
     );
+    // The sense's INFORMATION is the residue (the 100 bytes asked for),
+    // the position is read back from the drive: nothing was written.
+    assert!(err.contains("information 100"), "{err}");
+    assert!(
+        err.contains("(position after the error: block 0, file 0)"),
+        "{err}"
+    );
+    assert!(!err.contains("at block 100"), "{err}");
 }
 
 #[test]

@@ -92,6 +92,17 @@ pub enum DriveError {
     /// position as unknown, or answers with something else than the long form).
     #[error("position of {device} is unknown: {reason}")]
     PositionUnknown { device: String, reason: String },
+    /// A READ or WRITE failed with a medium or hardware error; the drive
+    /// stood at logical object `block` (READ POSITION after the error), in
+    /// tape file `file` when the drive says. The sense's INFORMATION is
+    /// the command's residue (SSC), never a position: this is where it is.
+    #[error("{source} (position after the error: block {block}{})", file.map_or(String::new(), |f| format!(", file {f}")))]
+    AtBlock {
+        block: u64,
+        file: Option<u64>,
+        #[source]
+        source: Box<DriveError>,
+    },
     /// Positioning ended somewhere else than asked (READ POSITION read
     /// back after LOCATE or its fallback); `wanted` says where to, e.g.
     /// "tape file 3".
@@ -217,6 +228,7 @@ impl DriveError {
             | DriveError::NotSupported { source, .. }
             | DriveError::EndOfMedium { source, .. }
             | DriveError::Open { source, .. } => Some(source),
+            DriveError::AtBlock { source, .. } => source.scsi_error(),
             _ => None,
         }
     }

@@ -375,7 +375,26 @@ impl LtoDrive {
         }
         let cdb = cdb::write6(data.len() as u32);
         let result = self.exec(&cdb, DataDirection::ToDevice(data));
-        interpret_write("WRITE(6)", &self.path, result)
+        interpret_write("WRITE(6)", &self.path, result).map_err(|e| self.with_block_position(e))
+    }
+
+    /// A medium or hardware error of a READ or WRITE, with the block the
+    /// drive stands at afterwards (READ POSITION; best effort: the error
+    /// is returned as it is when the position cannot be read).
+    fn with_block_position(&mut self, err: DriveError) -> DriveError {
+        let data_error = matches!(&err, DriveError::Scsi { source, .. }
+            if source.sense().is_some_and(|s| matches!(s.key, SenseKey::MediumError | SenseKey::HardwareError)));
+        if !data_error {
+            return err;
+        }
+        match self.read_position() {
+            Ok(p) => DriveError::AtBlock {
+                block: p.logical_object,
+                file: p.file_number,
+                source: Box::new(err),
+            },
+            Err(_) => err,
+        }
     }
 
     /// Read the next block into `buf` (READ(6), variable-block mode, SILI=0).
@@ -392,7 +411,8 @@ impl LtoDrive {
         }
         let cdb = cdb::read6(len as u32);
         let result = self.exec(&cdb, DataDirection::FromDevice(&mut buf[..len]));
-        let event = interpret_read(&self.path, len, result);
+        let event =
+            interpret_read(&self.path, len, result).map_err(|e| self.with_block_position(e));
         match &event {
             Ok(ReadEvent::Filemark) => {
                 self.file_count = self.file_count.and_then(|f| f.checked_add(1))

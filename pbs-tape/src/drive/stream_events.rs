@@ -389,7 +389,7 @@ mod tests {
             .to_string();
         assert_eq!(
             msg,
-            "WRITE(6) failed on /emu/drive0: MEDIUM ERROR: write error (03/0C00) at block 12"
+            "WRITE(6) failed on /emu/drive0: MEDIUM ERROR: write error (03/0C00) information 12"
         );
     }
 

@@ -606,7 +606,9 @@ impl fmt::Display for SenseData {
                 };
                 write!(f, " residue {residue}")?;
             } else {
-                write!(f, " at block {info}")?;
+                // For tape READ/WRITE/SPACE and deferred errors INFORMATION
+                // is a residue (SSC-5 4.2.21), not a block address.
+                write!(f, " information {info}")?;
             }
         }
         if let Some(sks) = self.key_specific() {
