@@ -352,4 +352,13 @@ impl<D: TapeDevices + ?Sized> TapeDevices for &mut D {
     fn export(&mut self, labels: &[String]) -> Result<ExportReport, DeviceError> {
         (**self).export(labels)
     }
+    fn tape_alerts(&mut self, tape: &mut Self::Tape) -> Result<TapeAlertFlags, DeviceError> {
+        (**self).tape_alerts(tape)
+    }
+    fn auto_clean(&self) -> bool {
+        (**self).auto_clean()
+    }
+    fn clean_drive(&mut self) -> Result<Option<String>, DeviceError> {
+        (**self).clean_drive()
+    }
 }

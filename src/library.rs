@@ -594,7 +594,6 @@ impl LibraryDevices {
             }
         }
     }
-
 }
 
 /// Longest wait for a drive to finish cleaning (LTO drives take 1-3 min).

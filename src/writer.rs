@@ -795,17 +795,28 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             return Ok(None);
         }
         let text = health::describe(alerts.media_damage);
-        if let Some(media) = media {
-            self.catalog
-                .set_media_status(media.uuid, MediaStatus::Damaged)?;
-            // Its chunks no longer count: the job writes them again.
-            if self.set_in_catalog {
-                self.known = self.catalog.media_set_digests(self.set.uuid)?;
-            }
-        }
         self.summary.warnings += 1;
-        self.events
-            .warning(&format!("tape {label} marked damaged: {text}"));
+        match media {
+            Some(media) => {
+                self.catalog
+                    .set_media_status(media.uuid, MediaStatus::Damaged)?;
+                // Its chunks no longer count: the job writes them again.
+                if self.set_in_catalog {
+                    self.known = self.catalog.media_set_digests(self.set.uuid)?;
+                }
+                // Logged by the hook; a --notify target hears of it.
+                self.events.tape_damaged(&crate::notify::TapeDamaged {
+                    label: label.to_string(),
+                    reason: format!("the drive reports {text}"),
+                    drive: Some(self.devices.drive_name()),
+                    job: None,
+                });
+            }
+            // Not in the catalog yet (a blank cartridge): nothing to mark.
+            None => self.events.warning(&format!(
+                "tape {label} passed over, the drive reports {text}"
+            )),
+        }
         Ok(Some(text))
     }
 
@@ -847,7 +858,19 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         }
         let drive = self.devices.drive_name();
         let why = health::describe(self.cleaning);
+        let event = crate::notify::DriveNeedsCleaning {
+            drive: drive.clone(),
+            changer: self.devices.changer_name(),
+            flags: self
+                .cleaning
+                .entries()
+                .iter()
+                .map(|e| format!("{} {}", e.flag, e.name.replace('_', " ")))
+                .collect(),
+            job: None,
+        };
         if !self.devices.auto_clean() {
+            self.events.drive_needs_cleaning(&event);
             self.summary.warnings += 1;
             self.events.warning(&format!(
                 "drive {drive} needs cleaning ({why}): clean it (pmtx clean) or let ptape do it (ptape drive update {drive} --auto-clean)"
@@ -862,12 +885,14 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             }
             Ok(None) => {
                 self.summary.warnings += 1;
+                self.events.drive_needs_cleaning(&event);
                 self.events.warning(&format!(
                     "drive {drive} needs cleaning ({why}), but its library has no usable cleaning cartridge"
                 ));
             }
             Err(e) => {
                 self.summary.warnings += 1;
+                self.events.drive_needs_cleaning(&event);
                 self.events.warning(&format!(
                     "drive {drive} needs cleaning ({why}); cleaning failed: {e}"
                 ));

@@ -503,3 +503,81 @@ fn notifications_doc_commands_run() {
         .collect();
     assert_eq!(left, ["ops", "admin"]);
 }
+
+/// TapeAlert flags seen by a backup reach its `--notify` targets: MEDIA
+/// on the tape loaded for appending marks it damaged (`tape_damaged`, the
+/// job moves on to another tape), CLEAN NOW without `--auto-clean` is a
+/// `drive_needs_cleaning`; the job finishes with warnings (exit 3).
+#[test]
+fn tape_alerts_of_a_backup_are_notified() {
+    let env = Env::new();
+    let src = env.source();
+    let dir = env.path("events");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cmd = env.script(
+        "tape-event",
+        &format!("cat > \"$(mktemp -p {})\"", dir.display()),
+    );
+    env.ok(&["notify", "add", "cmd", "--command", &cmd]);
+    let first = env.json(&["backup", "--id", "n1", &src]);
+    let tape = first["tapes"][0].as_str().unwrap().to_string();
+
+    let lib = env.cli.data_dir().join("library");
+    let out = assert_cmd::Command::cargo_bin("tape-emu")
+        .unwrap()
+        .args(["fault"])
+        .arg(&lib)
+        .args([
+            "--device",
+            "drive0",
+            "tape-alert",
+            "--flags",
+            "MEDIA,CLEAN_NOW",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = env.run(&[
+        "backup",
+        "--id",
+        "n2",
+        "--notify",
+        "cmd",
+        &src,
+        "--output-format",
+        "json",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!result["tapes"]
+        .as_array()
+        .unwrap()
+        .contains(&tape.clone().into()));
+
+    let events: Vec<serde_json::Value> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| serde_json::from_str(&read(&e.unwrap().path())).unwrap())
+        .collect();
+    let of = |name: &str| -> Vec<&serde_json::Value> {
+        events.iter().filter(|v| v["event"] == name).collect()
+    };
+    let damaged = of("tape_damaged");
+    assert_eq!(damaged.len(), 1, "{events:?}");
+    assert_eq!(damaged[0]["label"], tape.as_str());
+    let reason = damaged[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("TapeAlert 4 MEDIA"), "{reason}");
+    let cleaning = of("drive_needs_cleaning");
+    assert_eq!(cleaning.len(), 1, "{events:?}");
+    assert_eq!(cleaning[0]["flags"], serde_json::json!(["20 CLEAN NOW"]));
+    assert_eq!(of("job_finished").len(), 1, "{events:?}");
+    let media = env.json(&["media", "list"]);
+    let row = media
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["label"] == tape.as_str())
+        .unwrap();
+    assert_eq!(row["status"], "damaged", "{row}");
+}
