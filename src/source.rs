@@ -92,6 +92,16 @@ impl SourceChunk {
     pub fn data(&self) -> &[u8] {
         &self.data
     }
+
+    /// A chunk that comes from no source stream: one the writer read back
+    /// from a tape to write it again (see `writer::overflow`).
+    pub(crate) fn detached(digest: Digest, data: Vec<u8>) -> SourceChunk {
+        SourceChunk {
+            digest,
+            stream: StreamKind::Payload,
+            data: PooledBuf::detached(data),
+        }
+    }
 }
 
 /// What the source reader delivers.

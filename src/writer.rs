@@ -57,6 +57,7 @@ use crate::source::{SourceChunk, SourceItem, SourceReader, SourceStop, Streams};
 
 mod append;
 pub mod health;
+mod overflow;
 
 /// Name of the chunk store recorded in chunk archives.
 pub const CHUNK_STORE: &str = "ptape";
@@ -299,8 +300,44 @@ pub struct PoolWriter<'a, D: TapeDevices> {
     media_locks: Vec<MediaLock>,
     /// Cleaning flags the drive raised during the job.
     cleaning: TapeAlertFlags,
+    /// The chunk archive being written: where it starts, what it holds.
+    open_archive: Option<OpenArchive>,
+    /// Chunks read back from a tape that overflowed, to write again.
+    replay: Option<overflow::Replay>,
+    /// A tape overflowed in this job: from then on every finished archive
+    /// is committed, so the next overflow loses at most one archive.
+    overflowed: bool,
     /// Why tapes were passed over (critical TapeAlert flags at load).
     passed_over: Vec<String>,
+}
+
+/// A chunk archive that is not finished yet.
+struct OpenArchive {
+    /// Its tape file number.
+    file: u64,
+    /// The chunks stored in it so far, and their bytes.
+    digests: Vec<Digest>,
+    bytes: u64,
+    /// Copies of the last chunks stored: their bytes may still be in the
+    /// writer's block buffer, not on tape (at least two blocks' worth).
+    recent: std::collections::VecDeque<(Digest, Vec<u8>)>,
+    recent_bytes: usize,
+}
+
+impl OpenArchive {
+    fn stored(&mut self, digest: Digest, data: &[u8], block_size: usize) {
+        self.digests.push(digest);
+        self.bytes += data.len() as u64;
+        self.recent.push_back((digest, data.to_vec()));
+        self.recent_bytes += data.len();
+        while let Some((_, front)) = self.recent.front() {
+            if self.recent_bytes - front.len() < 2 * block_size {
+                break;
+            }
+            self.recent_bytes -= front.len();
+            self.recent.pop_front();
+        }
+    }
 }
 
 /// Why the chunk loop handed control back.
@@ -404,6 +441,9 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             pool_lock,
             media_locks: Vec::new(),
             cleaning: TapeAlertFlags::empty(),
+            open_archive: None,
+            replay: None,
+            overflowed: false,
             passed_over: Vec::new(),
         })
     }
@@ -457,16 +497,13 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             self.check_encryption()?;
             let stop = match self.chunk_loop(items, &mut carry) {
                 Ok(stop) => stop,
-                Err(e) => {
-                    if is_volume_overflow(&e) {
-                        // The chunks of the open archive are lost with it and
-                        // the source cannot give them again: the job fails,
-                        // but the tape is full, and the next job goes on
-                        // with another one.
-                        self.mark_mounted_full("a chunk archive")?;
-                    }
-                    return Err(e);
+                Err(e) if is_volume_overflow(&e) => {
+                    // The tape ended inside an archive: go on with the
+                    // next tape, writing what was lost again.
+                    self.recover_from_overflow(e)?;
+                    continue;
                 }
+                Err(e) => return Err(e),
             };
             match stop {
                 Stop::Done(streams) => return Ok(streams),
@@ -491,7 +528,9 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                         self.checkpoint(None)?;
                         return Err(WriterError::Stopped);
                     }
-                    if self.mounted.as_ref().is_some_and(|m| m.writer.commit_due()) {
+                    if self.overflowed
+                        || self.mounted.as_ref().is_some_and(|m| m.writer.commit_due())
+                    {
                         self.checkpoint(None)?;
                     }
                 }
@@ -518,29 +557,47 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         let known = &mut self.known;
         let events = &mut *self.events;
         let summary = &mut self.summary;
-        let first = match next_new_chunk(items, carry, known, events, summary) {
+        let replay = &mut self.replay;
+        let open = &mut self.open_archive;
+        let first = match next_new_chunk(items, carry, replay, known, events, summary) {
             Ok(c) => c,
             Err(stop) => return Ok(stop),
         };
+        let block_size = mounted.writer.config().block_size;
+        *open = Some(OpenArchive {
+            file: mounted.writer.expected_position().file_number,
+            digests: Vec::new(),
+            bytes: 0,
+            recent: Default::default(),
+            recent_bytes: 0,
+        });
         let mut archive = match mounted.writer.start_chunk_archive(CHUNK_STORE) {
             Ok(w) => w,
             Err(FormatError::MediumFull) => {
+                *open = None;
                 *carry = Some(first);
                 return Ok(Stop::TapeFull);
             }
-            Err(e) => return Err(format_err(&label)(e)),
+            Err(e) => {
+                *carry = Some(first);
+                return Err(format_err(&label)(e));
+            }
         };
         *carry = Some(first);
         let stop = loop {
-            let chunk = match next_new_chunk(items, carry, known, events, summary) {
+            let chunk = match next_new_chunk(items, carry, replay, known, events, summary) {
                 Ok(c) => c,
                 Err(stop) => break stop,
             };
-            let data = chunk.data();
-            let outcome = archive
-                .add_chunk(&chunk.digest, data)
-                .map_err(format_err(&label))?;
-            let len = data.len() as u64;
+            let outcome = match archive.add_chunk(&chunk.digest, chunk.data()) {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    // Not stored: written again with the next tape.
+                    *carry = Some(chunk);
+                    return Err(format_err(&label)(e));
+                }
+            };
+            let len = chunk.data().len() as u64;
             if matches!(
                 outcome,
                 ChunkWrite::Stored { .. } | ChunkWrite::MediumFull { stored: true }
@@ -549,6 +606,9 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                 summary.chunks_written += 1;
                 summary.bytes_written += len;
                 events.chunk(len, true);
+                if let Some(o) = open.as_mut() {
+                    o.stored(chunk.digest, chunk.data(), block_size);
+                }
             }
             match outcome {
                 // Asked after every chunk (a flag in a job): a stop does
@@ -569,7 +629,87 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             }
         };
         archive.finish().map_err(format_err(&label))?;
+        *open = None;
         Ok(stop)
+    }
+
+    /// The mounted tape hit VOLUME OVERFLOW (`err`) in a chunk archive:
+    /// what was written since the last commit is read back (see
+    /// [`overflow`]), the tape marked full and unloaded, and those chunks
+    /// are written again on the next tape; they no longer count as written
+    /// (nor known) until then. When they cannot all be read back the job
+    /// fails with `err`.
+    fn recover_from_overflow(&mut self, err: WriterError) -> Result<(), WriterError> {
+        let open = self.open_archive.take();
+        let Some(mounted) = self.mounted.take() else {
+            return Err(err);
+        };
+        let label = mounted.media.label.clone();
+        let mut files = Vec::new();
+        let mut lost: HashSet<Digest> = HashSet::new();
+        let mut lost_bytes = 0;
+        let mut other = None;
+        for p in mounted.writer.pending() {
+            if p.content_type == ContentType::ChunkArchive {
+                files.push(p.file_number);
+                lost.extend(p.digests.iter().copied());
+                lost_bytes += p.chunk_bytes;
+            } else {
+                other = Some(p.file_number);
+            }
+        }
+        if let Some(o) = &open {
+            files.push(o.file);
+            lost.extend(o.digests.iter().copied());
+            lost_bytes += o.bytes;
+        }
+        self.catalog
+            .set_media_status(mounted.media.uuid, MediaStatus::Full)?;
+        // The last chunks may never have left the block buffer: their
+        // copies are here; the rest is read back from the tape.
+        let recent: Vec<(Digest, Vec<u8>)> = open
+            .map(|o| o.recent.into_iter().collect())
+            .unwrap_or_default();
+        let mut from_tape = lost.clone();
+        for (d, _) in &recent {
+            from_tape.remove(d);
+        }
+        let mut tape = mounted.writer.into_tape();
+        let replay = match other {
+            Some(file) => Err(format!(
+                "file {file}, not a chunk archive, was written since the last commit"
+            )),
+            None => overflow::read_back(&mut tape, &files, &from_tape, recent),
+        };
+        let unloaded = self.unload_tape(tape, &label);
+        let replay = match replay {
+            Ok(r) => r,
+            Err(why) => {
+                self.events.note(&format!(
+                    "tape {label} reached its physical end (VOLUME OVERFLOW), marked full; {why}"
+                ));
+                return Err(err);
+            }
+        };
+        unloaded?;
+        for d in &lost {
+            self.known.remove(d);
+        }
+        self.summary.chunks_written = self
+            .summary
+            .chunks_written
+            .saturating_sub(lost.len() as u64);
+        self.summary.bytes_written = self.summary.bytes_written.saturating_sub(lost_bytes);
+        self.events.note(&format!(
+            "tape {label} reached its physical end (VOLUME OVERFLOW) inside an archive: marked full; \
+             the {} chunks written there since the last commit are written again on the next tape",
+            replay.left()
+        ));
+        // What was read back goes first; a chunk left over from before
+        // (the one whose write failed) stays in the carry.
+        self.replay = Some(replay);
+        self.overflowed = true;
+        Ok(())
     }
 
     /// Writes the snapshot archive (the snapshot index, streamed from its
@@ -672,19 +812,6 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         }
         if written {
             self.commit(None)?;
-        }
-        Ok(())
-    }
-
-    /// The mounted tape hit VOLUME OVERFLOW in `what`: it is full.
-    fn mark_mounted_full(&mut self, what: &str) -> Result<(), WriterError> {
-        if let Some(m) = &self.mounted {
-            let label = m.media.label.clone();
-            self.catalog
-                .set_media_status(m.media.uuid, MediaStatus::Full)?;
-            self.events.note(&format!(
-                "tape {label} reached its physical end (VOLUME OVERFLOW) in {what}: marked full"
-            ));
         }
         Ok(())
     }
@@ -1534,12 +1661,20 @@ fn new_media_writer<T: pbs_tape::format::TapeWrite>(
 fn next_new_chunk(
     items: &mut SourceReader,
     carry: &mut Option<SourceChunk>,
+    replay: &mut Option<overflow::Replay>,
     known: &HashSet<Digest>,
     events: &mut dyn WriterEvents,
     summary: &mut JobSummary,
 ) -> Result<SourceChunk, Stop> {
     if let Some(c) = carry.take() {
         return Ok(c);
+    }
+    if let Some(r) = replay.as_mut() {
+        match r.next_chunk() {
+            Ok(Some(c)) => return Ok(c),
+            Ok(None) => *replay = None,
+            Err(why) => return Err(Stop::SourceGone(SourceStop::Invalid(why))),
+        }
     }
     loop {
         match items.next_item() {

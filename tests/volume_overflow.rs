@@ -1,45 +1,101 @@
-//! VOLUME OVERFLOW (the physical end of the tape) in a chunk archive: the
-//! chunks of the open archive are lost with it and the source cannot give
-//! them again, so the job fails; but the tape is marked full, and the next
-//! job goes on with another tape instead of running into the same end.
+//! VOLUME OVERFLOW (the physical end of the tape) inside a chunk archive:
+//! the drive's early warning came too late to close the archive. Nothing
+//! written there since the last commit counts: those chunks are read back,
+//! the tape is marked full, and the job goes on with the next tape of the
+//! set, writing them again there. The backup succeeds, its catalog rows
+//! are exactly the committed archives, and it restores byte-identical.
 
 mod restore_util;
 mod sweep_util;
 
+use pbs_tape::format::ContentType;
+use ptape::backup::run_backup;
 use ptape::catalog::MediaStatus;
+use ptape::writer::WriterEvents;
 use sweep_util::{error_chain, Lab, Setup};
 
 const KIB: u64 = 1024;
 
-#[test]
-fn a_tape_that_hit_volume_overflow_is_full_and_the_next_job_moves_on() {
-    // Early warning 4 KiB before the end: the next 64 KiB block after it
-    // runs into the end of the tape.
-    let setup = Setup {
-        tapes: 3,
+/// Early warning 4 KiB before the end: the next 64 KiB block after it
+/// runs into the end of the tape, in the middle of a chunk archive.
+fn small_tapes() -> Setup {
+    Setup {
+        tapes: 4,
         early_warning: 4 * KIB,
-        capacity: 1024 * KIB,
+        capacity: 1536 * KIB,
         ..Setup::single_tape()
-    };
-    let mut lab = Lab::new(setup);
-    let err = lab.backup("host").unwrap_err();
-    let text = error_chain(&err);
-    assert!(text.contains("VOLUME OVERFLOW"), "{text}");
+    }
+}
+
+#[test]
+fn volume_overflow_mid_archive_continues_on_the_next_tape() {
+    let mut lab = Lab::new(small_tapes());
+    let options = lab.options("host");
+    let mut notes = Notes::default();
+    let result = run_backup(lab.devices(), &mut lab.catalog, &options, &mut notes)
+        .unwrap_or_else(|e| panic!("backup failed: {}\n{:#?}", error_chain(&e), notes.0));
+    assert!(
+        notes
+            .0
+            .iter()
+            .any(|n| n.contains("SW0001L9 reached its physical end (VOLUME OVERFLOW)")),
+        "{:#?}",
+        notes.0
+    );
+    assert!(result.tapes.len() >= 2, "{:?}", result.tapes);
+    assert_eq!(result.tapes[0], "SW0001L9");
     let first = lab.catalog.media_by_label("SW0001L9").unwrap().unwrap();
     assert_eq!(first.status, MediaStatus::Full);
-    assert!(lab.snapshot_names().is_empty());
+    for label in &result.tapes[1..] {
+        let m = lab.catalog.media_by_label(label).unwrap().unwrap();
+        assert_eq!(m.media_set, first.media_set, "{label}");
+    }
 
-    // The next job does not touch the full tape: it joins the next one to
-    // the set (and may run into that one's end too).
-    let image = lab.lib.tape_image_path("SW0001L9");
-    let before = std::fs::read(&image).unwrap();
-    let _ = lab.backup("host");
-    assert_eq!(
-        std::fs::read(&image).unwrap(),
-        before,
-        "SW0001L9 was written again"
+    // The overflowed tape physically holds more chunk archives (the ones
+    // cut short or never committed) than the catalog lists.
+    let listed = lab
+        .catalog
+        .archives_of_media(first.uuid)
+        .unwrap()
+        .iter()
+        .filter(|a| a.content == ptape::catalog::ContentType::Chunks)
+        .count();
+    let on_tape = chunk_archives_on_tape(&lab, "SW0001L9");
+    assert!(
+        on_tape > listed,
+        "no uncommitted archive on SW0001L9: {on_tape} on tape, {listed} listed"
     );
-    let second = lab.catalog.media_by_label("SW0002L9").unwrap().unwrap();
-    assert_eq!(second.media_set, first.media_set);
-    assert_eq!(second.seq_nr, Some(1));
+
+    // Every row matches what is on tape, every chunk of the snapshot is
+    // in a committed archive, and each was counted once.
+    let found = lab.verify_catalog_against_tapes("after overflow");
+    assert_eq!(found.len() as u64, result.chunks_written);
+    lab.restore_identical("after overflow", &result.snapshot);
+}
+
+/// Chunk archives found by scanning the tape from file 0 (the last one
+/// may be cut short).
+fn chunk_archives_on_tape(lab: &Lab, label: &str) -> usize {
+    use ptape::devices::TapeDevices;
+    let mut devices = lab.devices();
+    let mut tape = devices.load(label).unwrap();
+    let count = pbs_tape::format::scan_tape(&mut tape, 0)
+        .filter(|f| match f {
+            Ok(f) => f.header.content_type == ContentType::ChunkArchive,
+            // The archive the tape's end cut short.
+            Err(_) => true,
+        })
+        .count();
+    devices.unload(tape).unwrap();
+    count
+}
+
+/// Every note and warning of a job.
+#[derive(Default)]
+struct Notes(Vec<String>);
+
+impl WriterEvents for Notes {
+    fn note(&mut self, message: &str) {
+        self.0.push(message.to_string());
+    }
 }

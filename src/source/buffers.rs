@@ -64,6 +64,15 @@ impl BufferPool {
     }
 }
 
+impl PooledBuf {
+    /// A buffer of no pool (a chunk read back from tape to be written
+    /// again): freed when dropped.
+    pub(crate) fn detached(data: Vec<u8>) -> PooledBuf {
+        let (home, _) = bounded(0);
+        PooledBuf { data, home }
+    }
+}
+
 impl std::ops::Deref for PooledBuf {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
