@@ -785,7 +785,8 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
     }
 
     /// Writes, on the tape in the drive, one catalog archive for each tape
-    /// this job wrote, then commits them. A tape past early warning takes
+    /// this job wrote (all rows of a tape it finished, else the rows it
+    /// added: see [`Catalog::export_tape_new_rows`]), then commits them. A tape past early warning takes
     /// no more archives: the catalog can then still be rebuilt by reading
     /// the archives themselves.
     fn write_catalog_archives(&mut self) -> Result<(), WriterError> {
@@ -798,7 +799,15 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             let Some(media) = self.catalog.media_by_label(&tape_label)? else {
                 continue;
             };
-            let payload = self.catalog.export_tape(media.uuid)?.encode()?;
+            // A finished tape gets one catalog archive with all its rows;
+            // one still taking data only the rows no catalog archive on it
+            // describes yet (what this job added).
+            let rows = if media.status == MediaStatus::Full {
+                self.catalog.export_tape(media.uuid)?
+            } else {
+                self.catalog.export_tape_new_rows(media.uuid)?
+            };
+            let payload = rows.encode()?;
             match mounted.writer.write_catalog_archive(media.uuid, &payload) {
                 Ok(_) => written = true,
                 Err(FormatError::MediumFull) => {

@@ -85,6 +85,35 @@ impl TapeCatalog {
 impl Catalog {
     /// Collects the rows of one tape (identified by UUID).
     pub fn export_tape(&self, media: Uuid) -> Result<TapeCatalog, CatalogError> {
+        self.export_tape_after(media, None)
+    }
+
+    /// The rows of one tape that its catalog archives do not describe yet:
+    /// the archives and snapshots after its last committed catalog
+    /// archive (all of them when it has none). A job's catalog archive of
+    /// a tape it appended to holds these: the rows it added (and those of
+    /// a failed job before it), never again what an earlier catalog
+    /// archive on that tape holds.
+    pub fn export_tape_new_rows(&self, media: Uuid) -> Result<TapeCatalog, CatalogError> {
+        let last_catalog = self
+            .archives_of_media(media)?
+            .iter()
+            .filter(|a| a.content == super::ContentType::Catalog)
+            .map(|a| a.file_number)
+            .max();
+        self.export_tape_after(media, last_catalog)
+    }
+
+    /// [`Self::export_tape`] of the tape files after `after` only.
+    fn export_tape_after(
+        &self,
+        media: Uuid,
+        after: Option<u64>,
+    ) -> Result<TapeCatalog, CatalogError> {
+        let wanted = |file: u64| match after {
+            None => true,
+            Some(a) => file > a,
+        };
         let record = self
             .media_by_uuid(media)?
             .ok_or_else(|| CatalogError::UnknownMedia(media.to_string()))?;
@@ -102,6 +131,7 @@ impl Catalog {
         let archives = self
             .archives_of_media(media)?
             .into_iter()
+            .filter(|a| wanted(a.file_number))
             .map(|archive| {
                 let rows = self.chunk_positions_of_archive(media, archive.file_number)?;
                 let positions = rows
@@ -120,7 +150,7 @@ impl Catalog {
         let snapshots = self
             .snapshots(None)?
             .into_iter()
-            .filter(|s| s.media == media)
+            .filter(|s| s.media == media && wanted(s.file_number))
             .collect();
         Ok(TapeCatalog {
             version: TAPE_CATALOG_VERSION,
