@@ -3,8 +3,9 @@
 //! Pass 1, for every tape: read the media label and media set label, then
 //! walk the tape files reading only each file's content header (LOCATE to
 //! each file); catalog archives are read whole and imported (they carry
-//! every row of the tapes a job wrote, so one tape may bring the rows of
-//! others). Pass 2: every chunk or snapshot archive that no catalog archive
+//! the rows of the tapes a job wrote: all rows of a tape it finished, the
+//! rows it added to one still taking data; so one tape may bring the rows
+//! of others). Pass 2: every chunk or snapshot archive that no catalog archive
 //! described (none written, or damaged) is read completely (each chunk
 //! verified) and its rows are built from what was read. A tape is loaded a
 //! second time only when it needs such a full read.
