@@ -924,3 +924,74 @@ fn a_job_whose_tape_was_exported_asks_for_it_once_and_waits_for_the_mail_slot() 
     assert!(log.contains(&format!("please insert {tape}")), "{log}");
     assert!(log.contains("tape inserted into changer 'lib'"), "{log}");
 }
+
+#[test]
+fn a_scheduled_job_waits_for_its_tape_and_sigterm_ends_the_wait_as_interrupted() {
+    let env = Env::new();
+    env.two_drive_library();
+    let a = env.source("a", 1 << 20, 17);
+    env.job_created_ago(
+        300,
+        &[
+            "ja",
+            "--schedule",
+            "*:*",
+            "--pool",
+            "pa",
+            "--drive",
+            "d0",
+            "--export-media-set",
+            s(&a),
+        ],
+    );
+    // A first run (two minutes ago) exported its set's tape.
+    let first = env
+        .ptape()
+        .env("PTAPE_TEST_NOW", format!("@{}", now() - 120))
+        .args(["job", "run", "ja", "--output-format", "json"])
+        .output()
+        .unwrap();
+    assert!(first.status.success(), "{first:?}");
+    let first: Value = serde_json::from_slice(&first.stdout).unwrap();
+    let tape = first["tapes"][0].as_str().unwrap().to_string();
+    env.ok(&["job", "update", "ja", "--keep-media"]);
+    // The operator took it out of the mail slot (slot 9, after 8 storage
+    // slots) to the vault.
+    let emu = |args: &[&str]| {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("tape-emu"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "tape-emu {args:?}: {out:?}");
+    };
+    let lib = env.tmp.path().join("lib");
+    emu(&["take", s(&lib), "9"]);
+    // The scheduled run asks for it and waits (the daemon's default).
+    let mut daemon = env.daemon("daemon");
+    daemon.wait_log("missing tapes: as long as it takes");
+    let log = env.data_dir().join("jobs/logs/2.log");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&log).is_ok_and(|l| l.contains("please insert")) {
+        assert!(Instant::now() < deadline, "no request: {}", daemon.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains(&format!("please insert {tape} into changer 'lib'")),
+        "{text}"
+    );
+    let exit = daemon.terminate();
+    assert!(exit.success(), "{exit:?}: {}", daemon.log());
+    let runs = env.json(&["job", "history"]);
+    assert_eq!(runs[0]["run"], 2, "{runs}");
+    assert_eq!(runs[0]["state"], "interrupted", "{runs}");
+    let message = runs[0]["message"].as_str().unwrap();
+    assert!(message.contains("stopped while waiting for"), "{message}");
+    assert!(message.contains(&tape), "{message}");
+    assert_eq!(env.json(&["snapshots"]).as_array().unwrap().len(), 1);
+    // Back from the vault into the mail slot: a waiting run takes it.
+    emu(&["import", s(&lib), &tape]);
+    let out = env.json(&["job", "run", "ja", "--wait=60"]);
+    assert_eq!(out["state"], "ok", "{out}");
+    assert_eq!(out["tapes"], serde_json::json!([tape]));
+}
