@@ -305,7 +305,8 @@ pub struct PoolWriter<'a, D: TapeDevices> {
     /// Chunks read back from a tape that overflowed, to write again.
     replay: Option<overflow::Replay>,
     /// A tape overflowed in this job: from then on every finished archive
-    /// is committed, so the next overflow loses at most one archive.
+    /// is committed (and archives are capped at a quarter of what that
+    /// tape held), so the next overflow loses at most one archive.
     overflowed: bool,
     /// Why tapes were passed over (critical TapeAlert flags at load).
     passed_over: Vec<String>,
@@ -665,6 +666,17 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         }
         self.catalog
             .set_media_status(mounted.media.uuid, MediaStatus::Full)?;
+        // A tape of this kind holds about this much: later archives stay
+        // well below it, so that each one is committed before the next
+        // tape's end and the job makes progress even when nothing on this
+        // one was committed.
+        let position = mounted.writer.expected_position();
+        let block = mounted.writer.config().block_size as u64;
+        let held = position.logical_object.saturating_sub(position.file_number) * block;
+        let cap = (held / 4).max(4 * block);
+        if cap < self.options.format.archive_cap {
+            self.options.format.archive_cap = cap;
+        }
         // The last chunks may never have left the block buffer: their
         // copies are here; the rest is read back from the tape.
         let recent: Vec<(Digest, Vec<u8>)> = open
@@ -707,7 +719,9 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         ));
         // What was read back goes first; a chunk left over from before
         // (the one whose write failed) stays in the carry.
-        self.replay = Some(replay);
+        // Chunks an earlier overflow left to write again come after them.
+        let earlier = self.replay.take();
+        self.replay = Some(replay.then(earlier));
         self.overflowed = true;
         Ok(())
     }

@@ -99,3 +99,27 @@ impl WriterEvents for Notes {
         self.0.push(message.to_string());
     }
 }
+
+/// With the default archive cap (4 GiB) and commit interval, nothing on
+/// the first tape was committed when it overflowed: all of it is written
+/// again, in archives capped at a quarter of what that tape held, each
+/// committed, so the job gets through.
+#[test]
+fn volume_overflow_before_any_commit_still_gets_through() {
+    let mut lab = Lab::new(Setup {
+        tapes: 5,
+        ..small_tapes()
+    });
+    let mut options = lab.options("host");
+    options.format.archive_cap = pbs_tape::format::WriterConfig::default().archive_cap;
+    options.format.commit_interval = pbs_tape::format::WriterConfig::default().commit_interval;
+    let mut notes = Notes::default();
+    let result = run_backup(lab.devices(), &mut lab.catalog, &options, &mut notes)
+        .unwrap_or_else(|e| panic!("backup failed: {}\n{:#?}", error_chain(&e), notes.0));
+    assert!(result.tapes.len() >= 2, "{:?}", result.tapes);
+    let first = lab.catalog.media_by_label("SW0001L9").unwrap().unwrap();
+    assert_eq!(first.status, MediaStatus::Full);
+    let found = lab.verify_catalog_against_tapes("overflow before any commit");
+    assert_eq!(found.len() as u64, result.chunks_written);
+    lab.restore_identical("overflow before any commit", &result.snapshot);
+}

@@ -26,6 +26,9 @@ pub struct Replay {
     spill: BufReader<std::fs::File>,
     /// Chunks in the spill file not yet handed out.
     spilled: u64,
+    /// What an earlier overflow in the job left to write (handed out
+    /// after these).
+    then: Option<Box<Replay>>,
 }
 
 impl std::fmt::Debug for Replay {
@@ -39,7 +42,14 @@ impl std::fmt::Debug for Replay {
 impl Replay {
     /// Chunks not yet handed out.
     pub fn left(&self) -> u64 {
-        self.kept.len() as u64 + self.spilled
+        self.kept.len() as u64 + self.spilled + self.then.as_ref().map_or(0, |t| t.left())
+    }
+
+    /// Hands out `earlier` (what is left of a previous replay) after this
+    /// one's chunks.
+    pub fn then(mut self, earlier: Option<Replay>) -> Replay {
+        self.then = earlier.map(Box::new);
+        self
     }
 
     /// The next chunk to write again, `None` when all were handed out.
@@ -48,7 +58,10 @@ impl Replay {
             return Ok(Some(SourceChunk::detached(digest, data)));
         }
         if self.spilled == 0 {
-            return Ok(None);
+            return match self.then.as_mut() {
+                Some(earlier) => earlier.next_chunk(),
+                None => Ok(None),
+            };
         }
         let mut digest = [0u8; 32];
         let mut len = [0u8; 8];
@@ -135,5 +148,6 @@ pub fn read_back<T: TapeRead + TapeMotion>(
         kept,
         spill: BufReader::new(file),
         spilled: found.len() as u64,
+        then: None,
     })
 }
