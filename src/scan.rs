@@ -489,7 +489,19 @@ fn walk_tape<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite + HardwareEn
     let mut files = Vec::new();
     let mut catalog_files = Vec::new();
     for n in 2.. {
-        locate(tape, &label, n)?;
+        if let Err(e) = tape.locate_file(n) {
+            // The last file has no filemark: an archive cut short by a
+            // crash or by the tape's physical end (VOLUME OVERFLOW). Its
+            // rows were never committed; the files before it are read.
+            if n > 2 && is_end_of_data(&e) {
+                report.notes.push(format!(
+                    "file {} ends without a filemark (cut short by a crash or the end of the tape): not imported",
+                    n - 1
+                ));
+                break;
+            }
+            return Err(TapeAccessError::io(&label, e).into());
+        }
         let header = match peek_content_header(tape) {
             Ok(Some(h)) => h,
             Ok(None) => break,
@@ -553,6 +565,24 @@ fn walk_tape<T: pbs_tape::format::TapeRead + TapeMotion + TapeWrite + HardwareEn
         catalog_files,
         report: 0,
     }))
+}
+
+/// A LOCATE/SPACE to a tape file that ran into the end of data.
+fn is_end_of_data(e: &pbs_tape::format::TapeIoError) -> bool {
+    use pbs_tape::drive::{DriveError, SpaceStop};
+    match e {
+        pbs_tape::format::TapeIoError::Drive(d) => matches!(
+            **d,
+            DriveError::SpaceStopped {
+                shortfall: pbs_tape::drive::SpaceShortfall {
+                    stop: SpaceStop::EndOfData,
+                    ..
+                },
+                ..
+            }
+        ),
+        _ => false,
+    }
 }
 
 /// The logical object the tape is at (READ POSITION).

@@ -10,7 +10,10 @@ mod sweep_util;
 
 use pbs_tape::format::ContentType;
 use ptape::backup::run_backup;
+use ptape::catalog::Catalog;
 use ptape::catalog::MediaStatus;
+use ptape::scan::{scan_tapes, TapeScanState};
+use ptape::writer::NoEvents;
 use ptape::writer::WriterEvents;
 use sweep_util::{error_chain, Lab, Setup};
 
@@ -71,6 +74,34 @@ fn volume_overflow_mid_archive_continues_on_the_next_tape() {
     let found = lab.verify_catalog_against_tapes("after overflow");
     assert_eq!(found.len() as u64, result.chunks_written);
     lab.restore_identical("after overflow", &result.snapshot);
+
+    // A catalog rebuilt from the tapes alone: the overflowed tape is read
+    // up to its unterminated last file (not damaged), nothing of that file
+    // is imported, and the snapshot restores.
+    let mut rebuilt = Catalog::open(&lab.tmp.path().join("rebuilt.db")).unwrap();
+    let report = scan_tapes(lab.devices(), &mut rebuilt, None, true, &mut NoEvents).unwrap();
+    let first_report = report.tapes.iter().find(|t| t.label == "SW0001L9").unwrap();
+    assert_eq!(
+        first_report.state,
+        TapeScanState::Scanned,
+        "{first_report:?}"
+    );
+    assert!(
+        first_report
+            .notes
+            .iter()
+            .any(|n| n.contains("ends without a filemark")),
+        "{first_report:?}"
+    );
+    lab.catalog = rebuilt;
+    let found = lab.verify_catalog_against_tapes("after rescan");
+    assert_eq!(found.len() as u64, result.chunks_written);
+    let earlier = lab
+        .tmp
+        .path()
+        .join(format!("restore-{}", result.snapshot.replace('/', "_")));
+    std::fs::remove_dir_all(earlier).unwrap();
+    lab.restore_identical("after rescan", &result.snapshot);
 }
 
 /// Chunk archives found by scanning the tape from file 0 (the last one
