@@ -308,6 +308,10 @@ pub struct PoolWriter<'a, D: TapeDevices> {
     /// is committed (and archives are capped at a quarter of what that
     /// tape held), so the next overflow loses at most one archive.
     overflowed: bool,
+    /// The source's end (or another stop) seen by an archive that then
+    /// overflowed while it was ended: handed back once its chunks are
+    /// written again.
+    held_stop: Option<Stop>,
     /// Why tapes were passed over (critical TapeAlert flags at load).
     passed_over: Vec<String>,
 }
@@ -445,6 +449,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
             open_archive: None,
             replay: None,
             overflowed: false,
+            held_stop: None,
             passed_over: Vec::new(),
         })
     }
@@ -560,7 +565,8 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         let summary = &mut self.summary;
         let replay = &mut self.replay;
         let open = &mut self.open_archive;
-        let first = match next_new_chunk(items, carry, replay, known, events, summary) {
+        let held = &mut self.held_stop;
+        let first = match next_new_chunk(items, carry, replay, held, known, events, summary) {
             Ok(c) => c,
             Err(stop) => return Ok(stop),
         };
@@ -586,7 +592,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         };
         *carry = Some(first);
         let stop = loop {
-            let chunk = match next_new_chunk(items, carry, replay, known, events, summary) {
+            let chunk = match next_new_chunk(items, carry, replay, held, known, events, summary) {
                 Ok(c) => c,
                 Err(stop) => break stop,
             };
@@ -629,7 +635,14 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                 }
             }
         };
-        archive.finish().map_err(format_err(&label))?;
+        if let Err(e) = archive.finish() {
+            // Ending the archive failed (e.g. VOLUME OVERFLOW): what made
+            // it end still holds after its chunks are written again.
+            if !matches!(stop, Stop::ArchiveFull | Stop::TapeFull) {
+                *held = Some(stop);
+            }
+            return Err(format_err(&label)(e));
+        }
         *open = None;
         Ok(stop)
     }
@@ -1685,6 +1698,7 @@ fn next_new_chunk(
     items: &mut SourceReader,
     carry: &mut Option<SourceChunk>,
     replay: &mut Option<overflow::Replay>,
+    held: &mut Option<Stop>,
     known: &HashSet<Digest>,
     events: &mut dyn WriterEvents,
     summary: &mut JobSummary,
@@ -1698,6 +1712,10 @@ fn next_new_chunk(
             Ok(None) => *replay = None,
             Err(why) => return Err(Stop::SourceGone(SourceStop::Invalid(why))),
         }
+    }
+    // The source already ended (its last archive then overflowed).
+    if let Some(stop) = held.take() {
+        return Err(stop);
     }
     loop {
         match items.next_item() {

@@ -154,3 +154,30 @@ fn volume_overflow_before_any_commit_still_gets_through() {
     assert_eq!(found.len() as u64, result.chunks_written);
     lab.restore_identical("overflow before any commit", &result.snapshot);
 }
+
+/// The source's last chunks fill the last archive, and ending that
+/// archive (its end-of-stream block and filemark) runs into the end of the
+/// tape: the source's end, seen before the overflow, still ends the job
+/// once the archive's chunks are written again on the next tape (the job
+/// failed with "the source reader stopped before the end of its streams").
+/// 1436 KiB puts the overflow there for this source tree.
+#[test]
+fn volume_overflow_while_ending_the_last_archive_keeps_the_source_end() {
+    let mut lab = Lab::new(Setup {
+        tapes: 5,
+        capacity: 1436 * KIB,
+        ..small_tapes()
+    });
+    let options = lab.options("host");
+    let mut notes = Notes::default();
+    let result = run_backup(lab.devices(), &mut lab.catalog, &options, &mut notes)
+        .unwrap_or_else(|e| panic!("backup failed: {}\n{:#?}", error_chain(&e), notes.0));
+    assert!(
+        notes.0.iter().any(|n| n.contains("(VOLUME OVERFLOW)")),
+        "{:#?}",
+        notes.0
+    );
+    let found = lab.verify_catalog_against_tapes("overflow at the archive's end");
+    assert_eq!(found.len() as u64, result.chunks_written);
+    lab.restore_identical("overflow at the archive's end", &result.snapshot);
+}
