@@ -354,6 +354,9 @@ enum Stop {
     /// [`WriterEvents::stop_requested`] said stop: the archive being
     /// written was ended early (complete, only shorter).
     Requested,
+    /// Writing only what an overflow left to write again (no source):
+    /// all of it is written.
+    ReplayDone,
 }
 
 fn format_err(label: &str) -> impl FnOnce(FormatError) -> WriterError + '_ {
@@ -501,7 +504,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         loop {
             self.ensure_mounted()?;
             self.check_encryption()?;
-            let stop = match self.chunk_loop(items, &mut carry) {
+            let stop = match self.chunk_loop(Some(&mut *items), &mut carry) {
                 Ok(stop) => stop,
                 Err(e) if is_volume_overflow(&e) => {
                     // The tape ended inside an archive: go on with the
@@ -544,8 +547,47 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                     self.checkpoint(None)?;
                     self.retire_mounted(MediaStatus::Full)?;
                 }
+                Stop::ReplayDone => {
+                    return Err(WriterError::Source(
+                        "the chunk writer lost its source".to_string(),
+                    ))
+                }
             }
         }
+    }
+
+    /// Writes what an overflow after the source's end left to write again
+    /// (see [`Self::recover_from_overflow`]), on the next tapes, each
+    /// archive committed.
+    fn write_replay(&mut self) -> Result<(), WriterError> {
+        let mut carry: Option<SourceChunk> = None;
+        while self.replay.is_some() || carry.is_some() {
+            self.ensure_mounted()?;
+            self.check_encryption()?;
+            match self.chunk_loop(None, &mut carry) {
+                Ok(Stop::ReplayDone) => {
+                    self.checkpoint(None)?;
+                    break;
+                }
+                // Finishing: the job ends anyway.
+                Ok(Stop::ArchiveFull | Stop::Requested) => self.checkpoint(None)?,
+                Ok(Stop::TapeFull) => {
+                    self.checkpoint(None)?;
+                    self.retire_mounted(MediaStatus::Full)?;
+                }
+                Ok(Stop::SourceGone(SourceStop::Invalid(why))) => {
+                    return Err(WriterError::Source(why))
+                }
+                Ok(Stop::Done(_) | Stop::SourceGone(SourceStop::Stopped)) => {
+                    return Err(WriterError::Source(
+                        "the chunk writer found a source while writing chunks again".to_string(),
+                    ))
+                }
+                Err(e) if is_volume_overflow(&e) => self.recover_from_overflow(e)?,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// Writes one chunk archive on the mounted tape: started at the first
@@ -553,7 +595,7 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
     /// archive reached its cap, or the tape its early warning.
     fn chunk_loop(
         &mut self,
-        items: &mut SourceReader,
+        mut items: Option<&mut SourceReader>,
         carry: &mut Option<SourceChunk>,
     ) -> Result<Stop, WriterError> {
         let Some(mounted) = self.mounted.as_mut() else {
@@ -566,7 +608,15 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         let replay = &mut self.replay;
         let open = &mut self.open_archive;
         let held = &mut self.held_stop;
-        let first = match next_new_chunk(items, carry, replay, held, known, events, summary) {
+        let first = match next_new_chunk(
+            items.as_deref_mut(),
+            carry,
+            replay,
+            held,
+            known,
+            events,
+            summary,
+        ) {
             Ok(c) => c,
             Err(stop) => return Ok(stop),
         };
@@ -592,7 +642,15 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
         };
         *carry = Some(first);
         let stop = loop {
-            let chunk = match next_new_chunk(items, carry, replay, held, known, events, summary) {
+            let chunk = match next_new_chunk(
+                items.as_deref_mut(),
+                carry,
+                replay,
+                held,
+                known,
+                events,
+                summary,
+            ) {
                 Ok(c) => c,
                 Err(stop) => break stop,
             };
@@ -777,7 +835,16 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                     self.checkpoint(None)?;
                     self.retire_mounted(MediaStatus::Full)?;
                 }
-                Err(e) => return Err(format_err(&label)(e)),
+                Err(e) => {
+                    let err = format_err(&label)(e);
+                    if !is_volume_overflow(&err) {
+                        return Err(err);
+                    }
+                    // The tape ended inside the snapshot archive: the
+                    // chunks not yet committed go to the next tape first.
+                    self.recover_from_overflow(err)?;
+                    self.write_replay()?;
+                }
             }
         }
         self.commit(Some(&snapshot))?;
@@ -843,7 +910,20 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                     ));
                     break;
                 }
-                Err(e) => return Err(format_err(&label)(e)),
+                Err(e) => {
+                    let err = format_err(&label)(e);
+                    if !is_volume_overflow(&err) {
+                        return Err(err);
+                    }
+                    // The snapshot is committed; catalog archives only
+                    // spare a scan the full read of the archives.
+                    self.catalog
+                        .set_media_status(mounted.media.uuid, MediaStatus::Full)?;
+                    self.events.note(&format!(
+                        "tape {label} reached its physical end (VOLUME OVERFLOW) in the catalog archives: marked full; they are not written (ptape catalog scan reads the archives instead)"
+                    ));
+                    return Ok(());
+                }
             }
         }
         if written {
@@ -1695,7 +1775,7 @@ fn new_media_writer<T: pbs_tape::format::TapeWrite>(
 /// The next chunk that must be written (the carried one first, then the
 /// source's chunks not yet in the media set), or why there is none.
 fn next_new_chunk(
-    items: &mut SourceReader,
+    items: Option<&mut SourceReader>,
     carry: &mut Option<SourceChunk>,
     replay: &mut Option<overflow::Replay>,
     held: &mut Option<Stop>,
@@ -1717,6 +1797,9 @@ fn next_new_chunk(
     if let Some(stop) = held.take() {
         return Err(stop);
     }
+    let Some(items) = items else {
+        return Err(Stop::ReplayDone);
+    };
     loop {
         match items.next_item() {
             Ok(SourceItem::Chunk(c)) if known.contains(&c.digest) => {

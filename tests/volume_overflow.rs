@@ -181,3 +181,26 @@ fn volume_overflow_while_ending_the_last_archive_keeps_the_source_end() {
     assert_eq!(found.len() as u64, result.chunks_written);
     lab.restore_identical("overflow at the archive's end", &result.snapshot);
 }
+
+/// The tape's end anywhere in the job's writes: a sweep over cartridge
+/// sizes puts VOLUME OVERFLOW in chunk archives, at their ends, in the
+/// snapshot archive and in the catalog archives. Every backup succeeds,
+/// its rows match the tapes and it restores byte-identical.
+#[test]
+fn volume_overflow_anywhere_never_fails_the_job() {
+    for k in (1380..1540).step_by(8) {
+        let mut lab = Lab::new(Setup {
+            tapes: 5,
+            capacity: k * KIB,
+            ..small_tapes()
+        });
+        let options = lab.options("host");
+        let mut notes = Notes::default();
+        let context = format!("capacity {k} KiB");
+        let result = run_backup(lab.devices(), &mut lab.catalog, &options, &mut notes)
+            .unwrap_or_else(|e| panic!("{context}: {}\n{:#?}", error_chain(&e), notes.0));
+        let found = lab.verify_catalog_against_tapes(&context);
+        assert_eq!(found.len() as u64, result.chunks_written, "{context}");
+        lab.restore_identical(&context, &result.snapshot);
+    }
+}
