@@ -25,7 +25,8 @@
 //! ```
 //!
 //! Pools are not configured here: they live in the media catalog next to
-//! the media sets they own (see [`crate::pool`]).
+//! the media sets they own, with a copy in `pools.toml` for rebuilding a
+//! lost catalog (see [`crate::pool`]).
 //!
 //! With no drive configured, ptape uses the embedded emulated library under
 //! the data directory ([`embedded_library_dir`]).
@@ -313,13 +314,21 @@ pub fn validate_label(label: &str) -> Result<(), ConfigError> {
     }
 }
 
+/// The text of an optional configuration file: `None` when it does not
+/// exist (the caller's defaults apply), any other failure an error.
+pub fn read_optional(path: &Path) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 impl Config {
     /// Loads a configuration file; a missing file is an empty configuration.
     pub fn load_from(path: &Path) -> Result<Config, ConfigError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            Err(e) => return Err(io_err(path)(e)),
+        let Some(text) = read_optional(path).map_err(io_err(path))? else {
+            return Ok(Config::default());
         };
         let config: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
             path: path.to_path_buf(),

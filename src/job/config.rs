@@ -190,15 +190,12 @@ pub fn validate_job_id(id: &str) -> Result<(), crate::config::ConfigError> {
 impl JobsConfig {
     /// Loads and checks a jobs file; a missing file has no jobs.
     pub fn load_from(path: &Path) -> Result<JobsConfig, JobConfigError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(JobsConfig::default()),
-            Err(source) => {
-                return Err(JobConfigError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })
-            }
+        let text = crate::config::read_optional(path).map_err(|source| JobConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let Some(text) = text else {
+            return Ok(JobsConfig::default());
         };
         let config: JobsConfig = toml::from_str(&text).map_err(|e| JobConfigError::Parse {
             path: path.to_path_buf(),

@@ -350,15 +350,12 @@ pub struct NotifyConfig {
 impl NotifyConfig {
     /// Loads and validates a file; a missing file has no targets.
     pub fn load_from(path: &Path) -> Result<Self, NotifyError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(source) => {
-                return Err(NotifyError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })
-            }
+        let text = crate::config::read_optional(path).map_err(|source| NotifyError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let Some(text) = text else {
+            return Ok(Self::default());
         };
         let config: NotifyConfig = toml::from_str(&text).map_err(|e| NotifyError::Parse {
             path: path.to_path_buf(),

@@ -119,15 +119,12 @@ pub fn save(catalog: &Catalog, path: &Path) -> Result<(), PoolsFileError> {
 /// The pools of the file at `path` (none when it does not exist). Every
 /// entry is checked like `ptape pool create` checks its arguments.
 pub fn load(path: &Path) -> Result<Vec<PoolRecord>, PoolsFileError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(PoolsFileError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
+    let text = crate::config::read_optional(path).map_err(|source| PoolsFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let Some(text) = text else {
+        return Ok(Vec::new());
     };
     let invalid = |message: String| PoolsFileError::Invalid {
         path: path.to_path_buf(),

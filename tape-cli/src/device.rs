@@ -75,6 +75,27 @@ pub fn select_device_from(
     )
 }
 
+/// Takes this command's lock on the device at `path` (see `ptape::lock`),
+/// waiting as `wait` says. When `path` is no device the lock cannot
+/// identify it: then `open` runs so the user gets the open's own error
+/// ("no such file", "not a SCSI generic device", ...), not the lock's.
+pub fn lock_device(
+    role: ptape::lock::DeviceRole,
+    path: &str,
+    wait: ptape::lock::WaitPolicy,
+    open: impl FnOnce(&str) -> anyhow::Result<()>,
+) -> anyhow::Result<ptape::lock::DeviceLock> {
+    match ptape::lock::DeviceLock::acquire(role, path, path, &ptape::lock::process_command(), wait)
+    {
+        Ok(lock) => Ok(lock),
+        Err(e @ ptape::lock::LockError::Identify { .. }) => {
+            open(path)?;
+            Err(e.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

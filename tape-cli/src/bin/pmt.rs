@@ -243,21 +243,9 @@ fn drive_path(cli: &Cli) -> anyhow::Result<String> {
 /// Lock the drive (for the whole command: see `ptape::lock`), then open it.
 fn open(cli: &Cli) -> anyhow::Result<(DeviceLock, LtoDrive)> {
     let path = drive_path(cli)?;
-    let lock = match DeviceLock::acquire(
-        DeviceRole::Drive,
-        &path,
-        &path,
-        &ptape::lock::process_command(),
-        cli.wait.policy(),
-    ) {
-        Ok(lock) => lock,
-        // No device there: the open says so in its own words.
-        Err(e @ ptape::lock::LockError::Identify { .. }) => {
-            LtoDrive::open(&path)?;
-            return Err(e.into());
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let lock = tape_cli::device::lock_device(DeviceRole::Drive, &path, cli.wait.policy(), |p| {
+        LtoDrive::open(p).map(drop).map_err(Into::into)
+    })?;
     let drive = if writes_at_position(&cli.command) {
         LtoDrive::open_for_writing(&path)?
     } else {

@@ -139,21 +139,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Ok(ptape::config::default_changer_path()?)
     })?;
     // The changer is this command's until it ends (see `ptape::lock`).
-    let _lock = match ptape::lock::DeviceLock::acquire(
+    let _lock = tape_cli::device::lock_device(
         ptape::lock::DeviceRole::Changer,
         &path,
-        &path,
-        &ptape::lock::process_command(),
         cli.wait.policy(),
-    ) {
-        Ok(lock) => lock,
-        // No device there: the open says so in its own words.
-        Err(e @ ptape::lock::LockError::Identify { .. }) => {
-            MediaChanger::open(&path)?;
-            return Err(e.into());
-        }
-        Err(e) => return Err(e.into()),
-    };
+        |p| MediaChanger::open(p).map(drop).map_err(Into::into),
+    )?;
     let mut changer = MediaChanger::open(&path)?;
     changer.set_ejector(pbs_tape::discovery::serial_ejector(&path));
     match cli.command {
