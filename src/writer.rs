@@ -1026,6 +1026,13 @@ impl<'a, D: TapeDevices> PoolWriter<'a, D> {
                 health::describe(alerts.cleaning)
             ));
         }
+        if !alerts.information.is_empty() {
+            self.events.note(&format!(
+                "drive {} with tape {label}: {}",
+                self.devices.drive_name(),
+                health::describe(alerts.information)
+            ));
+        }
         if !alerts.other.is_empty() {
             self.summary.warnings += 1;
             self.events.warning(&format!(

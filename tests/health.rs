@@ -170,6 +170,8 @@ fn passed_verify_keeps_the_status() {
 
 const MEDIA_ALERT: u64 = 1 << 3; // TapeAlert flag 4, MEDIA (critical)
 const CLEAN_NOW: u64 = 1 << 19; // TapeAlert flag 20, CLEAN_NOW
+const NO_REMOVAL: u64 = 1 << 9; // TapeAlert flag 10 (information)
+const CLEANING_MEDIA: u64 = 1 << 10; // TapeAlert flag 11 (information)
 
 fn raise_alert(lab: &Lab, flags: u64) {
     lab.arm(FaultKind::TapeAlert(flags), 0);
@@ -193,6 +195,24 @@ fn critical_media_alert_at_load_moves_the_job_to_another_tape() {
     assert_eq!(media.status, MediaStatus::Damaged);
     take_out(&lab, "SW0001L9");
     restore_ok(&lab, &second.snapshot, "alert-at-load");
+}
+
+/// Information flags (11 CLEANING_MEDIA, left raised by mhVTL after its
+/// cleaning cartridge was unloaded; 10 NO_REMOVAL while a job holds the
+/// cartridge) say nothing about the data: the job succeeds without a
+/// warning and the tape stays writable.
+#[test]
+fn information_alerts_are_no_warning() {
+    let mut lab = Lab::new(three_tapes());
+    let first = lab.backup("host").unwrap();
+    raise_alert(&lab, CLEANING_MEDIA | NO_REMOVAL);
+    let second = lab.backup("host-again").unwrap();
+    assert!(lab.fault_fired());
+    assert_eq!(second.warnings, 0);
+    assert_eq!(second.tapes, first.tapes);
+    let media = lab.catalog.media_by_label("SW0001L9").unwrap().unwrap();
+    assert_eq!(media.status, MediaStatus::Writable);
+    restore_ok(&lab, &second.snapshot, "information-alert");
 }
 
 /// Every tape the drive reports damaged: the job fails with the flag's

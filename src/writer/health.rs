@@ -10,9 +10,15 @@
 //! - Cleaning flags ([`CLEANING`]) are reported; when the drive is
 //!   configured with `--auto-clean` and its library has a cleaning
 //!   cartridge, the drive is cleaned once the job has unloaded the tape.
-//! - Every other flag is reported as a warning.
+//! - Every other flag of warning or critical severity is reported as a
+//!   warning (the job ends "finished with warnings", exit 3).
+//! - Flags of information severity (10 NO_REMOVAL while a job holds the
+//!   cartridge, 11 CLEANING_MEDIA, 12 UNSUPPORTED_FORMAT, ...) are noted in
+//!   the job log only: they say nothing about the data written. A drive may
+//!   keep them raised from an earlier cleaning (mhVTL keeps flag 11 after
+//!   its cleaning cartridge was unloaded).
 
-use pbs_tape::drive::tape_alert::TapeAlertFlags;
+use pbs_tape::drive::tape_alert::{Severity, TapeAlertFlags};
 
 /// Flags that say the cartridge itself is damaged or failing.
 pub const MEDIA_DAMAGE: TapeAlertFlags = TapeAlertFlags::MEDIA
@@ -34,15 +40,26 @@ pub const CLEANING: TapeAlertFlags =
 pub struct Alerts {
     pub media_damage: TapeAlertFlags,
     pub cleaning: TapeAlertFlags,
+    /// Other flags of warning or critical severity.
     pub other: TapeAlertFlags,
+    /// Flags of information severity (a note, never a warning).
+    pub information: TapeAlertFlags,
 }
 
 impl Alerts {
     pub fn classify(flags: TapeAlertFlags) -> Alerts {
+        let rest = flags - MEDIA_DAMAGE - CLEANING;
+        let information = rest
+            .entries()
+            .iter()
+            .filter(|e| e.severity == Severity::Information)
+            .filter_map(|e| TapeAlertFlags::from_number(e.flag))
+            .fold(TapeAlertFlags::empty(), |all, f| all | f);
         Alerts {
             media_damage: flags & MEDIA_DAMAGE,
             cleaning: flags & CLEANING,
-            other: flags - MEDIA_DAMAGE - CLEANING,
+            other: rest - information,
+            information,
         }
     }
 }
@@ -75,7 +92,20 @@ mod tests {
         assert_eq!(a.media_damage, TapeAlertFlags::MEDIA);
         assert_eq!(a.cleaning, TapeAlertFlags::CLEAN_NOW);
         assert_eq!(a.other, TapeAlertFlags::DRIVE_TEMPERATURE);
+        assert_eq!(a.information, TapeAlertFlags::empty());
         assert_eq!(Alerts::classify(TapeAlertFlags::empty()), Alerts::default());
+        // Information flags are only noted: a stale CLEANING_MEDIA (seen on
+        // mhVTL) or NO_REMOVAL during a job is no warning.
+        let a = Alerts::classify(
+            TapeAlertFlags::CLEANING_MEDIA
+                | TapeAlertFlags::NO_REMOVAL
+                | TapeAlertFlags::HARD_ERROR,
+        );
+        assert_eq!(a.other, TapeAlertFlags::HARD_ERROR);
+        assert_eq!(
+            a.information,
+            TapeAlertFlags::CLEANING_MEDIA | TapeAlertFlags::NO_REMOVAL
+        );
         let text = describe(TapeAlertFlags::MEDIA | TapeAlertFlags::CLEAN_NOW);
         assert!(text.starts_with("TapeAlert 4 MEDIA (critical): Your data is at risk"));
         assert!(text.contains("TapeAlert 20 CLEAN_NOW (critical)"));
