@@ -324,6 +324,33 @@ pub fn read_optional(path: &Path) -> std::io::Result<Option<String>> {
     }
 }
 
+/// Replaces the file at `path` with `text` so that a reader (or a crash)
+/// sees the old file or the new one, never a part: the text goes to a
+/// temporary file beside it (created with `mode`), is synced, renamed over
+/// `path`, and the directory is synced. Creates the directory when needed.
+/// Shared by `config.toml`, `jobs.toml`, `notify.toml` (0600: it may hold
+/// webhook secrets) and `pools.toml`.
+pub fn write_atomic(path: &Path, text: &str, mode: u32) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension("toml.tmp");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(&tmp)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
 impl Config {
     /// Loads a configuration file; a missing file is an empty configuration.
     pub fn load_from(path: &Path) -> Result<Config, ConfigError> {
@@ -338,17 +365,11 @@ impl Config {
         Ok(config)
     }
 
-    /// Writes the configuration atomically (temp file in the same directory,
-    /// then rename), creating the directory when needed.
+    /// Writes the configuration atomically ([`write_atomic`]).
     pub fn save_to(&self, path: &Path) -> Result<(), ConfigError> {
         self.validate()?;
         let text = toml::to_string_pretty(self)?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        }
-        let tmp = path.with_extension("toml.tmp");
-        std::fs::write(&tmp, text).map_err(io_err(&tmp))?;
-        std::fs::rename(&tmp, path).map_err(io_err(path))
+        write_atomic(path, &text, 0o644).map_err(io_err(path))
     }
 
     /// Checks names, uniqueness and references.
@@ -578,6 +599,25 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_atomic_replaces_the_file_with_its_mode_and_leaves_no_temporary() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/notify.toml");
+        write_atomic(&path, "a = 1\n", 0o600).unwrap();
+        write_atomic(&path, "a = 2\n", 0o600).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a = 2\n");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["notify.toml"]);
+        assert_eq!(read_optional(&path).unwrap().as_deref(), Some("a = 2\n"));
+        assert_eq!(read_optional(&dir.path().join("none.toml")).unwrap(), None);
+    }
 
     fn sample() -> Config {
         let mut c = Config::default();

@@ -232,7 +232,7 @@ impl JobsConfig {
         Ok(())
     }
 
-    /// Writes the file atomically (temp file, fsync, rename).
+    /// Writes the file atomically ([`crate::config::write_atomic`]).
     pub fn save_to(&self, path: &Path) -> Result<(), JobConfigError> {
         self.check(path)?;
         let io = |source| JobConfigError::Io {
@@ -240,17 +240,7 @@ impl JobsConfig {
             source,
         };
         let text = toml::to_string_pretty(self)?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let tmp = path.with_extension("toml.tmp");
-        {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp).map_err(io)?;
-            f.write_all(text.as_bytes()).map_err(io)?;
-            f.sync_all().map_err(io)?;
-        }
-        std::fs::rename(&tmp, path).map_err(io)
+        crate::config::write_atomic(path, &text, 0o644).map_err(io)
     }
 
     /// The job with this id.

@@ -410,10 +410,9 @@ impl NotifyConfig {
         Ok(self.targets.remove(i))
     }
 
-    /// Writes the file atomically (temp file, fsync, rename), mode 0600.
+    /// Writes the file atomically ([`crate::config::write_atomic`]), mode
+    /// 0600 (targets may carry secrets).
     pub fn save_to(&self, path: &Path) -> Result<(), NotifyError> {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
         let io = |source| NotifyError::Io {
             path: path.to_path_buf(),
             source,
@@ -422,21 +421,7 @@ impl NotifyConfig {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let tmp = path.with_extension("toml.tmp");
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(io)?;
-        file.write_all(text.as_bytes()).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)?;
-        Ok(())
+        crate::config::write_atomic(path, &text, 0o600).map_err(io)
     }
 
     /// Writes `notify.toml` in the config directory.

@@ -102,18 +102,7 @@ pub fn save(catalog: &Catalog, path: &Path) -> Result<(), PoolsFileError> {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let tmp = path.with_extension("toml.tmp");
-    {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        f.write_all(HEADER.as_bytes()).map_err(io)?;
-        f.write_all(text.as_bytes()).map_err(io)?;
-        f.sync_all().map_err(io)?;
-    }
-    std::fs::rename(&tmp, path).map_err(io)
+    crate::config::write_atomic(path, &format!("{HEADER}{text}"), 0o644).map_err(io)
 }
 
 /// The pools of the file at `path` (none when it does not exist). Every
