@@ -56,6 +56,13 @@ impl<'a, R: TapeRead> ChunkArchiveReader<'a, R> {
     pub fn resume(tape: &'a mut R) -> Self {
         let mut reader = BlockReader::with_incomplete(tape, true);
         reader.set_resync(true);
+        Self::in_the_middle(reader, true)
+    }
+
+    /// A reader that starts inside an archive (its content header not
+    /// read: the fields are empty); `after_damage` when it was a skipped
+    /// unreadable block that brought it there (entries are resynced).
+    fn in_the_middle(reader: BlockReader<'a, R>, after_damage: bool) -> Self {
         ChunkArchiveReader {
             reader,
             header: ContentHeader {
@@ -69,8 +76,8 @@ impl<'a, R: TapeRead> ChunkArchiveReader<'a, R> {
             index: 0,
             done: false,
             continues: false,
-            resyncing: true,
-            damaged: true,
+            resyncing: after_damage,
+            damaged: after_damage,
             from_middle: true,
             last_position: None,
         }
@@ -88,24 +95,7 @@ impl<'a, R: TapeRead> ChunkArchiveReader<'a, R> {
         let mut reader = BlockReader::at_block(tape, position.block, true);
         reader.begin_required()?;
         reader.skip_in_block(position.offset as usize)?;
-        Ok(ChunkArchiveReader {
-            reader,
-            header: ContentHeader {
-                content_type: ContentType::ChunkArchive,
-                uuid: uuid::Uuid::nil(),
-                body_len: 0,
-            },
-            info: ChunkArchiveInfo {
-                store: String::new(),
-            },
-            index: 0,
-            done: false,
-            continues: false,
-            resyncing: false,
-            damaged: false,
-            from_middle: true,
-            last_position: None,
-        })
+        Ok(Self::in_the_middle(reader, false))
     }
 
     /// Continue from a reader whose content header was read already.
