@@ -423,6 +423,17 @@ fn notify_finished(req: &RunRequest, record: &RunRecord, notifier: &Notifier, lo
     }
 }
 
+/// A run that ended in `state` with nothing written: only its message.
+fn failed(state: RunState, message: String) -> (RunState, RunOutcome) {
+    (
+        state,
+        RunOutcome {
+            message: Some(message),
+            ..RunOutcome::default()
+        },
+    )
+}
+
 /// Drive, backup, and what the history row gets.
 fn backup_step(
     req: &RunRequest,
@@ -431,43 +442,34 @@ fn backup_step(
     log: &mut TaskLog,
     notifier: &Notifier,
 ) -> (RunState, RunOutcome) {
-    let fail = |state, message: String| {
-        (
-            state,
-            RunOutcome {
-                message: Some(message),
-                ..RunOutcome::default()
-            },
-        )
-    };
     let config = match config::load_config() {
         Ok(c) => c,
-        Err(e) => return fail(RunState::Error, e.to_string()),
+        Err(e) => return failed(RunState::Error, e.to_string()),
     };
     let candidates = match candidate_drives(&config, catalog, &req.job) {
         Ok(c) => c,
-        Err(e) => return fail(RunState::Error, e),
+        Err(e) => return failed(RunState::Error, e),
     };
     if candidates.iter().any(|d| d.embedded) {
         let dir = match config::embedded_library_dir() {
             Ok(d) => d,
-            Err(e) => return fail(RunState::Error, e.to_string()),
+            Err(e) => return failed(RunState::Error, e.to_string()),
         };
         if let Err(e) = crate::library::ensure_embedded_library(&dir) {
-            return fail(RunState::Error, e.to_string());
+            return failed(RunState::Error, e.to_string());
         }
     }
     let command = format!("ptape job run {}", req.id);
     let reservation = match reserve_drive(&candidates, &command, req.wait, &req.stop, log) {
         Ok(r) => r,
-        Err(why) if req.stop.load(Ordering::SeqCst) => return fail(RunState::Interrupted, why),
-        Err(why) => return fail(RunState::Error, why),
+        Err(why) if req.stop.load(Ordering::SeqCst) => return failed(RunState::Interrupted, why),
+        Err(why) => return failed(RunState::Error, why),
     };
     let DriveReservation { drive, lock } = reservation;
     let drive_name = drive.name.clone();
     log.line(&format!("using drive {} ({})", drive.name, drive.path));
     if let Err(e) = history::set_run_drive(catalog, run, &drive.name) {
-        return fail(RunState::Error, e.to_string());
+        return failed(RunState::Error, e.to_string());
     }
     // The reservation's lock goes into the devices (locking the drive a
     // second time in this process would conflict with it) and is released
@@ -478,7 +480,7 @@ fn backup_step(
     };
     let mut devices = match LibraryDevices::from_resolved_holding(drive, lock, locks) {
         Ok(d) => d,
-        Err(e) => return fail(RunState::Error, e.to_string()),
+        Err(e) => return failed(RunState::Error, e.to_string()),
     };
     // The drive stays locked through the backup and what follows it
     // (export, eject); the line is written before the lock is released,
@@ -497,15 +499,6 @@ fn backup_on(
     notifier: &Notifier,
     devices: &mut LibraryDevices,
 ) -> (RunState, RunOutcome) {
-    let fail = |state, message: String| {
-        (
-            state,
-            RunOutcome {
-                message: Some(message),
-                ..RunOutcome::default()
-            },
-        )
-    };
     let mut options = BackupOptions::new(&req.job.pool, req.job.paths.clone());
     options.id = Some(req.id.clone());
     options.excludes = req.job.exclude.clone();
@@ -520,7 +513,7 @@ fn backup_on(
         }
         None => match crate::keys::KeyAccess::from_cli(None) {
             Ok(k) => k,
-            Err(e) => return fail(RunState::Error, e.to_string()),
+            Err(e) => return failed(RunState::Error, e.to_string()),
         },
     };
     log.line(&format!(
@@ -588,9 +581,9 @@ fn backup_on(
             (state, outcome)
         }
         Err(e) if req.stop.load(Ordering::SeqCst) => {
-            fail(RunState::Interrupted, format!("stopped: {e}"))
+            failed(RunState::Interrupted, format!("stopped: {e}"))
         }
-        Err(e) => fail(RunState::Error, format!("backup failed: {e}")),
+        Err(e) => failed(RunState::Error, format!("backup failed: {e}")),
     };
     (state, outcome)
 }
